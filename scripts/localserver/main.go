@@ -1,0 +1,92 @@
+// Command localserver runs Rengas on one machine: the embedded DynamoDB
+// engine on a loopback port (or DYNAMODB_ENDPOINT), the table from the
+// shared definition, the demo ring, the scheduled job on a timer, and the
+// API through a local stand-in for API Gateway that invokes the very same
+// Lambda entry points as AWS.
+//
+//	go run ./scripts/localserver [-addr 127.0.0.1:8080]
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"log"
+	"log/slog"
+	"net/http"
+	"os"
+	"os/signal"
+	"time"
+
+	"github.com/rengas/rengas/shared/apigw"
+	"github.com/rengas/rengas/shared/auth"
+	"github.com/rengas/rengas/shared/dynamo"
+	"github.com/rengas/rengas/shared/httpapi"
+	"github.com/rengas/rengas/shared/localdb"
+	"github.com/rengas/rengas/shared/seed"
+)
+
+func main() {
+	addr := flag.String("addr", "127.0.0.1:8080", "where the API listens")
+	dbAddr := flag.String("db", ":0", "loopback port of the embedded DynamoDB engine")
+	flag.Parse()
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	defer stop()
+
+	engine, err := localdb.Start(*dbAddr)
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer engine.Close()
+	db, err := engine.Open(ctx, dynamo.TableName())
+	if err != nil {
+		log.Fatal(err)
+	}
+	store := dynamo.New(db, dynamo.TableName())
+	if err := seed.Load(ctx, store); err != nil {
+		log.Fatalf("seed the demo ring (use an empty table): %v", err)
+	}
+
+	logger := slog.New(slog.NewTextHandler(os.Stderr, nil))
+	srv := httpapi.NewServer(store, logger)
+	functions := map[string]apigw.Invoker{}
+	for _, fn := range httpapi.FunctionNames {
+		functions[fn] = srv.LambdaEntry(fn)
+	}
+	issuer := auth.NewLocalIssuer()
+	mux := http.NewServeMux()
+	mux.Handle("/", apigw.New(httpapi.Routes, functions, issuer))
+	// Local only: the stand-in for signing in with Cognito.
+	mux.HandleFunc("GET /local/tokens/{user}", func(w http.ResponseWriter, r *http.Request) {
+		u, ok := seed.User(r.PathValue("user"))
+		if !ok {
+			http.Error(w, "no demo user "+r.PathValue("user"), http.StatusNotFound)
+			return
+		}
+		tok, err := issuer.Sign(u, 12*time.Hour)
+		if err != nil {
+			http.Error(w, err.Error(), http.StatusInternalServerError)
+			return
+		}
+		fmt.Fprintln(w, tok)
+	})
+	startScheduler(ctx, srv, logger)
+
+	hs := &http.Server{Addr: *addr, Handler: mux, ReadHeaderTimeout: 10 * time.Second}
+	go func() {
+		<-ctx.Done()
+		hs.Close()
+	}()
+	fmt.Printf("Rengas is running.\n  API:      http://%s  (OpenAPI: http://%s/openapi.json)\n  DynamoDB: %s (table %s)\n\nDemo users (get a token: curl -s http://%s/local/tokens/<user>):\n",
+		*addr, *addr, engine.Endpoint, dynamo.TableName(), *addr)
+	for _, u := range seed.Users {
+		fmt.Printf("  %-20s %-9s %-18s %s\n", u.ID, u.Role, u.Org, u.Name)
+	}
+	fmt.Printf("\nExample:\n  TOKEN=$(curl -s http://%s/local/tokens/officer-lahti)\n  curl -s -H \"Authorization: Bearer $TOKEN\" http://%s/dps/%s/applications\n", *addr, *addr, seed.DPSID)
+	if err := hs.ListenAndServe(); err != nil && err != http.ErrServerClosed {
+		log.Fatal(err)
+	}
+}
+
+// startScheduler is filled in by the scheduled job (see functions/scheduler).
+func startScheduler(ctx context.Context, srv *httpapi.Server, log *slog.Logger) {}

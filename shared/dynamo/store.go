@@ -1,0 +1,412 @@
+package dynamo
+
+import (
+	"context"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"math/rand/v2"
+	"strconv"
+	"sync/atomic"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+
+	"github.com/rengas/rengas/shared/audit"
+	"github.com/rengas/rengas/shared/procurement"
+)
+
+// Store is the DynamoDB storage of Rengas.
+type Store struct {
+	db    *dynamodb.Client
+	table string
+	// Now is the server clock; tests may replace it.
+	Now   func() time.Time
+	calls atomic.Int64
+	// NewID returns a fresh identifier.
+	NewID func() string
+}
+
+// New returns a store on the table.
+func New(db *dynamodb.Client, table string) *Store {
+	return &Store{db: db, table: table, Now: time.Now, NewID: newID}
+}
+
+// RoundTrips returns the number of DynamoDB requests the store has made.
+// Benchmarks use it to report the cost of an operation.
+func (s *Store) RoundTrips() int64 { return s.calls.Load() }
+
+func newID() string {
+	// Time-ordered, 16 hex digits of time plus 8 of randomness.
+	return strconv.FormatInt(time.Now().UnixNano(), 36) + strconv.FormatUint(rand.Uint64()%(1<<40), 36)
+}
+
+// item is the stored envelope of every entity: keys, type, version and
+// the entity as JSON. Storage stays private; domain types carry no tags.
+type item struct {
+	key
+	GSI    [3]key // GSI1..3 keys; empty PK means not indexed
+	Type   string
+	Ver    int
+	Data   []byte
+	Extras map[string]types.AttributeValue
+}
+
+func str(v string) types.AttributeValue { return &types.AttributeValueMemberS{Value: v} }
+func num(v int64) types.AttributeValue {
+	return &types.AttributeValueMemberN{Value: strconv.FormatInt(v, 10)}
+}
+
+func (k key) av() map[string]types.AttributeValue {
+	return map[string]types.AttributeValue{AttrPK: str(k.PK), AttrSK: str(k.SK)}
+}
+
+func (it item) av() map[string]types.AttributeValue {
+	m := it.key.av()
+	for i, ix := range Indexes {
+		if it.GSI[i].PK != "" {
+			m[ix.PK], m[ix.SK] = str(it.GSI[i].PK), str(it.GSI[i].SK)
+		}
+	}
+	m["type"], m["version"], m["data"] = str(it.Type), num(int64(it.Ver)), str(string(it.Data))
+	for k, v := range it.Extras {
+		m[k] = v
+	}
+	return m
+}
+
+// entity makes the envelope of a domain value.
+func entity(k key, typ string, version int, v any) item {
+	b, err := json.Marshal(v)
+	if err != nil {
+		panic("dynamo: cannot encode " + typ + ": " + err.Error())
+	}
+	return item{key: k, Type: typ, Ver: version, Data: b}
+}
+
+func decode(m map[string]types.AttributeValue, v any) error {
+	d, ok := m["data"].(*types.AttributeValueMemberS)
+	if !ok {
+		return errors.New("dynamo: item has no data")
+	}
+	return json.Unmarshal([]byte(d.Value), v)
+}
+
+func attrString(m map[string]types.AttributeValue, name string) string {
+	if v, ok := m[name].(*types.AttributeValueMemberS); ok {
+		return v.Value
+	}
+	return ""
+}
+
+func attrInt(m map[string]types.AttributeValue, name string) int64 {
+	if v, ok := m[name].(*types.AttributeValueMemberN); ok {
+		i, _ := strconv.ParseInt(v.Value, 10, 64)
+		return i
+	}
+	return 0
+}
+
+// write is one element of a transaction, with the message to give the
+// user when its condition fails.
+// Write is one element of a transaction (opaque outside this package).
+type Write = write
+
+type write struct {
+	tw       types.TransactWriteItem
+	conflict string
+}
+
+// putNew writes an item that must not exist yet.
+func (s *Store) putNew(it item, conflict string) write {
+	return write{tw: types.TransactWriteItem{Put: &types.Put{
+		TableName: &s.table, Item: it.av(),
+		ConditionExpression: aws.String("attribute_not_exists(PK)"),
+	}}, conflict: conflict}
+}
+
+// putVersion writes an entity whose stored version must still be prev:
+// the optimistic lock behind every update. The stored version becomes
+// prev+1; a new entity (prev 0) must not exist yet.
+func (s *Store) putVersion(it item, prev int, conflict string) write {
+	it.Ver = prev + 1
+	if prev == 0 {
+		return s.putNew(it, conflict)
+	}
+	return write{tw: types.TransactWriteItem{Put: &types.Put{
+		TableName: &s.table, Item: it.av(),
+		ConditionExpression:       aws.String("version = :v"),
+		ExpressionAttributeValues: map[string]types.AttributeValue{":v": num(int64(prev))},
+	}}, conflict: conflict}
+}
+
+// check asserts a condition on an item that the transaction does not write.
+func (s *Store) check(k key, cond string, vals map[string]types.AttributeValue, conflict string) write {
+	return write{tw: types.TransactWriteItem{ConditionCheck: &types.ConditionCheck{
+		TableName: &s.table, Key: k.av(), ConditionExpression: &cond, ExpressionAttributeValues: vals,
+	}}, conflict: conflict}
+}
+
+func staleVersion(what string) string {
+	return what + " was changed by someone else since you read it; reload it and apply your change to the current version"
+}
+
+// Change is one state change with its audit record.
+type Change struct {
+	Actor      procurement.Actor
+	Chain      string
+	Action     string
+	EntityType string
+	EntityID   string
+	State      any    // the new state; its digest goes into the event
+	Summary    string // short, never sealed content
+}
+
+const maxChainAttempts = 12
+
+// commit writes the items, the audit event and the new chain head in one
+// TransactWriteItems. If head is nil it is read first. When only the chain
+// head moved (another change on the same chain won the race), the head is
+// re-read and the transaction retried: the entity conditions are
+// unchanged, so no update is lost or applied twice.
+func (s *Store) commit(ctx context.Context, head *audit.Head, c Change, writes ...write) (audit.Event, error) {
+	for attempt := 0; ; attempt++ {
+		if head == nil {
+			h, err := s.readHead(ctx, c.Chain)
+			if err != nil {
+				return audit.Event{}, err
+			}
+			head = &h
+		}
+		ev := audit.Event{
+			Chain: c.Chain, At: s.Now(), Actor: c.Actor.UserID, Role: string(c.Actor.Role), Org: c.Actor.Org,
+			Action: c.Action, EntityType: c.EntityType, EntityID: c.EntityID, Digest: audit.Digest(c.State), Summary: c.Summary,
+		}
+		prev := *head
+		next := audit.Append(prev, &ev)
+		items := make([]types.TransactWriteItem, 0, len(writes)+2)
+		for _, w := range writes {
+			items = append(items, w.tw)
+		}
+		items = append(items, s.eventPut(ev), s.headPut(c.Chain, prev, next))
+		err := s.transact(ctx, items)
+		if err == nil {
+			return ev, nil
+		}
+		var tce *types.TransactionCanceledException
+		if !errors.As(err, &tce) {
+			return audit.Event{}, procurement.Internal(err)
+		}
+		retry := false
+		for i, r := range tce.CancellationReasons {
+			code := aws.ToString(r.Code)
+			switch {
+			case code == "" || code == "None":
+			case code == "ConditionalCheckFailed" && i < len(writes):
+				return audit.Event{}, procurement.Errorf(procurement.ECONFLICT, "%s", writes[i].conflict)
+			case code == "ConditionalCheckFailed" || code == "TransactionConflict":
+				retry = true // the chain head moved, or DynamoDB saw a concurrent transaction
+			default:
+				return audit.Event{}, procurement.Internal(err)
+			}
+		}
+		if !retry || attempt+1 >= maxChainAttempts {
+			return audit.Event{}, procurement.Errorf(procurement.ECONFLICT, "the record is busy with other changes; try again in a moment")
+		}
+		head = nil
+		time.Sleep(time.Duration(rand.IntN(5<<attempt)+1) * time.Millisecond)
+	}
+}
+
+func (s *Store) eventPut(ev audit.Event) types.TransactWriteItem {
+	it := entity(eventKey(ev.Chain, ev.Seq), "event", 1, ev)
+	return types.TransactWriteItem{Put: &types.Put{
+		TableName: &s.table, Item: it.av(), ConditionExpression: aws.String("attribute_not_exists(PK)"),
+	}}
+}
+
+func (s *Store) headPut(chain string, prev, next audit.Head) types.TransactWriteItem {
+	it := item{key: chainHeadKey(chain), Type: "chainhead", Ver: int(next.Seq), Extras: map[string]types.AttributeValue{"hash": str(next.Hash)}}
+	it.Data = []byte("{}")
+	put := &types.Put{TableName: &s.table, Item: it.av()}
+	if prev.Seq == 0 {
+		put.ConditionExpression = aws.String("attribute_not_exists(PK)")
+	} else {
+		put.ConditionExpression = aws.String("version = :v")
+		put.ExpressionAttributeValues = map[string]types.AttributeValue{":v": num(prev.Seq)}
+	}
+	return types.TransactWriteItem{Put: put}
+}
+
+func headFrom(m map[string]types.AttributeValue) audit.Head {
+	if m == nil {
+		return audit.Head{}
+	}
+	return audit.Head{Seq: attrInt(m, "version"), Hash: attrString(m, "hash")}
+}
+
+func (s *Store) readHead(ctx context.Context, chain string) (audit.Head, error) {
+	m, err := s.get(ctx, chainHeadKey(chain))
+	if err != nil {
+		return audit.Head{}, err
+	}
+	return headFrom(m), nil
+}
+
+// get reads one item with a strongly consistent read; nil if absent.
+func (s *Store) get(ctx context.Context, k key) (map[string]types.AttributeValue, error) {
+	s.calls.Add(1)
+	out, err := s.db.GetItem(ctx, &dynamodb.GetItemInput{TableName: &s.table, Key: k.av(), ConsistentRead: aws.Bool(true)})
+	if err != nil {
+		return nil, procurement.Internal(err)
+	}
+	return out.Item, nil
+}
+
+// getMany reads up to 100 items in one strongly consistent BatchGetItem
+// (more round trips only if DynamoDB leaves keys unprocessed).
+func (s *Store) getMany(ctx context.Context, keys ...key) (map[key]map[string]types.AttributeValue, error) {
+	res := make(map[key]map[string]types.AttributeValue, len(keys))
+	req := make([]map[string]types.AttributeValue, 0, len(keys))
+	seen := map[key]bool{}
+	for _, k := range keys {
+		if !seen[k] {
+			seen[k] = true
+			req = append(req, k.av())
+		}
+	}
+	for len(req) > 0 {
+		s.calls.Add(1)
+		out, err := s.db.BatchGetItem(ctx, &dynamodb.BatchGetItemInput{RequestItems: map[string]types.KeysAndAttributes{
+			s.table: {Keys: req, ConsistentRead: aws.Bool(true)},
+		}})
+		if err != nil {
+			return nil, procurement.Internal(err)
+		}
+		for _, m := range out.Responses[s.table] {
+			res[key{attrString(m, AttrPK), attrString(m, AttrSK)}] = m
+		}
+		req = out.UnprocessedKeys[s.table].Keys
+	}
+	return res, nil
+}
+
+func (s *Store) transact(ctx context.Context, items []types.TransactWriteItem) error {
+	s.calls.Add(1)
+	_, err := s.db.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: items})
+	return err
+}
+
+// Page is one page of a list and the cursor of the next, empty at the end.
+type Page[T any] struct {
+	Items  []T    `json:"items"`
+	Cursor string `json:"cursor,omitempty"`
+}
+
+// query is one page of a Query on a partition of the table or an index.
+type query struct {
+	index   *Index
+	pk      string
+	skBegin string // begins_with condition on the sort key, if set
+	skFrom  string // inclusive lower bound of the sort key, if set
+	skTo    string // inclusive upper bound, if set
+	desc    bool
+	limit   int
+	cursor  string
+}
+
+func (s *Store) query(ctx context.Context, q query) ([]map[string]types.AttributeValue, string, error) {
+	pkName, skName := AttrPK, AttrSK
+	in := &dynamodb.QueryInput{TableName: &s.table, ScanIndexForward: aws.Bool(!q.desc)}
+	if q.index != nil {
+		pkName, skName = q.index.PK, q.index.SK
+		in.IndexName = &q.index.Name
+	} else {
+		in.ConsistentRead = aws.Bool(true)
+	}
+	cond := "#pk = :pk"
+	in.ExpressionAttributeNames = map[string]string{"#pk": pkName}
+	in.ExpressionAttributeValues = map[string]types.AttributeValue{":pk": str(q.pk)}
+	switch {
+	case q.skBegin != "":
+		cond += " AND begins_with(#sk, :b)"
+		in.ExpressionAttributeNames["#sk"] = skName
+		in.ExpressionAttributeValues[":b"] = str(q.skBegin)
+	case q.skFrom != "" && q.skTo != "":
+		cond += " AND #sk BETWEEN :f AND :t"
+		in.ExpressionAttributeNames["#sk"] = skName
+		in.ExpressionAttributeValues[":f"], in.ExpressionAttributeValues[":t"] = str(q.skFrom), str(q.skTo)
+	case q.skTo != "":
+		cond += " AND #sk <= :t"
+		in.ExpressionAttributeNames["#sk"] = skName
+		in.ExpressionAttributeValues[":t"] = str(q.skTo)
+	case q.skFrom != "":
+		cond += " AND #sk >= :f"
+		in.ExpressionAttributeNames["#sk"] = skName
+		in.ExpressionAttributeValues[":f"] = str(q.skFrom)
+	}
+	in.KeyConditionExpression = &cond
+	if q.limit <= 0 || q.limit > 100 {
+		q.limit = 100
+	}
+	in.Limit = aws.Int32(int32(q.limit))
+	if q.cursor != "" {
+		start, err := decodeCursor(q.cursor)
+		if err != nil || start[pkName] == nil || attrString(start, pkName) != q.pk {
+			return nil, "", procurement.Invalid("cursor", "is not a cursor of this list; pass the cursor value of the previous page unchanged, or omit it for the first page")
+		}
+		in.ExclusiveStartKey = start
+	}
+	s.calls.Add(1)
+	out, err := s.db.Query(ctx, in)
+	if err != nil {
+		return nil, "", procurement.Internal(err)
+	}
+	return out.Items, encodeCursor(out.LastEvaluatedKey), nil
+}
+
+// Cursors are the base64url JSON of the last evaluated key; every key
+// attribute in this table is a string.
+func encodeCursor(k map[string]types.AttributeValue) string {
+	if len(k) == 0 {
+		return ""
+	}
+	m := map[string]string{}
+	for name, v := range k {
+		m[name] = attrString(k, name)
+		_ = v
+	}
+	b, _ := json.Marshal(m)
+	return base64.RawURLEncoding.EncodeToString(b)
+}
+
+func decodeCursor(c string) (map[string]types.AttributeValue, error) {
+	b, err := base64.RawURLEncoding.DecodeString(c)
+	if err != nil {
+		return nil, err
+	}
+	var m map[string]string
+	if err := json.Unmarshal(b, &m); err != nil {
+		return nil, err
+	}
+	out := map[string]types.AttributeValue{}
+	for k, v := range m {
+		out[k] = str(v)
+	}
+	return out, nil
+}
+
+// pageOf decodes the items of a query page.
+func pageOf[T any](items []map[string]types.AttributeValue, cursor string) (Page[T], error) {
+	p := Page[T]{Items: make([]T, 0, len(items)), Cursor: cursor}
+	for _, m := range items {
+		var v T
+		if err := decode(m, &v); err != nil {
+			return p, procurement.Internal(err)
+		}
+		p.Items = append(p.Items, v)
+	}
+	return p, nil
+}

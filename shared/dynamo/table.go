@@ -1,0 +1,123 @@
+// Package dynamo stores Rengas in DynamoDB through aws-sdk-go-v2.
+//
+// This file is the one place where the table is defined: attribute names,
+// key builders and indexes. The CDK stack (infra/) and the local server
+// both read it.
+//
+// Single-table design. Items and their keys:
+//
+//	entity               PK                         SK                     GSI1 (PK / SK)                         GSI2 (PK / SK)                 GSI3 (PK / SK)
+//	DPS                  DPS#<dps>                  META                   RING / DPS#<dps>
+//	category membership  DPS#<dps>#CAT#<cat>        META
+//	admission            DPS#<dps>#CAT#<cat>        ADM#<provider>                                                PROV#<provider> / ADM#<dps>#<cat>
+//	provider             PROV#<provider>            META
+//	business ID claim    BUSINESSID#<y-tunnus>      UNIQUE
+//	application          APP#<app>                  META                   DPS#<dps>#APPS#<status> / <due>#<app>   PROV#<provider> / APP#<received>#<app>
+//	document             APP#<app>                  DOC#<doc>                                                                                     DPS#<dps>#DOCEXP / <expires>#<app>#<doc>
+//	declaration request  DECL#<req>                 META                   DPS#<dps>#DECL / <due>#<req>           PROV#<provider> / DECL#<at>#<req>
+//	audit chain head     CHAIN#<chain>              HEAD
+//	audit event          CHAIN#<chain>              EV#<seq, 12 digits>
+//	notification         OUTBOX#<org>               <at>#<id>
+//
+// Lists are Queries on a partition or on a GSI partition; nothing on a
+// request path Scans.
+package dynamo
+
+import (
+	"fmt"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+)
+
+// Attribute names of the primary key.
+const (
+	AttrPK = "PK"
+	AttrSK = "SK"
+)
+
+// Index is a global secondary index. All project every attribute.
+type Index struct {
+	Name string
+	PK   string
+	SK   string
+}
+
+// The global secondary indexes.
+var (
+	GSI1 = Index{Name: "GSI1", PK: "GSI1PK", SK: "GSI1SK"}
+	GSI2 = Index{Name: "GSI2", PK: "GSI2PK", SK: "GSI2SK"}
+	GSI3 = Index{Name: "GSI3", PK: "GSI3PK", SK: "GSI3SK"}
+)
+
+// Indexes lists every GSI of the table.
+var Indexes = []Index{GSI1, GSI2, GSI3}
+
+// DefaultTableName is the table name when TABLE_NAME is not set.
+const DefaultTableName = "rengas"
+
+// CreateTableInput returns the definition of the table, used by the local
+// server and tests. The CDK stack builds the same table from AttrPK, AttrSK
+// and Indexes.
+func CreateTableInput(name string) *dynamodb.CreateTableInput {
+	attrs := []types.AttributeDefinition{
+		{AttributeName: aws.String(AttrPK), AttributeType: types.ScalarAttributeTypeS},
+		{AttributeName: aws.String(AttrSK), AttributeType: types.ScalarAttributeTypeS},
+	}
+	var gsis []types.GlobalSecondaryIndex
+	for _, ix := range Indexes {
+		attrs = append(attrs,
+			types.AttributeDefinition{AttributeName: aws.String(ix.PK), AttributeType: types.ScalarAttributeTypeS},
+			types.AttributeDefinition{AttributeName: aws.String(ix.SK), AttributeType: types.ScalarAttributeTypeS})
+		gsis = append(gsis, types.GlobalSecondaryIndex{
+			IndexName: aws.String(ix.Name),
+			KeySchema: []types.KeySchemaElement{
+				{AttributeName: aws.String(ix.PK), KeyType: types.KeyTypeHash},
+				{AttributeName: aws.String(ix.SK), KeyType: types.KeyTypeRange},
+			},
+			Projection: &types.Projection{ProjectionType: types.ProjectionTypeAll},
+		})
+	}
+	return &dynamodb.CreateTableInput{
+		TableName:            aws.String(name),
+		AttributeDefinitions: attrs,
+		KeySchema: []types.KeySchemaElement{
+			{AttributeName: aws.String(AttrPK), KeyType: types.KeyTypeHash},
+			{AttributeName: aws.String(AttrSK), KeyType: types.KeyTypeRange},
+		},
+		GlobalSecondaryIndexes: gsis,
+		BillingMode:            types.BillingModePayPerRequest,
+	}
+}
+
+// key is a primary key.
+type key struct{ PK, SK string }
+
+const meta = "META"
+
+func dpsKey(id string) key                   { return key{"DPS#" + id, meta} }
+func categoryKey(dps, cat string) key        { return key{"DPS#" + dps + "#CAT#" + cat, meta} }
+func admissionKey(dps, cat, prov string) key { return key{"DPS#" + dps + "#CAT#" + cat, "ADM#" + prov} }
+func providerKey(id string) key              { return key{"PROV#" + id, meta} }
+func businessIDKey(id string) key            { return key{"BUSINESSID#" + id, "UNIQUE"} }
+func applicationKey(id string) key           { return key{"APP#" + id, meta} }
+func documentKey(app, doc string) key        { return key{"APP#" + app, "DOC#" + doc} }
+func declRequestKey(id string) key           { return key{"DECL#" + id, meta} }
+func chainHeadKey(chain string) key          { return key{"CHAIN#" + chain, "HEAD"} }
+func eventKey(chain string, seq int64) key {
+	return key{"CHAIN#" + chain, fmt.Sprintf("EV#%012d", seq)}
+}
+
+// Partitions queried by lists.
+const ringPartition = "RING"
+
+func applicationsByStatus(dps, status string) string { return "DPS#" + dps + "#APPS#" + status }
+func providerPartition(prov string) string           { return "PROV#" + prov }
+func expiringDocuments(dps string) string            { return "DPS#" + dps + "#DOCEXP" }
+func declRequests(dps string) string                 { return "DPS#" + dps + "#DECL" }
+func outboxPartition(org string) string              { return "OUTBOX#" + org }
+
+// DPSChain is the audit chain of a DPS: qualification and the public steps
+// of its mini-competitions.
+func DPSChain(dps string) string { return "dps#" + dps }

@@ -1,0 +1,411 @@
+package httpapi
+
+import (
+	"slices"
+	"time"
+
+	"github.com/rengas/rengas/shared/dynamo"
+	"github.com/rengas/rengas/shared/procurement"
+	"github.com/rengas/rengas/shared/workdays"
+)
+
+type createDPSRequest struct {
+	ID               string                        `json:"id" validate:"required,max=40,slug"`
+	Title            string                        `json:"title" validate:"required,max=300"`
+	Ring             string                        `json:"ring" validate:"required,max=200"`
+	Buyers           []string                      `json:"buyers" validate:"required,min=1,max=20,dive,required,max=60"`
+	ServiceArea      []string                      `json:"serviceArea" validate:"required,min=1,max=100,dive,required,max=100"`
+	ValidFrom        string                        `json:"validFrom" validate:"required,datetime=2006-01-02"`
+	ValidUntil       string                        `json:"validUntil" validate:"required,datetime=2006-01-02"`
+	Categories       []procurement.Category        `json:"categories" validate:"required,min=1,max=30,dive"`
+	ExclusionGrounds []procurement.ExclusionGround `json:"exclusionGrounds" validate:"required,min=1,max=50,dive"`
+	QualityCriteria  []string                      `json:"qualityCriteria" validate:"max=30,dive,required,max=40"`
+	Settings         *procurement.Settings         `json:"settings"`
+}
+
+type registerProviderRequest struct {
+	procurement.Party
+	Contact procurement.Contact `json:"contact"`
+}
+
+type applicationRequest struct {
+	Categories  []string               `json:"categories" validate:"required,min=1,max=30,dive,required,max=40"`
+	Declaration procurement.Declaration `json:"declaration"`
+	Documents   []procurement.Document  `json:"documents" validate:"max=60,dive"`
+	// Members makes the application a consortium's, led by the applicant.
+	Members []procurement.Member `json:"members" validate:"max=20,dive"`
+}
+
+type decisionRequest struct {
+	Category string              `json:"category" validate:"required,max=40"`
+	Outcome  procurement.Outcome `json:"outcome" validate:"required,oneof=admitted rejected"`
+	Reason   string              `json:"reason" validate:"max=5000"`
+	Version  int                 `json:"version" validate:"required,gte=1"`
+}
+
+type infoRequest struct {
+	Message string `json:"message" validate:"required,max=5000"`
+	Version int    `json:"version" validate:"required,gte=1"`
+}
+
+type infoResponse struct {
+	Response  string                 `json:"response" validate:"required,max=10000"`
+	Documents []procurement.Document `json:"documents" validate:"max=20,dive"`
+	Version   int                    `json:"version" validate:"required,gte=1"`
+}
+
+type extensionRequest struct {
+	Justification string `json:"justification" validate:"required,max=5000"`
+	Version       int    `json:"version" validate:"required,gte=1"`
+}
+
+type admissionStatusRequest struct {
+	Status  procurement.AdmissionStatus `json:"status" validate:"required,oneof=admitted suspended excluded"`
+	Reason  string                      `json:"reason" validate:"required,max=5000"`
+	Version int                         `json:"version" validate:"required,gte=1"`
+}
+
+type declarationRequestsRequest struct {
+	ProviderIDs []string `json:"providerIds" validate:"required,min=1,max=40,dive,required,max=60"`
+	Message     string   `json:"message" validate:"required,max=5000"`
+	DueOn       string   `json:"dueOn" validate:"required,datetime=2006-01-02"`
+}
+
+type declarationAnswer struct {
+	Declaration procurement.Declaration `json:"declaration"`
+	Version     int                     `json:"version" validate:"required,gte=1"`
+}
+
+// applicationView adds the decision clock to an application.
+type applicationView struct {
+	*procurement.Application
+	WorkdaysLeft int  `json:"workdaysLeft"`
+	Overdue      bool `json:"overdue"`
+	DueSoon      bool `json:"dueSoon"`
+}
+
+// dueSoonWorkdays is when an open application is flagged as due soon.
+const dueSoonWorkdays = 2
+
+func viewOf(a *procurement.Application, now time.Time) applicationView {
+	v := applicationView{Application: a}
+	if a.Status != procurement.StatusDecided {
+		v.WorkdaysLeft = a.WorkdaysLeft(now)
+		v.Overdue = a.Status == procurement.StatusReceived && (v.WorkdaysLeft < 0 || (v.WorkdaysLeft == 0 && !workdays.IsWorkday(now)))
+		v.DueSoon = !v.Overdue && a.Status == procurement.StatusReceived && v.WorkdaysLeft <= dueSoonWorkdays
+	}
+	return v
+}
+
+func viewsOf(p dynamo.Page[procurement.Application], now time.Time) dynamo.Page[applicationView] {
+	out := dynamo.Page[applicationView]{Items: make([]applicationView, len(p.Items)), Cursor: p.Cursor}
+	for i := range p.Items {
+		out.Items[i] = viewOf(&p.Items[i], now)
+	}
+	return out
+}
+
+// officerDPS loads a DPS for an officer acting on it, or an auditor reading it.
+func (c *call) officerDPS(id string) (*procurement.DPS, error) {
+	d, err := c.s.Store.GetDPS(c.r.Context(), id)
+	if err != nil {
+		return nil, err
+	}
+	if c.actor.Is(procurement.RoleOfficer) {
+		return d, d.CheckOfficer(c.actor)
+	}
+	return d, nil
+}
+
+// ownProvider refuses a provider user who asks for another provider's data,
+// answering as if it did not exist.
+func (c *call) ownProvider(id string) error {
+	if c.actor.Is(procurement.RoleProvider) && c.actor.Org != id {
+		return procurement.Errorf(procurement.ENOTFOUND, "provider %s not found", id)
+	}
+	return nil
+}
+
+func qualificationRoutes() []Route {
+	return []Route{
+		{Method: "GET", Path: "/openapi.json", Function: FnQualification, Summary: "This API's OpenAPI 3.1 document",
+			Response: map[string]any{}, handle: func(c *call) (any, error) { return rawJSON(OpenAPIDocument), nil }},
+		{Method: "GET", Path: "/dps", Function: FnQualification, Roles: everyone, Summary: "List the DPSs of the ring",
+			Response: dynamo.Page[procurement.DPS]{}, Query: pageParams, handle: func(c *call) (any, error) {
+				cur, lim, err := c.page()
+				if err != nil {
+					return nil, err
+				}
+				return c.s.Store.ListDPS(c.r.Context(), cur, lim)
+			}},
+		{Method: "POST", Path: "/dps", Function: FnQualification, Roles: officers, Summary: "Create a DPS (the officer's buyer must be one of its buyers)",
+			Request: createDPSRequest{}, Response: procurement.DPS{}, Created: true, handle: func(c *call) (any, error) {
+				var in createDPSRequest
+				if err := c.decode(&in); err != nil {
+					return nil, err
+				}
+				d := &procurement.DPS{ID: in.ID, Title: in.Title, Ring: in.Ring, Buyers: in.Buyers, ServiceArea: in.ServiceArea,
+					ValidFrom: in.ValidFrom, ValidUntil: in.ValidUntil, Categories: in.Categories, ExclusionGrounds: in.ExclusionGrounds,
+					QualityCriteria: in.QualityCriteria, Settings: procurement.DefaultSettings()}
+				if in.Settings != nil {
+					d.Settings = *in.Settings
+					if err := c.s.check(in.Settings); err != nil {
+						return nil, err
+					}
+				}
+				if d.QualityCriteria == nil {
+					d.QualityCriteria = []string{}
+				}
+				if err := d.Validate(); err != nil {
+					return nil, err
+				}
+				if err := d.CheckOfficer(c.actor); err != nil {
+					return nil, err
+				}
+				return d, c.s.Store.CreateDPS(c.r.Context(), c.actor, d)
+			}},
+		{Method: "GET", Path: "/dps/{dpsId}", Function: FnQualification, Roles: everyone, Summary: "Read a DPS: categories, selection criteria, exclusion grounds, settings",
+			Response: procurement.DPS{}, handle: func(c *call) (any, error) { return c.s.Store.GetDPS(c.r.Context(), c.path("dpsId")) }},
+		{Method: "POST", Path: "/providers", Function: FnQualification, Roles: providers, Summary: "Register the caller's organisation as a provider",
+			Request: registerProviderRequest{}, Response: procurement.Provider{}, Created: true, handle: func(c *call) (any, error) {
+				var in registerProviderRequest
+				if err := c.decode(&in); err != nil {
+					return nil, err
+				}
+				p := &procurement.Provider{ID: c.actor.Org, Party: in.Party, Contact: in.Contact}
+				return p, c.s.Store.RegisterProvider(c.r.Context(), c.actor, p)
+			}},
+		{Method: "GET", Path: "/providers/{providerId}", Function: FnQualification, Roles: everyone, Summary: "Read a provider (providers: only their own)",
+			Response: procurement.Provider{}, handle: func(c *call) (any, error) {
+				if err := c.ownProvider(c.path("providerId")); err != nil {
+					return nil, err
+				}
+				return c.s.Store.GetProvider(c.r.Context(), c.path("providerId"))
+			}},
+		{Method: "POST", Path: "/dps/{dpsId}/applications", Function: FnQualification, Roles: providers, Summary: "Apply to categories of a DPS, alone or as a consortium lead",
+			Request: applicationRequest{}, Response: applicationView{}, Created: true, handle: func(c *call) (any, error) {
+				var in applicationRequest
+				if err := c.decode(&in); err != nil {
+					return nil, err
+				}
+				a := &procurement.Application{Categories: in.Categories, Declaration: in.Declaration, Documents: in.Documents, Members: in.Members}
+				if a.Documents == nil {
+					a.Documents = []procurement.Document{}
+				}
+				if err := c.s.Store.SubmitApplication(c.r.Context(), c.actor, c.path("dpsId"), a); err != nil {
+					return nil, err
+				}
+				return viewOf(a, c.s.Store.Now()), nil
+			}},
+		{Method: "GET", Path: "/dps/{dpsId}/applications", Function: FnQualification, Roles: officersAudit,
+			Summary: "List applications with a status, earliest decision deadline first (overdue and due-soon lead)",
+			Response: dynamo.Page[applicationView]{}, Query: append([]Param{{"status", "received (default), information_requested or decided"}}, pageParams...),
+			handle: func(c *call) (any, error) {
+				st := procurement.ApplicationStatus(c.r.URL.Query().Get("status"))
+				if st == "" {
+					st = procurement.StatusReceived
+				}
+				if !slices.Contains(procurement.ApplicationStatuses, st) {
+					return nil, procurement.Invalid("status", "must be one of %v", procurement.ApplicationStatuses)
+				}
+				cur, lim, err := c.page()
+				if err != nil {
+					return nil, err
+				}
+				if _, err := c.officerDPS(c.path("dpsId")); err != nil {
+					return nil, err
+				}
+				p, err := c.s.Store.ListApplications(c.r.Context(), c.path("dpsId"), st, cur, lim)
+				return viewsOf(p, c.s.Store.Now()), err
+			}},
+		{Method: "GET", Path: "/dps/{dpsId}/applications/{applicationId}", Function: FnQualification, Roles: everyone,
+			Summary: "Read an application with its decisions and reasons (providers: only their own)", Response: applicationView{},
+			handle: func(c *call) (any, error) {
+				a, err := c.s.Store.GetApplication(c.r.Context(), c.path("dpsId"), c.path("applicationId"))
+				if err != nil {
+					return nil, err
+				}
+				if err := c.ownProvider(a.ProviderID); err != nil {
+					return nil, procurement.Errorf(procurement.ENOTFOUND, "application %s not found", a.ID)
+				}
+				return viewOf(a, c.s.Store.Now()), nil
+			}},
+		{Method: "POST", Path: "/dps/{dpsId}/applications/{applicationId}/decisions", Function: FnQualification, Roles: officers,
+			Summary: "Decide on one category: admitted, or rejected with a reason", Request: decisionRequest{}, Response: applicationView{},
+			handle: func(c *call) (any, error) {
+				var in decisionRequest
+				if err := c.decode(&in); err != nil {
+					return nil, err
+				}
+				a, err := c.s.Store.Decide(c.r.Context(), c.actor, c.path("dpsId"), c.path("applicationId"), in.Version, in.Category, in.Outcome, in.Reason)
+				if err != nil {
+					return nil, err
+				}
+				return viewOf(a, c.s.Store.Now()), nil
+			}},
+		{Method: "POST", Path: "/dps/{dpsId}/applications/{applicationId}/information-requests", Function: FnQualification, Roles: officers,
+			Summary: "Ask the applicant for more information; the decision clock pauses", Request: infoRequest{}, Response: applicationView{},
+			handle: func(c *call) (any, error) {
+				var in infoRequest
+				if err := c.decode(&in); err != nil {
+					return nil, err
+				}
+				return c.updateApplication(in.Version, func(a *procurement.Application, d *procurement.DPS) (string, string, error) {
+					return "application.information_requested", "clock paused", a.RequestInformation(c.actor, in.Message, c.s.Store.Now())
+				})
+			}},
+		{Method: "POST", Path: "/dps/{dpsId}/applications/{applicationId}/information-responses", Function: FnQualification, Roles: providers,
+			Summary: "Answer an information request; the decision clock resumes", Request: infoResponse{}, Response: applicationView{},
+			handle: func(c *call) (any, error) {
+				var in infoResponse
+				if err := c.decode(&in); err != nil {
+					return nil, err
+				}
+				return c.updateApplication(in.Version, func(a *procurement.Application, d *procurement.DPS) (string, string, error) {
+					return "application.information_given", "clock resumed", a.Respond(in.Response, in.Documents, c.s.Store.Now())
+				})
+			}},
+		{Method: "POST", Path: "/dps/{dpsId}/applications/{applicationId}/extension", Function: FnQualification, Roles: officers,
+			Summary: "Extend the decision time once (10 to 15 working days) with a justification", Request: extensionRequest{}, Response: applicationView{},
+			handle: func(c *call) (any, error) {
+				var in extensionRequest
+				if err := c.decode(&in); err != nil {
+					return nil, err
+				}
+				return c.updateApplication(in.Version, func(a *procurement.Application, d *procurement.DPS) (string, string, error) {
+					return "application.extended", in.Justification, a.Extend(c.actor, d.Settings, in.Justification, c.s.Store.Now())
+				})
+			}},
+		{Method: "GET", Path: "/providers/{providerId}/applications", Function: FnQualification, Roles: everyone,
+			Summary: "List a provider's applications, newest first (providers: only their own)", Response: dynamo.Page[applicationView]{}, Query: pageParams,
+			handle: func(c *call) (any, error) {
+				if err := c.ownProvider(c.path("providerId")); err != nil {
+					return nil, err
+				}
+				cur, lim, err := c.page()
+				if err != nil {
+					return nil, err
+				}
+				p, err := c.s.Store.ListProviderApplications(c.r.Context(), c.path("providerId"), cur, lim)
+				return viewsOf(p, c.s.Store.Now()), err
+			}},
+		{Method: "GET", Path: "/providers/{providerId}/admissions", Function: FnQualification, Roles: everyone,
+			Summary: "List a provider's admissions (providers: only their own)", Response: dynamo.Page[procurement.Admission]{}, Query: pageParams,
+			handle: func(c *call) (any, error) {
+				if err := c.ownProvider(c.path("providerId")); err != nil {
+					return nil, err
+				}
+				cur, lim, err := c.page()
+				if err != nil {
+					return nil, err
+				}
+				return c.s.Store.ListProviderAdmissions(c.r.Context(), c.path("providerId"), cur, lim)
+			}},
+		{Method: "GET", Path: "/dps/{dpsId}/categories/{categoryId}/admissions", Function: FnQualification, Roles: officersAudit,
+			Summary: "List the providers admitted, suspended or excluded in a category", Response: dynamo.Page[procurement.Admission]{}, Query: pageParams,
+			handle: func(c *call) (any, error) {
+				cur, lim, err := c.page()
+				if err != nil {
+					return nil, err
+				}
+				d, err := c.officerDPS(c.path("dpsId"))
+				if err != nil {
+					return nil, err
+				}
+				if _, ok := d.Category(c.path("categoryId")); !ok {
+					return nil, procurement.Errorf(procurement.ENOTFOUND, "DPS %s has no category %s", d.ID, c.path("categoryId"))
+				}
+				return c.s.Store.ListAdmissions(c.r.Context(), d.ID, c.path("categoryId"), cur, lim)
+			}},
+		{Method: "POST", Path: "/dps/{dpsId}/categories/{categoryId}/admissions/{providerId}/status", Function: FnQualification, Roles: officers,
+			Summary: "Suspend, reinstate (admitted) or exclude an admitted provider, with a reason", Request: admissionStatusRequest{}, Response: procurement.Admission{},
+			handle: func(c *call) (any, error) {
+				var in admissionStatusRequest
+				if err := c.decode(&in); err != nil {
+					return nil, err
+				}
+				return c.s.Store.SetAdmissionStatus(c.r.Context(), c.actor, c.path("dpsId"), c.path("categoryId"), c.path("providerId"), in.Version, in.Status, in.Reason)
+			}},
+		{Method: "GET", Path: "/dps/{dpsId}/documents/expiring", Function: FnQualification, Roles: officersAudit,
+			Summary: "List documents that expire within N days (expired ones included), soonest first", Response: dynamo.Page[dynamo.ExpiringDocument]{},
+			Query: append([]Param{{"days", "look-ahead in days, 0-730 (default 30)"}}, pageParams...),
+			handle: func(c *call) (any, error) {
+				days, err := c.queryInt("days", 30, 0, 730)
+				if err != nil {
+					return nil, err
+				}
+				cur, lim, err := c.page()
+				if err != nil {
+					return nil, err
+				}
+				if _, err := c.officerDPS(c.path("dpsId")); err != nil {
+					return nil, err
+				}
+				until := workdays.DateString(c.s.Store.Now().AddDate(0, 0, days))
+				return c.s.Store.ListExpiringDocuments(c.r.Context(), c.path("dpsId"), until, cur, lim)
+			}},
+		{Method: "POST", Path: "/dps/{dpsId}/declaration-requests", Function: FnQualification, Roles: officers,
+			Summary: "Ask providers for a renewed self-declaration (at least 5 working days to answer)", Request: declarationRequestsRequest{},
+			Response: []procurement.DeclarationRequest{}, Created: true, handle: func(c *call) (any, error) {
+				var in declarationRequestsRequest
+				if err := c.decode(&in); err != nil {
+					return nil, err
+				}
+				return c.s.Store.RequestDeclarations(c.r.Context(), c.actor, c.path("dpsId"), in.ProviderIDs, in.Message, in.DueOn)
+			}},
+		{Method: "GET", Path: "/dps/{dpsId}/declaration-requests", Function: FnQualification, Roles: officersAudit,
+			Summary: "List renewed self-declaration requests, earliest due first", Response: dynamo.Page[procurement.DeclarationRequest]{}, Query: pageParams,
+			handle: func(c *call) (any, error) {
+				cur, lim, err := c.page()
+				if err != nil {
+					return nil, err
+				}
+				if _, err := c.officerDPS(c.path("dpsId")); err != nil {
+					return nil, err
+				}
+				return c.s.Store.ListDeclarationRequests(c.r.Context(), c.path("dpsId"), cur, lim)
+			}},
+		{Method: "GET", Path: "/providers/{providerId}/declaration-requests", Function: FnQualification, Roles: everyone,
+			Summary: "List a provider's declaration requests, newest first (providers: only their own)", Response: dynamo.Page[procurement.DeclarationRequest]{}, Query: pageParams,
+			handle: func(c *call) (any, error) {
+				if err := c.ownProvider(c.path("providerId")); err != nil {
+					return nil, err
+				}
+				cur, lim, err := c.page()
+				if err != nil {
+					return nil, err
+				}
+				return c.s.Store.ListProviderDeclarationRequests(c.r.Context(), c.path("providerId"), cur, lim)
+			}},
+		{Method: "POST", Path: "/declaration-requests/{requestId}/answers", Function: FnQualification, Roles: providers,
+			Summary: "Answer a renewed self-declaration request", Request: declarationAnswer{}, Response: procurement.DeclarationRequest{},
+			handle: func(c *call) (any, error) {
+				var in declarationAnswer
+				if err := c.decode(&in); err != nil {
+					return nil, err
+				}
+				return c.s.Store.AnswerDeclaration(c.r.Context(), c.actor, c.path("requestId"), in.Version, in.Declaration)
+			}},
+		{Method: "GET", Path: "/notifications", Function: FnQualification, Roles: everyone,
+			Summary: "List the notifications (outbox) of the caller's organisation, newest first", Response: dynamo.Page[dynamo.Notification]{}, Query: pageParams,
+			handle: func(c *call) (any, error) {
+				cur, lim, err := c.page()
+				if err != nil {
+					return nil, err
+				}
+				return c.s.Store.ListNotifications(c.r.Context(), c.actor.Org, cur, lim)
+			}},
+	}
+}
+
+func (c *call) updateApplication(version int, fn func(a *procurement.Application, d *procurement.DPS) (string, string, error)) (any, error) {
+	a, err := c.s.Store.UpdateApplication(c.r.Context(), c.actor, c.path("dpsId"), c.path("applicationId"), version,
+		func(a *procurement.Application, d *procurement.DPS) (string, string, []dynamo.Write, error) {
+			action, summary, err := fn(a, d)
+			return action, summary, nil, err
+		})
+	if err != nil {
+		return nil, err
+	}
+	return viewOf(a, c.s.Store.Now()), nil
+}

@@ -1,0 +1,218 @@
+// Package httpapi is the HTTP API of Rengas: one route table, thin
+// handlers (decode, validate, call the store, encode) and RFC 9457 problem
+// responses. The same http.Handler runs in Lambda (through
+// aws-lambda-go-api-proxy) and in the local server.
+package httpapi
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"reflect"
+	"strconv"
+	"strings"
+
+	"github.com/go-playground/validator/v10"
+
+	"github.com/rengas/rengas/shared/auth"
+	"github.com/rengas/rengas/shared/dynamo"
+	"github.com/rengas/rengas/shared/procurement"
+)
+
+// MaxBodyBytes limits request bodies.
+const MaxBodyBytes = 256 << 10
+
+// Server holds the dependencies of the handlers.
+type Server struct {
+	Store    *dynamo.Store
+	Log      *slog.Logger
+	validate *validator.Validate
+}
+
+// NewServer returns a server on the store.
+func NewServer(store *dynamo.Store, log *slog.Logger) *Server {
+	return &Server{Store: store, Log: log, validate: newValidator()}
+}
+
+// Handler returns the routes of one function ("" for all of them).
+func (s *Server) Handler(function string) http.Handler {
+	mux := http.NewServeMux()
+	for _, rt := range Routes {
+		if function == "" || rt.Function == function {
+			mux.Handle(rt.Method+" "+rt.Path, s.serve(rt))
+		}
+	}
+	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
+		s.problem(w, r, procurement.Errorf(procurement.ENOTFOUND, "no route %s %s; see /openapi.json", r.Method, r.URL.Path))
+	})
+	return mux
+}
+
+// call is one request being served.
+type call struct {
+	w     http.ResponseWriter
+	r     *http.Request
+	actor procurement.Actor
+	s     *Server
+}
+
+func (c *call) path(name string) string { return c.r.PathValue(name) }
+
+// decode reads a JSON body into v, refusing unknown fields and bodies over
+// MaxBodyBytes, then validates it.
+func (c *call) decode(v any) error {
+	if ct := c.r.Header.Get("Content-Type"); ct != "" && !strings.HasPrefix(ct, "application/json") {
+		return procurement.Invalid("Content-Type", "send the body as application/json")
+	}
+	dec := json.NewDecoder(http.MaxBytesReader(c.w, c.r.Body, MaxBodyBytes))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(v); err != nil {
+		return decodeError(err)
+	}
+	if dec.More() {
+		return procurement.Invalid("body", "send exactly one JSON object")
+	}
+	return c.s.check(v)
+}
+
+func decodeError(err error) error {
+	var syn *json.SyntaxError
+	var typ *json.UnmarshalTypeError
+	var tooBig *http.MaxBytesError
+	switch {
+	case errors.As(err, &tooBig):
+		return &procurement.Error{Code: ETOOLARGE, Message: fmt.Sprintf("the body is larger than %d bytes; send less data per request", MaxBodyBytes)}
+	case errors.Is(err, io.EOF):
+		return procurement.Invalid("body", "send a JSON object; the body is empty")
+	case errors.As(err, &syn):
+		return procurement.Invalid("body", "is not valid JSON (error at byte %d): %v", syn.Offset, syn)
+	case errors.As(err, &typ):
+		return procurement.Invalid(typ.Field, "must be a %s, not a JSON %s", typeName(typ.Type), typ.Value)
+	case strings.HasPrefix(err.Error(), "json: unknown field "):
+		f := strings.Trim(strings.TrimPrefix(err.Error(), "json: unknown field "), `"`)
+		return procurement.Invalid(f, "is not a field of this request; remove it (see /openapi.json for the fields)")
+	case errors.Is(err, io.ErrUnexpectedEOF):
+		return procurement.Invalid("body", "the JSON ends too early; send a complete object")
+	}
+	return procurement.Invalid("body", "cannot be read as JSON: %v", err)
+}
+
+func typeName(t reflect.Type) string {
+	switch t.Kind() {
+	case reflect.String:
+		return "string"
+	case reflect.Int, reflect.Int64, reflect.Int32:
+		return "integer"
+	case reflect.Float64:
+		return "number"
+	case reflect.Bool:
+		return "boolean"
+	case reflect.Slice:
+		return "array"
+	}
+	return "object"
+}
+
+// queryInt reads an optional integer query parameter within [lo, hi].
+func (c *call) queryInt(name string, def, lo, hi int) (int, error) {
+	v := c.r.URL.Query().Get(name)
+	if v == "" {
+		return def, nil
+	}
+	i, err := strconv.Atoi(v)
+	if err != nil || i < lo || i > hi {
+		return 0, procurement.Invalid(name, "must be a whole number from %d to %d", lo, hi)
+	}
+	return i, nil
+}
+
+// page reads the cursor and limit parameters of a list.
+func (c *call) page() (cursor string, limit int, err error) {
+	limit, err = c.queryInt("limit", 50, 1, 100)
+	return c.r.URL.Query().Get("cursor"), limit, err
+}
+
+// ETOOLARGE is the code of a body over the size limit.
+const ETOOLARGE = "too_large"
+
+// status maps error codes to HTTP statuses; this is the only place.
+var status = map[string]int{
+	procurement.EINVALID:      http.StatusBadRequest,
+	procurement.ENOTFOUND:     http.StatusNotFound,
+	procurement.ECONFLICT:     http.StatusConflict,
+	procurement.EFORBIDDEN:    http.StatusForbidden,
+	procurement.EUNAUTHORIZED: http.StatusUnauthorized,
+	ETOOLARGE:                 http.StatusRequestEntityTooLarge,
+	procurement.EINTERNAL:     http.StatusInternalServerError,
+}
+
+// Problem is an RFC 9457 problem document.
+type Problem struct {
+	Type     string                   `json:"type"`
+	Title    string                   `json:"title"`
+	Status   int                      `json:"status"`
+	Detail   string                   `json:"detail"`
+	Instance string                   `json:"instance,omitempty"`
+	Errors   []procurement.FieldError `json:"errors,omitempty"`
+}
+
+func (s *Server) problem(w http.ResponseWriter, r *http.Request, err error) {
+	code := procurement.ErrorCode(err)
+	var e *procurement.Error
+	if !errors.As(err, &e) {
+		e = procurement.Internal(err)
+	}
+	st := status[code]
+	p := Problem{Type: "urn:rengas:problem:" + code, Title: http.StatusText(st), Status: st, Detail: e.Message, Instance: r.URL.Path, Errors: e.Fields}
+	if code == procurement.EINTERNAL {
+		// Internal errors are logged, never shown.
+		s.Log.Error("internal error", "method", r.Method, "path", r.URL.Path, "err", err)
+		p.Detail = "something went wrong on our side; it has been logged. Try again later."
+	}
+	writeJSON(w, st, "application/problem+json", p)
+}
+
+func writeJSON(w http.ResponseWriter, status int, contentType string, v any) {
+	w.Header().Set("Content-Type", contentType)
+	w.Header().Set("Cache-Control", "no-store")
+	w.WriteHeader(status)
+	enc := json.NewEncoder(w)
+	enc.SetEscapeHTML(false)
+	_ = enc.Encode(v)
+}
+
+// serve wraps a route: identity, role check, handler, encoding.
+func (s *Server) serve(rt Route) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		c := &call{w: w, r: r, s: s}
+		if rt.Roles != nil {
+			a, err := auth.ActorFromContext(r.Context())
+			if err != nil {
+				s.problem(w, r, err)
+				return
+			}
+			if !rt.allows(a.Role) {
+				s.problem(w, r, procurement.Errorf(procurement.EFORBIDDEN, "%s %s is for %s; you are signed in as %s", rt.Method, rt.Path, rt.roleList(), a.Role))
+				return
+			}
+			c.actor = a
+		}
+		out, err := rt.handle(c)
+		if err != nil {
+			s.problem(w, r, err)
+			return
+		}
+		if raw, ok := out.(rawJSON); ok {
+			w.Header().Set("Content-Type", "application/json")
+			w.WriteHeader(http.StatusOK)
+			_, _ = w.Write(raw)
+			return
+		}
+		writeJSON(w, rt.status(), "application/json", out)
+	})
+}
+
+type rawJSON []byte

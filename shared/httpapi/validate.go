@@ -1,0 +1,113 @@
+package httpapi
+
+import (
+	"errors"
+	"fmt"
+	"reflect"
+	"regexp"
+	"slices"
+	"strings"
+
+	"github.com/go-playground/validator/v10"
+
+	"github.com/rengas/rengas/shared/procurement"
+)
+
+var slug = regexp.MustCompile(`^[a-z0-9][a-z0-9-]*$`)
+
+func newValidator() *validator.Validate {
+	v := validator.New(validator.WithRequiredStructEnabled())
+	v.RegisterTagNameFunc(func(f reflect.StructField) string {
+		name, _, _ := strings.Cut(f.Tag.Get("json"), ",")
+		if name == "-" {
+			return ""
+		}
+		return name
+	})
+	must(v.RegisterValidation("slug", func(fl validator.FieldLevel) bool { return slug.MatchString(fl.Field().String()) }))
+	must(v.RegisterValidation("businessid", func(fl validator.FieldLevel) bool {
+		return procurement.ValidateBusinessID(fl.Field().String()) == nil
+	}))
+	must(v.RegisterValidation("legalform", func(fl validator.FieldLevel) bool {
+		return slices.Contains(procurement.LegalForms, procurement.LegalForm(fl.Field().String()))
+	}))
+	return v
+}
+
+func must(err error) {
+	if err != nil {
+		panic(err)
+	}
+}
+
+// check validates v and turns every failure into a field error that says
+// how to fix it.
+func (s *Server) check(v any) error {
+	err := s.validate.Struct(v)
+	var verrs validator.ValidationErrors
+	if !errors.As(err, &verrs) {
+		if err != nil {
+			return procurement.Internal(err)
+		}
+		return nil
+	}
+	var p procurement.Problems
+	for _, fe := range verrs {
+		field := fe.Namespace()
+		if _, rest, ok := strings.Cut(field, "."); ok {
+			field = rest // drop the request type's name
+		}
+		p.Add(field, "%s", fixMessage(fe))
+	}
+	return p.Err()
+}
+
+func fixMessage(fe validator.FieldError) string {
+	unit := "characters"
+	if k := fe.Kind(); k == reflect.Slice || k == reflect.Map {
+		unit = "items"
+	}
+	switch fe.Tag() {
+	case "required":
+		return "is required"
+	case "max":
+		if fe.Kind() == reflect.Int || fe.Kind() == reflect.Int64 {
+			return "must be at most " + fe.Param()
+		}
+		return fmt.Sprintf("must be at most %s %s", fe.Param(), unit)
+	case "min":
+		if fe.Kind() == reflect.Int || fe.Kind() == reflect.Int64 {
+			return "must be at least " + fe.Param()
+		}
+		return fmt.Sprintf("must have at least %s %s", fe.Param(), unit)
+	case "len":
+		return fmt.Sprintf("must be exactly %s %s long", fe.Param(), unit)
+	case "gte":
+		return "must be at least " + fe.Param()
+	case "lte":
+		return "must be at most " + fe.Param()
+	case "gt":
+		return "must be greater than " + fe.Param()
+	case "oneof":
+		return "must be one of: " + strings.ReplaceAll(fe.Param(), " ", ", ")
+	case "email":
+		return "must be an e-mail address such as name@example.fi"
+	case "datetime":
+		if fe.Param() == "2006-01-02" {
+			return "must be a date in the form YYYY-MM-DD"
+		}
+		return "must be a time in RFC 3339 form, e.g. 2026-12-01T12:00:00+02:00"
+	case "hexadecimal":
+		return "must be hexadecimal (the SHA-256 checksum of the file, 64 hex digits)"
+	case "slug":
+		return "must use only lower-case letters, digits and hyphens, e.g. job-coaching"
+	case "businessid":
+		if err := procurement.ValidateBusinessID(fmt.Sprint(fe.Value())); err != nil {
+			return err.Error()
+		}
+	case "legalform":
+		return fmt.Sprintf("must be one of: %v", procurement.LegalForms)
+	case "dive", "required_with":
+	}
+	return "is not valid (" + fe.Tag() + ")"
+}

@@ -1,0 +1,224 @@
+// Package seed loads the demo ring: Lahti and the Päijät-Häme employment
+// area sharing one DPS with four categories, providers of different kinds
+// (one a consortium lead), pending and decided applications, and a demo
+// user for each role. Everything goes through the store, so the demo has a
+// genuine audit trail.
+package seed
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"time"
+
+	"github.com/rengas/rengas/shared/auth"
+	"github.com/rengas/rengas/shared/dynamo"
+	"github.com/rengas/rengas/shared/procurement"
+	"github.com/rengas/rengas/shared/workdays"
+)
+
+// Organisations of the demo ring.
+const (
+	BuyerLahti      = "buyer-lahti"
+	BuyerPaijatHame = "buyer-paijat-hame"
+	RingAudit       = "ring-audit"
+	DPSID           = "lahti-ph-employment-2026"
+)
+
+// Users are the demo users, one or more per role.
+var Users = []auth.User{
+	{ID: "officer-lahti", Name: "Liisa Virtanen (City of Lahti)", Role: procurement.RoleOfficer, Org: BuyerLahti},
+	{ID: "officer-ph", Name: "Pekka Korhonen (Päijät-Häme employment area)", Role: procurement.RoleOfficer, Org: BuyerPaijatHame},
+	{ID: "auditor", Name: "Aino Auditor (ring audit committee)", Role: procurement.RoleAuditor, Org: RingAudit},
+	{ID: "provider-tyopaja", Name: "Päijät-Hämeen Työpajayhdistys ry", Role: procurement.RoleProvider, Org: "prov-tyopaja"},
+	{ID: "provider-staffing", Name: "Lahden Henkilöstöpalvelu Oy", Role: procurement.RoleProvider, Org: "prov-staffing"},
+	{ID: "provider-foundation", Name: "Hämeen Valmennussäätiö sr (consortium lead)", Role: procurement.RoleProvider, Org: "prov-foundation"},
+	{ID: "provider-social", Name: "Osuustoiminta Kipinä (social enterprise)", Role: procurement.RoleProvider, Org: "prov-social"},
+	{ID: "provider-college", Name: "Koulutuskeskus Salpaus", Role: procurement.RoleProvider, Org: "prov-college"},
+	{ID: "provider-new", Name: "Uusi Valmennus Oy (not registered yet)", Role: procurement.RoleProvider, Org: "prov-new"},
+}
+
+// User returns the demo user with the id.
+func User(id string) (auth.User, bool) {
+	for _, u := range Users {
+		if u.ID == id {
+			return u, true
+		}
+	}
+	return auth.User{}, false
+}
+
+func actor(id string) procurement.Actor {
+	u, _ := User(id)
+	return procurement.Actor{UserID: u.ID, Role: u.Role, Org: u.Org}
+}
+
+// DemoDPS returns the DPS of the demo ring, valid from the day of now.
+func DemoDPS(now time.Time) *procurement.DPS {
+	doc := func(id, text, typ string, days int) procurement.Criterion {
+		return procurement.Criterion{ID: id, Kind: procurement.KindDocument, Text: text, DocumentType: typ, ValidityDays: days}
+	}
+	common := []procurement.Criterion{
+		doc("tax-certificate", "Tax debt certificate (verohvelkatodistus), at most 3 months old", "tax-certificate", 90),
+		doc("pension-certificate", "Certificate of pension insurance payments", "pension-certificate", 90),
+		{ID: "insurance", Kind: procurement.KindDeclaration, Text: "We hold liability insurance covering the service"},
+	}
+	cat := func(id, name string, extra ...procurement.Criterion) procurement.Category {
+		return procurement.Category{ID: id, Name: name, Criteria: append(append([]procurement.Criterion{}, common...), extra...)}
+	}
+	return &procurement.DPS{
+		ID:          DPSID,
+		Title:       "Outcome-based employment services, Lahti and Päijät-Häme employment area 2026-2030",
+		Ring:        "Lahti and Päijät-Häme procurement ring",
+		Buyers:      []string{BuyerLahti, BuyerPaijatHame},
+		ServiceArea: []string{"Lahti", "Hollola", "Orimattila", "Heinola", "Asikkala", "Kärkölä", "Padasjoki", "Hartola", "Sysmä", "Iitti"},
+		ValidFrom:   workdays.DateString(now.AddDate(0, 0, -30)),
+		ValidUntil:  workdays.DateString(now.AddDate(4, 0, 0)),
+		Categories: []procurement.Category{
+			cat("job-coaching", "Job coaching (työhönvalmennus)",
+				procurement.Criterion{ID: "experience", Kind: procurement.KindMinimum, Text: "Years of experience in job coaching", Minimum: 2, Unit: "years"}),
+			cat("rehabilitative-work", "Rehabilitative work activity (kuntouttava työtoiminta)",
+				doc("criminal-record", "Criminal record extract for work with vulnerable adults", "criminal-record-extract", 365)),
+			cat("ips-coaching", "IPS coaching (Individual Placement and Support)",
+				procurement.Criterion{ID: "ips-fidelity", Kind: procurement.KindDeclaration, Text: "Our coaches are trained in the IPS model and we accept fidelity reviews"}),
+			cat("immigrant-coaching", "Language-supported coaching for immigrants",
+				procurement.Criterion{ID: "languages", Kind: procurement.KindMinimum, Text: "Languages our coaches work in besides Finnish", Minimum: 2, Unit: "languages"}),
+		},
+		ExclusionGrounds: []procurement.ExclusionGround{
+			{ID: "convictions", Question: "Has the organisation or a member of its management been convicted of an offence listed in section 80 of the Act on Public Procurement?"},
+			{ID: "tax-arrears", Question: "Does the organisation have unpaid taxes or social security contributions?"},
+			{ID: "bankruptcy", Question: "Is the organisation bankrupt, in liquidation or in restructuring?"},
+			{ID: "professional-misconduct", Question: "Has the organisation been guilty of grave professional misconduct?"},
+		},
+		QualityCriteria: []string{"individual-service", "employer-network", "outcome-follow-up", "client-segments", "language-support"},
+		Settings:        procurement.DefaultSettings(),
+	}
+}
+
+var (
+	yes = func() *bool { b := true; return &b }()
+	no  = func() *bool { b := false; return &b }()
+)
+
+func figure(v int64) *int64 { return &v }
+
+func checksum(s string) string {
+	sum := sha256.Sum256([]byte(s))
+	return hex.EncodeToString(sum[:])
+}
+
+// declaration answers every criterion of the categories and every
+// exclusion ground (none applies), with documents issued days ago.
+func declaration(d *procurement.DPS, who string, cats []string, issuedDaysAgo int, now time.Time) (procurement.Declaration, []procurement.Document) {
+	decl := procurement.Declaration{SignedBy: who}
+	var docs []procurement.Document
+	seenDoc := map[string]bool{}
+	for _, g := range d.ExclusionGrounds {
+		decl.Exclusions = append(decl.Exclusions, procurement.ExclusionAnswer{Ground: g.ID, Applies: no})
+	}
+	issued := now.AddDate(0, 0, -issuedDaysAgo)
+	for _, c := range cats {
+		cat, _ := d.Category(c)
+		for _, k := range cat.Criteria {
+			ans := procurement.CriterionAnswer{Category: c, Criterion: k.ID}
+			switch k.Kind {
+			case procurement.KindDeclaration:
+				ans.Confirmed = yes
+			case procurement.KindMinimum:
+				ans.Value = figure(k.Minimum + 1)
+			case procurement.KindDocument:
+				ans.DocumentID = k.ID
+				if !seenDoc[k.ID] {
+					seenDoc[k.ID] = true
+					docs = append(docs, procurement.Document{ID: k.ID, Name: k.Text, Type: k.DocumentType,
+						SHA256: checksum(who + k.ID), IssuedOn: workdays.DateString(issued),
+						ExpiresOn: workdays.DateString(issued.AddDate(0, 0, k.ValidityDays))})
+				}
+			}
+			decl.Criteria = append(decl.Criteria, ans)
+		}
+	}
+	return decl, docs
+}
+
+type demoProvider struct {
+	user string
+	procurement.Party
+	email string
+}
+
+var demoProviders = []demoProvider{
+	{"provider-tyopaja", procurement.Party{Name: "Päijät-Hämeen Työpajayhdistys ry", BusinessID: "1572860-0", LegalForm: procurement.FormAssociation, HomeMunicipality: "Lahti"}, "tyopaja@example.fi"},
+	{"provider-staffing", procurement.Party{Name: "Lahden Henkilöstöpalvelu Oy", BusinessID: "2617416-4", LegalForm: procurement.FormCompany, HomeMunicipality: "Helsinki"}, "myynti@example.fi"},
+	{"provider-foundation", procurement.Party{Name: "Hämeen Valmennussäätiö sr", BusinessID: "0201256-6", LegalForm: procurement.FormFoundation, HomeMunicipality: "Hollola"}, "valmennus@example.fi"},
+	{"provider-social", procurement.Party{Name: "Osuustoiminta Kipinä", BusinessID: "3045789-6", LegalForm: procurement.FormSocial, HomeMunicipality: "Orimattila"}, "kipina@example.fi"},
+	{"provider-college", procurement.Party{Name: "Koulutuskeskus Salpaus", BusinessID: "0203093-2", LegalForm: procurement.FormEducation, HomeMunicipality: "Lahti"}, "salpaus@example.fi"},
+}
+
+// Load seeds the demo ring. It is meant for an empty table.
+func Load(ctx context.Context, st *dynamo.Store) error {
+	now := st.Now()
+	d := DemoDPS(now)
+	if err := st.CreateDPS(ctx, actor("officer-lahti"), d); err != nil {
+		return fmt.Errorf("seed DPS: %w", err)
+	}
+	for _, p := range demoProviders {
+		pr := &procurement.Provider{ID: actor(p.user).Org, Party: p.Party, Contact: procurement.Contact{Name: p.Name, Email: p.email}}
+		if err := st.RegisterProvider(ctx, actor(p.user), pr); err != nil {
+			return fmt.Errorf("seed provider %s: %w", p.user, err)
+		}
+	}
+	apply := func(user string, cats []string, docAge int, members []procurement.Member) (*procurement.Application, error) {
+		u, _ := User(user)
+		decl, docs := declaration(d, u.Name, cats, docAge, now)
+		if members != nil {
+			// The consortium meets the criteria jointly: the members answer
+			// their own exclusion grounds; the lead carries the documents.
+			for i := range members {
+				mdecl, _ := declaration(d, members[i].Name, nil, 0, now)
+				members[i].Declaration = mdecl
+				members[i].Documents = []procurement.Document{}
+			}
+		}
+		a := &procurement.Application{Categories: cats, Declaration: decl, Documents: docs, Members: members}
+		if a.Documents == nil {
+			a.Documents = []procurement.Document{}
+		}
+		return a, st.SubmitApplication(ctx, actor(user), DPSID, a)
+	}
+	// Admitted earlier: they will be invited to mini-competitions.
+	for _, x := range []struct {
+		user string
+		cats []string
+		age  int
+	}{
+		{"provider-tyopaja", []string{"job-coaching", "rehabilitative-work"}, 300},
+		{"provider-college", []string{"job-coaching", "immigrant-coaching"}, 80},
+	} {
+		a, err := apply(x.user, x.cats, x.age, nil)
+		if err != nil {
+			return fmt.Errorf("seed application of %s: %w", x.user, err)
+		}
+		for _, c := range x.cats {
+			if a, err = st.Decide(ctx, actor("officer-lahti"), DPSID, a.ID, a.Version, c, procurement.OutcomeAdmitted, ""); err != nil {
+				return fmt.Errorf("seed decision: %w", err)
+			}
+		}
+	}
+	// Pending: for the officers to decide.
+	if _, err := apply("provider-staffing", []string{"job-coaching", "ips-coaching"}, 20, nil); err != nil {
+		return fmt.Errorf("seed application: %w", err)
+	}
+	if _, err := apply("provider-social", []string{"rehabilitative-work"}, 40, nil); err != nil {
+		return fmt.Errorf("seed application: %w", err)
+	}
+	members := []procurement.Member{
+		{Party: procurement.Party{Name: "Lahden Diakonialaitos ry", BusinessID: "0127614-8", LegalForm: procurement.FormAssociation, HomeMunicipality: "Lahti"}},
+		{Party: procurement.Party{Name: "Heinolan Kuntoutus Oy", BusinessID: "1942837-3", LegalForm: procurement.FormCompany, HomeMunicipality: "Heinola"}},
+	}
+	if _, err := apply("provider-foundation", []string{"job-coaching", "ips-coaching"}, 10, members); err != nil {
+		return fmt.Errorf("seed consortium application: %w", err)
+	}
+	return nil
+}
