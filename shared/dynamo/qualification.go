@@ -242,6 +242,7 @@ func (s *Store) Decide(ctx context.Context, actor procurement.Actor, dpsID, id s
 			ad := procurement.Admit(a, category, actor, now)
 			ad.Version = 1
 			it := s.admissionItem(ad)
+			it.Ver = 1
 			extra = append(extra, write{tw: types.TransactWriteItem{Put: &types.Put{
 				TableName: &s.table, Item: it.av(),
 				// A provider excluded earlier may be admitted again on a new application.
@@ -499,3 +500,7 @@ func (s *Store) ListEvents(ctx context.Context, chain string, fromSeq int64, cur
 	return pageOf[audit.Event](items, next)
 }
 
+// ChainHead returns the head of an audit chain.
+func (s *Store) ChainHead(ctx context.Context, chain string) (audit.Head, error) {
+	return s.readHead(ctx, chain)
+}

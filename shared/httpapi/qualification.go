@@ -29,7 +29,7 @@ type registerProviderRequest struct {
 }
 
 type applicationRequest struct {
-	Categories  []string               `json:"categories" validate:"required,min=1,max=30,dive,required,max=40"`
+	Categories  []string                `json:"categories" validate:"required,min=1,max=30,dive,required,max=40"`
 	Declaration procurement.Declaration `json:"declaration"`
 	Documents   []procurement.Document  `json:"documents" validate:"max=60,dive"`
 	// Members makes the application a consortium's, led by the applicant.
@@ -198,7 +198,7 @@ func qualificationRoutes() []Route {
 				return viewOf(a, c.s.Store.Now()), nil
 			}},
 		{Method: "GET", Path: "/dps/{dpsId}/applications", Function: FnQualification, Roles: officersAudit,
-			Summary: "List applications with a status, earliest decision deadline first (overdue and due-soon lead)",
+			Summary:  "List applications with a status, earliest decision deadline first (overdue and due-soon lead)",
 			Response: dynamo.Page[applicationView]{}, Query: append([]Param{{"status", "received (default), information_requested or decided"}}, pageParams...),
 			handle: func(c *call) (any, error) {
 				st := procurement.ApplicationStatus(c.r.URL.Query().Get("status"))

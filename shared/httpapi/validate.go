@@ -53,11 +53,7 @@ func (s *Server) check(v any) error {
 	}
 	var p procurement.Problems
 	for _, fe := range verrs {
-		field := fe.Namespace()
-		if _, rest, ok := strings.Cut(field, "."); ok {
-			field = rest // drop the request type's name
-		}
-		p.Add(field, "%s", fixMessage(fe))
+		p.Add(jsonPath(fe.Namespace()), "%s", fixMessage(fe))
 	}
 	return p.Err()
 }
@@ -110,4 +106,18 @@ func fixMessage(fe validator.FieldError) string {
 	case "dive", "required_with":
 	}
 	return "is not valid (" + fe.Tag() + ")"
+}
+
+// jsonPath turns a validator namespace into the field path a client sent:
+// it drops the request type's name and embedded structs, whose Go names
+// start with a capital while every JSON name here starts in lower case.
+func jsonPath(ns string) string {
+	var parts []string
+	_, ns, _ = strings.Cut(ns, ".")
+	for _, p := range strings.Split(ns, ".") {
+		if p != "" && (p[0] < 'A' || p[0] > 'Z') {
+			parts = append(parts, p)
+		}
+	}
+	return strings.Join(parts, ".")
 }

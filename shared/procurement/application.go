@@ -185,9 +185,7 @@ func NewApplication(d *DPS, p *Provider, a *Application, now time.Time) error {
 	for i, m := range a.Members {
 		checkExclusions(&probs, d, "members["+strconv.Itoa(i)+"].declaration", m.Declaration)
 	}
-	if len(probs) == 0 {
-		checkCriteria(&probs, d, a)
-	}
+	checkCriteria(&probs, d, a)
 	if err := probs.Err(); err != nil {
 		return err
 	}
@@ -259,7 +257,10 @@ func checkCriteria(probs *Problems, d *DPS, a *Application) {
 		docs[doc.ID] = doc
 	}
 	for _, catID := range a.Categories {
-		cat, _ := d.Category(catID)
+		cat, ok := d.Category(catID)
+		if !ok {
+			continue // reported with the categories
+		}
 		for _, crit := range cat.Criteria {
 			field := "declaration.criteria[" + catID + "/" + crit.ID + "]"
 			ok := slices.ContainsFunc(answers, func(ans CriterionAnswer) bool {

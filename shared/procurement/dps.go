@@ -172,7 +172,6 @@ func (d *DPS) Validate() error {
 	return p.Err()
 }
 
-
 // CheckOfficer refuses officers who do not act for a buyer of the DPS:
 // officers act only for their own buyer.
 func (d *DPS) CheckOfficer(a Actor) error {

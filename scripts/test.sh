@@ -1,0 +1,14 @@
+#!/usr/bin/env bash
+# Runs every test of Rengas: formatting, vet, and the Go tests (with the
+# race detector) against the embedded DynamoDB engine, the CDK synthesis
+# and cdk-nag checks included. Needs only Go and Node.js; nothing else is
+# installed by hand.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+unformatted=$(gofmt -l $(git ls-files '*.go' 2>/dev/null || find . -name '*.go' -not -path './node_modules/*'))
+if [ -n "$unformatted" ]; then
+  echo "gofmt would change:"; echo "$unformatted"; exit 1
+fi
+go vet ./...
+go test -race -count=1 -timeout 30m ./...

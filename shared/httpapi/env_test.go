@@ -1,0 +1,185 @@
+package httpapi_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/rengas/rengas/shared/apigw"
+	"github.com/rengas/rengas/shared/auth"
+	"github.com/rengas/rengas/shared/dynamo"
+	"github.com/rengas/rengas/shared/httpapi"
+	"github.com/rengas/rengas/shared/localdb"
+	"github.com/rengas/rengas/shared/seed"
+)
+
+var (
+	engine     *localdb.Engine
+	tableCount atomic.Int64
+)
+
+func TestMain(m *testing.M) {
+	var err error
+	if engine, err = localdb.Start(":0"); err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	code := m.Run()
+	engine.Close()
+	os.Exit(code)
+}
+
+// env is a seeded Rengas behind the local gateway, on its own table of the
+// embedded engine, reached over real HTTP.
+type env struct {
+	t      *testing.T
+	url    string
+	store  *dynamo.Store
+	srv    *httpapi.Server
+	issuer *auth.LocalIssuer
+	tokens map[string]string
+}
+
+func newEnv(t *testing.T) *env {
+	t.Helper()
+	ctx := context.Background()
+	table := fmt.Sprintf("t%d", tableCount.Add(1))
+	db, err := engine.Open(ctx, table)
+	if err != nil {
+		t.Fatal(err)
+	}
+	store := dynamo.New(db, table)
+	if err := seed.Load(ctx, store); err != nil {
+		t.Fatal(err)
+	}
+	srv := httpapi.NewServer(store, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	fns := map[string]apigw.Invoker{}
+	for _, fn := range httpapi.FunctionNames {
+		fns[fn] = srv.LambdaEntry(fn)
+	}
+	issuer := auth.NewLocalIssuer()
+	ts := httptest.NewServer(apigw.New(httpapi.Routes, fns, issuer))
+	t.Cleanup(ts.Close)
+	e := &env{t: t, url: ts.URL, store: store, srv: srv, issuer: issuer, tokens: map[string]string{}}
+	for _, u := range seed.Users {
+		tok, err := issuer.Sign(u, time.Hour)
+		if err != nil {
+			t.Fatal(err)
+		}
+		e.tokens[u.ID] = tok
+	}
+	return e
+}
+
+// resp is a decoded response.
+type resp struct {
+	status int
+	ctype  string
+	body   map[string]any
+	raw    []byte
+}
+
+func (r resp) str(path string) string { return fmt.Sprint(dig(r.body, path)) }
+
+// dig follows a dotted path through decoded JSON; numbers index arrays.
+func dig(v any, path string) any {
+	for _, p := range strings.Split(path, ".") {
+		switch x := v.(type) {
+		case map[string]any:
+			v = x[p]
+		case []any:
+			var i int
+			fmt.Sscan(p, &i)
+			if i >= len(x) {
+				return nil
+			}
+			v = x[i]
+		default:
+			return nil
+		}
+	}
+	return v
+}
+
+// do sends a request as the demo user (empty: no token). body may be a
+// string (sent as is) or a value (sent as JSON).
+func (e *env) do(user, method, path string, body any) resp {
+	e.t.Helper()
+	var rd io.Reader
+	switch b := body.(type) {
+	case nil:
+	case string:
+		rd = strings.NewReader(b)
+	default:
+		j, _ := json.Marshal(b)
+		rd = bytes.NewReader(j)
+	}
+	req, _ := http.NewRequest(method, e.url+path, rd)
+	if user != "" {
+		req.Header.Set("Authorization", "Bearer "+e.tokens[user])
+	}
+	if body != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	defer res.Body.Close()
+	raw, _ := io.ReadAll(res.Body)
+	r := resp{status: res.StatusCode, ctype: res.Header.Get("Content-Type"), raw: raw}
+	_ = json.Unmarshal(raw, &r.body)
+	return r
+}
+
+// must fails the test unless the response has the status.
+func (e *env) must(r resp, status int) resp {
+	e.t.Helper()
+	if r.status != status {
+		e.t.Fatalf("got status %d, want %d: %s", r.status, status, r.raw)
+	}
+	return r
+}
+
+// problem checks an error answer: status, problem+json and, if field is
+// not empty, a field error naming it.
+func (e *env) problem(r resp, status int, field string) {
+	e.t.Helper()
+	if r.status != status || r.ctype != "application/problem+json" {
+		e.t.Fatalf("got %d %s, want %d application/problem+json: %s", r.status, r.ctype, status, r.raw)
+	}
+	if field == "" {
+		return
+	}
+	errs, _ := r.body["errors"].([]any)
+	for _, fe := range errs {
+		if m := fe.(map[string]any); m["field"] == field && m["message"] != "" {
+			return
+		}
+	}
+	e.t.Fatalf("problem names no field %q: %s", field, r.raw)
+}
+
+const dpsPath = "/dps/" + seed.DPSID
+
+// pending returns the received applications by provider id.
+func (e *env) pending() map[string]map[string]any {
+	e.t.Helper()
+	r := e.must(e.do("officer-lahti", "GET", dpsPath+"/applications?status=received", nil), 200)
+	out := map[string]map[string]any{}
+	for _, it := range r.body["items"].([]any) {
+		m := it.(map[string]any)
+		out[m["providerId"].(string)] = m
+	}
+	return out
+}
