@@ -1,0 +1,184 @@
+package scoring
+
+import (
+	"fmt"
+	"reflect"
+	"testing"
+)
+
+// model is the worked example: 20 places; employment offered by bidders at
+// an expected 25 %; vocational studies at the buyer's 800 EUR tariff and
+// 15 %; price weight 40; quality 30 + 20 + 10.
+func model() Model {
+	return Model{
+		Places: 20,
+		Milestones: []Milestone{
+			{ID: "employed", Offered: true, RateBP: 2500},
+			{ID: "vocational", TariffCents: 80000, RateBP: 1500},
+		},
+		PriceWeight:       40,
+		Criteria:          []Criterion{{"a", 30}, {"b", 20}, {"c", 10}},
+		CeilingCents:      10_000_000,
+		MaxOutcomeShareBP: 5000,
+		Awards:            1,
+	}
+}
+
+func bid(id string, fixed, employed int64, a, b, c int) Bid {
+	return Bid{ID: id, FixedFeeCents: fixed, OutcomeCents: map[string]int64{"employed": employed}, Scores: map[string]int{"a": a, "b": b, "c": c}}
+}
+
+func find(o Outcome, id string) Result {
+	for _, r := range o.Results {
+		if r.Bid == id {
+			return r
+		}
+	}
+	panic("no result " + id)
+}
+
+func TestWorkedExample(t *testing.T) {
+	bids := []Bid{
+		bid("x", 300000, 120000, 4, 3, 5), // 20 × (3000 + 1200×0.25 + 800×0.15) = 68 400.00
+		bid("y", 280000, 240000, 5, 5, 2), // 20 × (2800 + 600 + 120) = 70 400.00
+		bid("z", 500000, 50000, 5, 5, 5),  // 20 × (5000 + 125 + 120) = 104 900.00 > ceiling
+		bid("w", 50000, 500000, 5, 5, 5),  // outcome 20 × 1370 of 37 400.00 = 73.26 % > 50 %
+	}
+	o := Evaluate(model(), bids, "seed")
+	tests := []struct {
+		id                         string
+		eval, share, pp, qp, total string
+		rank                       int
+		excluded                   bool
+		places                     int64
+	}{
+		{"y", "70400.00", "20.45", "38.86", "54.00", "92.86", 1, false, 20},
+		{"x", "68400.00", "12.28", "40.00", "46.00", "86.00", 2, false, 0},
+		{"z", "104900.00", "4.67", "0.00", "60.00", "60.00", 0, true, 0},
+		{"w", "37400.00", "73.26", "0.00", "60.00", "60.00", 0, true, 0},
+	}
+	for _, tt := range tests {
+		r := find(o, tt.id)
+		got := fmt.Sprint(r.EvaluationPrice, r.OutcomeShare, r.PricePoints, r.QualityPoints, r.Total, r.Rank, r.Excluded, r.Places)
+		want := fmt.Sprint(tt.eval, tt.share, tt.pp, tt.qp, tt.total, tt.rank, tt.excluded, tt.places)
+		if got != want {
+			t.Errorf("bid %s: got %s, want %s", tt.id, got, want)
+		}
+	}
+	if o.Lowest != "68400.00" || !reflect.DeepEqual(o.Winners, []string{"y"}) {
+		t.Errorf("lowest %s winners %v, want 68400.00 [y]", o.Lowest, o.Winners)
+	}
+	if r := find(o, "x"); r.Lines[0].Expected != "300.00" || r.Lines[1].Expected != "120.00" || r.OutcomePerPlace != "420.00" {
+		t.Errorf("bid x lines: %+v, per place %s", r.Lines, r.OutcomePerPlace)
+	}
+	if len(find(o, "z").Reasons) != 1 || len(find(o, "w").Reasons) != 1 {
+		t.Errorf("exclusion reasons: z %v, w %v", find(o, "z").Reasons, find(o, "w").Reasons)
+	}
+}
+
+func TestSingleBid(t *testing.T) {
+	o := Evaluate(model(), []Bid{bid("only", 300000, 120000, 1, 1, 1)}, "s")
+	r := o.Results[0]
+	if r.PricePoints != "40.00" || r.QualityPoints != "12.00" || r.Rank != 1 || r.Places != 20 {
+		t.Errorf("single bid: %+v", r)
+	}
+}
+
+func TestAllBidsExcluded(t *testing.T) {
+	m := model()
+	m.MinQualityPoints = 50
+	rejected := bid("r", 300000, 120000, 5, 5, 5)
+	rejected.Rejected = "the bid omits the service plan"
+	o := Evaluate(m, []Bid{bid("low", 300000, 120000, 1, 1, 1), rejected}, "s")
+	if len(o.Winners) != 0 || o.Lowest != "" {
+		t.Errorf("got winners %v lowest %q, want none", o.Winners, o.Lowest)
+	}
+	for _, r := range o.Results {
+		if !r.Excluded || r.Rank != 0 || r.PricePoints != "0.00" {
+			t.Errorf("bid %s: excluded %v rank %d price points %s", r.Bid, r.Excluded, r.Rank, r.PricePoints)
+		}
+	}
+	if got := find(o, "low").Reasons[0]; got != "quality points 12.00 are below the minimum 50" {
+		t.Errorf("reason = %q", got)
+	}
+}
+
+func TestTieGoesToHigherQuality(t *testing.T) {
+	m := Model{Places: 10, PriceWeight: 40, Criteria: []Criterion{{"a", 50}, {"b", 10}}, Awards: 1}
+	p := Bid{ID: "p", FixedFeeCents: 300000, Scores: map[string]int{"a": 4}} // 40 + 40 = 80
+	q := Bid{ID: "q", FixedFeeCents: 400000, Scores: map[string]int{"a": 5}} // 30 + 50 = 80
+	o := Evaluate(m, []Bid{p, q}, "s")
+	if o.Results[0].Bid != "q" || o.Results[0].Total != "80.00" || o.Results[1].Total != "80.00" || len(o.Lots) != 0 {
+		t.Errorf("got order %s, %s (lots %v), want q first on quality", o.Results[0].Bid, o.Results[1].Bid, o.Lots)
+	}
+}
+
+func TestExactTieIsDrawnReproducibly(t *testing.T) {
+	bids := []Bid{bid("a", 300000, 120000, 3, 3, 3), bid("b", 300000, 120000, 3, 3, 3), bid("c", 300000, 120000, 3, 3, 3)}
+	first := Evaluate(model(), bids, "seed-1")
+	again := Evaluate(model(), []Bid{bids[2], bids[0], bids[1]}, "seed-1")
+	if !reflect.DeepEqual(first.Winners, again.Winners) || !reflect.DeepEqual(first.Lots, again.Lots) {
+		t.Errorf("same seed gave %v/%v and %v/%v", first.Winners, first.Lots, again.Winners, again.Lots)
+	}
+	if len(first.Lots) != 1 || len(first.Lots[0]) != 3 || first.LotSeed != "seed-1" {
+		t.Errorf("lot record: seed %q lots %v, want one draw of 3", first.LotSeed, first.Lots)
+	}
+	differs := false
+	for i := range 20 {
+		o := Evaluate(model(), bids, fmt.Sprint("seed-", i))
+		differs = differs || o.Winners[0] != first.Winners[0]
+	}
+	if !differs {
+		t.Errorf("20 different seeds all drew %s first; the lot is not a lot", first.Winners[0])
+	}
+}
+
+func TestRoundingIsExactUntilDisplay(t *testing.T) {
+	m := Model{Places: 3, PriceWeight: 100, Milestones: []Milestone{{ID: "m", TariffCents: 1, RateBP: 5000}}, Awards: 1}
+	// Per client: 0.01 + 0.005 EUR; three clients: 0.045 EUR, shown 0.05 (half away from zero).
+	o := Evaluate(m, []Bid{{ID: "a", FixedFeeCents: 1}, {ID: "b", FixedFeeCents: 2}}, "s")
+	if r := find(o, "a"); r.EvaluationPrice != "0.05" || r.PricePoints != "100.00" {
+		t.Errorf("a: %s %s", r.EvaluationPrice, r.PricePoints)
+	}
+	// b: 3 × 0.025 = 0.075; 100 × 0.045 / 0.075 = 60.
+	if r := find(o, "b"); r.EvaluationPrice != "0.08" || r.PricePoints != "60.00" {
+		t.Errorf("b: %s %s", r.EvaluationPrice, r.PricePoints)
+	}
+}
+
+func TestTopNSharePlaces(t *testing.T) {
+	m := model()
+	m.Places, m.Awards = 21, 2
+	o := Evaluate(m, []Bid{bid("x", 300000, 120000, 4, 3, 5), bid("y", 280000, 240000, 5, 5, 2), bid("v", 310000, 100000, 1, 1, 1)}, "s")
+	if !reflect.DeepEqual(o.Winners, []string{"y", "x"}) || find(o, "y").Places != 11 || find(o, "x").Places != 10 || find(o, "v").Places != 0 {
+		t.Errorf("winners %v places y=%d x=%d v=%d, want [y x] 11 10 0", o.Winners, find(o, "y").Places, find(o, "x").Places, find(o, "v").Places)
+	}
+}
+
+func TestSegmentsRewardHarderClients(t *testing.T) {
+	m := model()
+	// 40 % of places are long-term unemployed: lower expected employment
+	// rate (10 %) and a higher vocational tariff (1 200 EUR).
+	m.Segments = []Segment{{ID: "long-term", ShareBP: 4000, RateBP: map[string]int64{"employed": 1000}, TariffCent: map[string]int64{"vocational": 120000}}}
+	o := Evaluate(m, []Bid{bid("x", 300000, 120000, 4, 3, 5)}, "s")
+	r := o.Results[0]
+	// base 60 %: 1200×0.25×0.6 = 180, 800×0.15×0.6 = 72; long-term 40 %:
+	// 1200×0.10×0.4 = 48, 1200×0.15×0.4 = 72; per client 372; × 20 clients + fees.
+	if r.OutcomePerPlace != "372.00" || r.EvaluationPrice != "67440.00" || len(r.Lines) != 4 {
+		t.Errorf("segments: per client %s, evaluation %s, %d lines", r.OutcomePerPlace, r.EvaluationPrice, len(r.Lines))
+	}
+}
+
+func BenchmarkEvaluate1000Bids(b *testing.B) {
+	bids := make([]Bid, 1000)
+	for i := range bids {
+		bids[i] = bid(fmt.Sprint("bid-", i), int64(250000+i*37), int64(100000+i*11), i%6, (i/6)%6, (i/36)%6)
+	}
+	m := model()
+	m.CeilingCents = 0
+	b.ReportAllocs()
+	for b.Loop() {
+		Evaluate(m, bids, "bench")
+	}
+	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/1000, "ns/bid")
+}
