@@ -7,6 +7,7 @@ import (
 	"errors"
 	"math/rand/v2"
 	"strconv"
+	"strings"
 	"sync/atomic"
 	"time"
 
@@ -142,11 +143,14 @@ func (s *Store) putVersion(it item, prev int, conflict string) write {
 	}}, conflict: conflict}
 }
 
-// check asserts a condition on an item that the transaction does not write.
+// check asserts a condition on an item that the transaction does not
+// write. "#st" in the condition names the status attribute (a reserved word).
 func (s *Store) check(k key, cond string, vals map[string]types.AttributeValue, conflict string) write {
-	return write{tw: types.TransactWriteItem{ConditionCheck: &types.ConditionCheck{
-		TableName: &s.table, Key: k.av(), ConditionExpression: &cond, ExpressionAttributeValues: vals,
-	}}, conflict: conflict}
+	cc := &types.ConditionCheck{TableName: &s.table, Key: k.av(), ConditionExpression: &cond, ExpressionAttributeValues: vals}
+	if strings.Contains(cond, "#st") {
+		cc.ExpressionAttributeNames = map[string]string{"#st": "status"}
+	}
+	return write{tw: types.TransactWriteItem{ConditionCheck: cc}, conflict: conflict}
 }
 
 func staleVersion(what string) string {

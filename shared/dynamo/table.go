@@ -18,6 +18,12 @@
 //	audit chain head     CHAIN#<chain>              HEAD
 //	audit event          CHAIN#<chain>              EV#<seq, 12 digits>
 //	notification         OUTBOX#<org>               <at>#<id>
+//	notification fan-out FANOUT                     <at>#<id>
+//	competition          COMP#<comp>                META                   DPS#<dps>#COMPS / <created>#<comp>                                     COMPS#published / <deadline>#<comp>
+//	bid                  COMP#<comp>                BID#<provider>
+//	question             COMP#<comp>                Q#<question>
+//	contract             COMP#<comp>                CONTRACT#<provider>                                           PROV#<provider> / CONTRACT#<at>#<comp>   DPS#<dps>#AWARDS / <day>#<comp>#<provider>
+//	idempotency record   IDEM#<org>#<key>           IDEM
 //
 // Lists are Queries on a partition or on a GSI partition; nothing on a
 // request path Scans.
@@ -109,6 +115,13 @@ func eventKey(chain string, seq int64) key {
 	return key{"CHAIN#" + chain, fmt.Sprintf("EV#%012d", seq)}
 }
 
+func competitionKey(id string) key      { return key{"COMP#" + id, meta} }
+func bidKey(comp, prov string) key      { return key{"COMP#" + comp, "BID#" + prov} }
+func questionKey(comp, q string) key    { return key{"COMP#" + comp, "Q#" + q} }
+func contractKey(comp, prov string) key { return key{"COMP#" + comp, "CONTRACT#" + prov} }
+func idempotencyKey(org, k string) key  { return key{"IDEM#" + org + "#" + k, "IDEM"} }
+func fanoutKey(at, id string) key       { return key{fanoutPartition, at + "#" + id} }
+
 // Partitions queried by lists.
 const ringPartition = "RING"
 
@@ -117,7 +130,20 @@ func providerPartition(prov string) string           { return "PROV#" + prov }
 func expiringDocuments(dps string) string            { return "DPS#" + dps + "#DOCEXP" }
 func declRequests(dps string) string                 { return "DPS#" + dps + "#DECL" }
 func outboxPartition(org string) string              { return "OUTBOX#" + org }
+func competitionsOf(dps string) string               { return "DPS#" + dps + "#COMPS" }
+func awardsOf(dps string) string                     { return "DPS#" + dps + "#AWARDS" }
+
+const (
+	fanoutPartition    = "FANOUT"
+	publishedPartition = "COMPS#published"
+)
 
 // DPSChain is the audit chain of a DPS: qualification and the public steps
 // of its mini-competitions.
 func DPSChain(dps string) string { return "dps#" + dps }
+
+// BidChain is the audit chain of one sealed bid. Bids have chains of their
+// own so that the DPS chain reveals neither that a bid exists nor how many
+// there are before the deadline; opening anchors every bid chain's head in
+// the DPS chain.
+func BidChain(comp, provider string) string { return "bid#" + comp + "#" + provider }

@@ -45,6 +45,7 @@ type env struct {
 	t      *testing.T
 	url    string
 	store  *dynamo.Store
+	clock  *dynamo.Clock
 	srv    *httpapi.Server
 	issuer *auth.LocalIssuer
 	tokens map[string]string
@@ -59,10 +60,12 @@ func newEnv(t *testing.T) *env {
 		t.Fatal(err)
 	}
 	store := dynamo.New(db, table)
+	clock := &dynamo.Clock{}
+	store.Now = clock.Now
 	if err := seed.Load(ctx, store); err != nil {
 		t.Fatal(err)
 	}
-	srv := httpapi.NewServer(store, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	srv := httpapi.NewServer(store, slog.New(slog.NewTextHandler(testLog{t}, nil)))
 	fns := map[string]apigw.Invoker{}
 	for _, fn := range httpapi.FunctionNames {
 		fns[fn] = srv.LambdaEntry(fn)
@@ -70,7 +73,7 @@ func newEnv(t *testing.T) *env {
 	issuer := auth.NewLocalIssuer()
 	ts := httptest.NewServer(apigw.New(httpapi.Routes, fns, issuer))
 	t.Cleanup(ts.Close)
-	e := &env{t: t, url: ts.URL, store: store, srv: srv, issuer: issuer, tokens: map[string]string{}}
+	e := &env{t: t, url: ts.URL, store: store, clock: clock, srv: srv, issuer: issuer, tokens: map[string]string{}}
 	for _, u := range seed.Users {
 		tok, err := issuer.Sign(u, time.Hour)
 		if err != nil {
@@ -182,4 +185,20 @@ func (e *env) pending() map[string]map[string]any {
 		out[m["providerId"].(string)] = m
 	}
 	return out
+}
+
+func mustJSON(v any) string {
+	b, err := json.Marshal(v)
+	if err != nil {
+		panic(err)
+	}
+	return string(b)
+}
+
+// testLog sends the server's log to the test's output.
+type testLog struct{ t *testing.T }
+
+func (l testLog) Write(p []byte) (int, error) {
+	l.t.Log(strings.TrimSpace(string(p)))
+	return len(p), nil
 }

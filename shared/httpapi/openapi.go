@@ -51,6 +51,9 @@ func GenerateOpenAPI() ([]byte, error) {
 			ok["content"] = obj{"application/json": obj{"schema": g.schema(reflect.TypeOf(rt.Response))}}
 		}
 		responses[itoa(rt.status())] = ok
+		if rt.MayCreate {
+			responses["201"] = obj{"description": "Created", "content": ok["content"]}
+		}
 		if rt.Roles != nil {
 			roles := make([]string, len(rt.Roles))
 			for i, r := range rt.Roles {
@@ -61,7 +64,7 @@ func GenerateOpenAPI() ([]byte, error) {
 			responses["401"] = problemRef("No valid bearer token.")
 			responses["403"] = problemRef("Your role may not call this route.")
 			responses["404"] = problemRef("Not found, or not yours to see.")
-			if rt.Method == "POST" {
+			if rt.Method != "GET" {
 				responses["409"] = problemRef("The state changed (stale version) or forbids the action now.")
 			}
 		}

@@ -25,8 +25,10 @@ type Route struct {
 	Request  any
 	Response any
 	Created  bool // answers 201 rather than 200
-	Query    []Param
-	handle   func(*call) (any, error)
+	// MayCreate answers 201 when it creates and 200 when it replaces.
+	MayCreate bool
+	Query     []Param
+	handle    func(*call) (any, error)
 }
 
 // Param is a query parameter.
@@ -71,5 +73,5 @@ var (
 var Routes []Route
 
 func init() {
-	Routes = slices.Concat(qualificationRoutes())
+	Routes = slices.Concat(qualificationRoutes(), competitionRoutes())
 }

@@ -205,13 +205,17 @@ func (s *Server) serve(rt Route) http.Handler {
 			s.problem(w, r, err)
 			return
 		}
+		st := rt.status()
+		if cr, ok := out.(created); ok {
+			out, st = cr.v, http.StatusCreated
+		}
 		if raw, ok := out.(rawJSON); ok {
 			w.Header().Set("Content-Type", "application/json")
 			w.WriteHeader(http.StatusOK)
 			_, _ = w.Write(raw)
 			return
 		}
-		writeJSON(w, rt.status(), "application/json", out)
+		writeJSON(w, st, "application/json", out)
 	})
 }
 

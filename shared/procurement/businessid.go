@@ -36,3 +36,15 @@ func ValidateBusinessID(id string) error {
 	}
 	return nil
 }
+
+// BusinessIDFor returns the valid business ID with the seven-digit body n,
+// or "" if none exists (remainder 1). Tests and demo data use it.
+func BusinessIDFor(n int) string {
+	body := fmt.Sprintf("%07d", n)
+	for d := 0; d <= 9; d++ {
+		if id := fmt.Sprintf("%s-%d", body, d); ValidateBusinessID(id) == nil {
+			return id
+		}
+	}
+	return ""
+}

@@ -108,9 +108,9 @@ func checksum(s string) string {
 	return hex.EncodeToString(sum[:])
 }
 
-// declaration answers every criterion of the categories and every
+// Declaration answers every criterion of the categories and every
 // exclusion ground (none applies), with documents issued days ago.
-func declaration(d *procurement.DPS, who string, cats []string, issuedDaysAgo int, now time.Time) (procurement.Declaration, []procurement.Document) {
+func Declaration(d *procurement.DPS, who string, cats []string, issuedDaysAgo int, now time.Time) (procurement.Declaration, []procurement.Document) {
 	decl := procurement.Declaration{SignedBy: who}
 	var docs []procurement.Document
 	seenDoc := map[string]bool{}
@@ -171,12 +171,12 @@ func Load(ctx context.Context, st *dynamo.Store) error {
 	}
 	apply := func(user string, cats []string, docAge int, members []procurement.Member) (*procurement.Application, error) {
 		u, _ := User(user)
-		decl, docs := declaration(d, u.Name, cats, docAge, now)
+		decl, docs := Declaration(d, u.Name, cats, docAge, now)
 		if members != nil {
 			// The consortium meets the criteria jointly: the members answer
 			// their own exclusion grounds; the lead carries the documents.
 			for i := range members {
-				mdecl, _ := declaration(d, members[i].Name, nil, 0, now)
+				mdecl, _ := Declaration(d, members[i].Name, nil, 0, now)
 				members[i].Declaration = mdecl
 				members[i].Documents = []procurement.Document{}
 			}

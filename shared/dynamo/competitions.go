@@ -1,0 +1,632 @@
+package dynamo
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+
+	"github.com/rengas/rengas/shared/audit"
+	"github.com/rengas/rengas/shared/procurement"
+)
+
+// deadlineKey formats a deadline so that keys sort and compare in time order.
+func deadlineKey(t time.Time) string { return t.UTC().Format("2006-01-02T15:04:05.000000Z") }
+
+func (s *Store) competitionItem(c *procurement.Competition) item {
+	it := entity(competitionKey(c.ID), "competition", 0, c)
+	it.GSI[0] = key{competitionsOf(c.DPSID), deadlineKey(c.CreatedAt) + "#" + c.ID}
+	if c.Status == procurement.CompPublished {
+		// Indexed only while published: the scheduled job finds the
+		// competitions whose deadline has passed without a Scan.
+		it.GSI[2] = key{publishedPartition, deadlineKey(c.BidDeadline) + "#" + c.ID}
+	}
+	it.Extras = map[string]types.AttributeValue{"status": str(string(c.Status)), "bidDeadline": str(deadlineKey(c.BidDeadline))}
+	return it
+}
+
+// fanout is a notification to many organisations, written in the same
+// transaction as the change (the transactional outbox) and expanded into
+// each recipient's outbox afterwards, by the request itself or, if it is
+// cut short, by the scheduled job. Expansion is idempotent.
+type fanout struct {
+	ID         string   `json:"id"`
+	At         string   `json:"at"`
+	Recipients []string `json:"recipients"`
+	Kind       string   `json:"kind"`
+	Ref        string   `json:"ref"`
+	Message    string   `json:"message"`
+}
+
+func (s *Store) newFanout(recipients []string, kind, ref, message string) (*fanout, write) {
+	f := &fanout{ID: s.NewID(), At: s.Now().UTC().Format("2006-01-02T15:04:05.000000Z"), Recipients: recipients, Kind: kind, Ref: ref, Message: message}
+	return f, s.putNew(entity(fanoutKey(f.At, f.ID), "fanout", 1, f), "fan-out exists")
+}
+
+// dispatch expands a fan-out into the recipients' outboxes, 25 per
+// BatchWriteItem, then deletes it.
+func (s *Store) dispatch(ctx context.Context, f *fanout) error {
+	var reqs []types.WriteRequest
+	for _, org := range f.Recipients {
+		nt := Notification{ID: f.ID, To: org, Kind: f.Kind, Ref: f.Ref, Message: f.Message, At: f.At}
+		it := entity(key{outboxPartition(org), f.At + "#" + f.ID}, "notification", 1, nt)
+		reqs = append(reqs, types.WriteRequest{PutRequest: &types.PutRequest{Item: it.av()}})
+	}
+	for len(reqs) > 0 {
+		n := min(25, len(reqs))
+		s.calls.Add(1)
+		out, err := s.db.BatchWriteItem(ctx, &dynamodb.BatchWriteItemInput{RequestItems: map[string][]types.WriteRequest{s.table: reqs[:n]}})
+		if err != nil {
+			return procurement.Internal(err)
+		}
+		reqs = append(out.UnprocessedItems[s.table], reqs[n:]...)
+	}
+	s.calls.Add(1)
+	_, err := s.db.DeleteItem(ctx, &dynamodb.DeleteItemInput{TableName: &s.table, Key: fanoutKey(f.At, f.ID).av()})
+	if err != nil {
+		return procurement.Internal(err)
+	}
+	return nil
+}
+
+// DispatchPending expands fan-outs left behind by interrupted requests.
+func (s *Store) DispatchPending(ctx context.Context) (int, error) {
+	n := 0
+	cursor := ""
+	for {
+		items, next, err := s.query(ctx, query{pk: fanoutPartition, cursor: cursor})
+		if err != nil {
+			return n, err
+		}
+		for _, m := range items {
+			var f fanout
+			if err := decode(m, &f); err != nil {
+				return n, procurement.Internal(err)
+			}
+			if err := s.dispatch(ctx, &f); err != nil {
+				return n, err
+			}
+			n++
+		}
+		if cursor = next; cursor == "" {
+			return n, nil
+		}
+	}
+}
+
+// CreateCompetition drafts a mini-competition. Errors: EINVALID, EFORBIDDEN, ENOTFOUND.
+func (s *Store) CreateCompetition(ctx context.Context, actor procurement.Actor, dpsID string, def procurement.Definition) (*procurement.Competition, error) {
+	got, err := s.getMany(ctx, dpsKey(dpsID), chainHeadKey(DPSChain(dpsID)))
+	if err != nil {
+		return nil, err
+	}
+	d, err := decodeAs[procurement.DPS](got[dpsKey(dpsID)], "DPS "+dpsID)
+	if err != nil {
+		return nil, err
+	}
+	c, err := procurement.NewCompetition(d, actor, def, s.Now())
+	if err != nil {
+		return nil, err
+	}
+	c.ID, c.Version = s.NewID(), 1
+	head := headFrom(got[chainHeadKey(DPSChain(dpsID))])
+	_, err = s.commit(ctx, &head, Change{Actor: actor, Chain: DPSChain(dpsID), Action: "competition.drafted",
+		EntityType: "competition", EntityID: c.ID, State: c, Summary: c.Title},
+		s.putVersion(s.competitionItem(c), 0, "competition exists"))
+	return c, err
+}
+
+// GetCompetition returns a competition with one read. A published one past
+// its deadline is opened first (once; later reads find it opened).
+// Errors: ENOTFOUND.
+func (s *Store) GetCompetition(ctx context.Context, id string) (*procurement.Competition, error) {
+	m, err := s.get(ctx, competitionKey(id))
+	if err != nil {
+		return nil, err
+	}
+	c, err := decodeAs[procurement.Competition](m, "mini-competition "+id)
+	if err != nil {
+		return nil, err
+	}
+	return s.openIfDue(ctx, c)
+}
+
+// ListCompetitions pages through a DPS's competitions, oldest first.
+func (s *Store) ListCompetitions(ctx context.Context, dpsID, cursor string, limit int) (Page[procurement.Competition], error) {
+	items, next, err := s.query(ctx, query{index: &GSI1, pk: competitionsOf(dpsID), cursor: cursor, limit: limit})
+	if err != nil {
+		return Page[procurement.Competition]{}, err
+	}
+	return pageOf[procurement.Competition](items, next)
+}
+
+// CompetitionUpdate applies a domain rule to a competition, returning the
+// audit action and summary, extra writes and an optional fan-out.
+type CompetitionUpdate func(c *procurement.Competition, d *procurement.DPS) (action, summary string, extra []write, fan *fanout, err error)
+
+// UpdateCompetition loads the competition, then its DPS and chain head,
+// applies fn and writes the result on condition of the version.
+// Errors: ENOTFOUND, ECONFLICT, and fn's.
+func (s *Store) UpdateCompetition(ctx context.Context, actor procurement.Actor, id string, version int, fn CompetitionUpdate) (*procurement.Competition, error) {
+	c, err := s.GetCompetition(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	if version != 0 && c.Version != version {
+		return nil, procurement.Errorf(procurement.ECONFLICT, "%s", staleVersion(fmt.Sprintf("the mini-competition (you sent version %d, it is at %d)", version, c.Version)))
+	}
+	got, err := s.getMany(ctx, dpsKey(c.DPSID), chainHeadKey(DPSChain(c.DPSID)))
+	if err != nil {
+		return nil, err
+	}
+	d, err := decodeAs[procurement.DPS](got[dpsKey(c.DPSID)], "DPS")
+	if err != nil {
+		return nil, err
+	}
+	prev := c.Version
+	action, summary, extra, fan, err := fn(c, d)
+	if err != nil {
+		return nil, err
+	}
+	c.Version = prev + 1
+	writes := append([]write{s.putVersion(s.competitionItem(c), prev, staleVersion("the mini-competition"))}, extra...)
+	if fan != nil {
+		f, w := s.newFanout(fan.Recipients, fan.Kind, fan.Ref, fan.Message)
+		fan = f
+		writes = append(writes, w)
+	}
+	head := headFrom(got[chainHeadKey(DPSChain(c.DPSID))])
+	if _, err := s.commit(ctx, &head, Change{Actor: actor, Chain: DPSChain(c.DPSID), Action: action,
+		EntityType: "competition", EntityID: c.ID, State: c, Summary: summary}, writes...); err != nil {
+		return nil, err
+	}
+	if fan != nil {
+		if err := s.dispatch(ctx, fan); err != nil {
+			// Committed; the scheduled job finishes the fan-out.
+			return c, nil
+		}
+	}
+	return c, nil
+}
+
+func invitees(c *procurement.Competition) []string {
+	ids := make([]string, len(c.Invitees))
+	for i, inv := range c.Invitees {
+		ids[i] = inv.ProviderID
+	}
+	return ids
+}
+
+// PublishCompetition publishes a draft and invites, at one moment, every
+// provider admitted and not suspended in its category. The transaction
+// checks that the category's membership did not change since the admissions
+// were read, so no admission or suspension can slip between the read and the
+// publication. Errors: ECONFLICT, EFORBIDDEN.
+func (s *Store) PublishCompetition(ctx context.Context, actor procurement.Actor, id string, version int) (*procurement.Competition, error) {
+	return s.UpdateCompetition(ctx, actor, id, version, func(c *procurement.Competition, d *procurement.DPS) (string, string, []write, *fanout, error) {
+		if err := c.CheckBuyer(actor); err != nil {
+			return "", "", nil, nil, err
+		}
+		cat := categoryKey(c.DPSID, c.Category)
+		m, err := s.get(ctx, cat)
+		if err != nil {
+			return "", "", nil, nil, err
+		}
+		membership := attrInt(m, "version")
+		var admitted []procurement.Admission
+		cursor := ""
+		for {
+			p, err := s.ListAdmissions(ctx, c.DPSID, c.Category, cursor, 100)
+			if err != nil {
+				return "", "", nil, nil, err
+			}
+			admitted = append(admitted, p.Items...)
+			if cursor = p.Cursor; cursor == "" {
+				break
+			}
+		}
+		if err := c.Publish(d, actor, admitted, s.Now()); err != nil {
+			return "", "", nil, nil, err
+		}
+		check := s.check(cat, "version = :v", map[string]types.AttributeValue{":v": num(membership)},
+			"the providers admitted in the category changed while publishing; publish again to invite the current list")
+		fan := &fanout{Recipients: invitees(c), Kind: "competition.invited", Ref: c.ID,
+			Message: fmt.Sprintf("You are invited to bid in %q. Bids close %s.", c.Title, c.BidDeadline.UTC().Format(time.RFC3339))}
+		return "competition.published", fmt.Sprintf("%d invitees frozen", len(c.Invitees)), []write{check}, fan, nil
+	})
+}
+
+// AmendCompetition edits a draft, or amends a published competition with a
+// reason; a material amendment notifies every invitee.
+func (s *Store) AmendCompetition(ctx context.Context, actor procurement.Actor, id string, version int, def procurement.Definition, reason string) (*procurement.Competition, error) {
+	return s.UpdateCompetition(ctx, actor, id, version, func(c *procurement.Competition, d *procurement.DPS) (string, string, []write, *fanout, error) {
+		if err := c.CheckBuyer(actor); err != nil {
+			return "", "", nil, nil, err
+		}
+		wasDraft := c.Status == procurement.CompDraft
+		mat, err := c.Update(d, actor, def, reason, s.Now())
+		if err != nil {
+			return "", "", nil, nil, err
+		}
+		if wasDraft {
+			return "competition.edited", c.Title, nil, nil, nil
+		}
+		fan := &fanout{Recipients: invitees(c), Kind: "competition.amended", Ref: c.ID,
+			Message: fmt.Sprintf("%q was amended (%s). Bids close %s.", c.Title, reason, c.BidDeadline.UTC().Format(time.RFC3339))}
+		return "competition.amended", fmt.Sprintf("material: %t; %s", mat, reason), nil, fan, nil
+	})
+}
+
+// CancelCompetition cancels a competition with a reason and tells invitees.
+func (s *Store) CancelCompetition(ctx context.Context, actor procurement.Actor, id string, version int, reason string) (*procurement.Competition, error) {
+	return s.UpdateCompetition(ctx, actor, id, version, func(c *procurement.Competition, d *procurement.DPS) (string, string, []write, *fanout, error) {
+		if err := c.CheckBuyer(actor); err != nil {
+			return "", "", nil, nil, err
+		}
+		if err := c.Cancel(actor, reason, s.Now()); err != nil {
+			return "", "", nil, nil, err
+		}
+		var fan *fanout
+		if len(c.Invitees) > 0 {
+			fan = &fanout{Recipients: invitees(c), Kind: "competition.cancelled", Ref: c.ID, Message: fmt.Sprintf("%q was cancelled: %s", c.Title, reason)}
+		}
+		return "competition.cancelled", reason, nil, fan, nil
+	})
+}
+
+// openIfDue moves a published competition past its deadline into
+// evaluation, recording the opening once: the version condition lets only
+// one of concurrent openers win, the others reload.
+func (s *Store) openIfDue(ctx context.Context, c *procurement.Competition) (*procurement.Competition, error) {
+	now := s.Now()
+	if c.Status != procurement.CompPublished || !c.DeadlinePassed(now) {
+		return c, nil
+	}
+	bids, err := s.allBids(ctx, c.ID)
+	if err != nil {
+		return nil, err
+	}
+	keys := make([]key, len(bids))
+	for i, b := range bids {
+		keys[i] = chainHeadKey(BidChain(c.ID, b.ProviderID))
+	}
+	heads := map[key]map[string]types.AttributeValue{}
+	for start := 0; start < len(keys); start += 100 {
+		got, err := s.getMany(ctx, keys[start:min(start+100, len(keys))]...)
+		if err != nil {
+			return nil, err
+		}
+		for k, v := range got {
+			heads[k] = v
+		}
+	}
+	type anchor struct {
+		Provider string     `json:"provider"`
+		Status   string     `json:"status"`
+		Head     audit.Head `json:"head"`
+	}
+	anchors := make([]anchor, len(bids))
+	submitted := 0
+	for i, b := range bids {
+		anchors[i] = anchor{b.ProviderID, string(b.Status), headFrom(heads[keys[i]])}
+		if b.Status == procurement.BidSubmitted {
+			submitted++
+		}
+	}
+	prev := c.Version
+	if err := c.Open(submitted, audit.Digest(anchors), now); err != nil {
+		return nil, err
+	}
+	c.Version = prev + 1
+	system := procurement.Actor{UserID: "system", Role: "system", Org: "rengas"}
+	_, err = s.commit(ctx, nil, Change{Actor: system, Chain: DPSChain(c.DPSID), Action: "competition.opened", EntityType: "competition",
+		EntityID: c.ID, State: c, Summary: fmt.Sprintf("%d bids; bid chains anchored %s", submitted, c.Opening.Anchor)},
+		s.putVersion(s.competitionItem(c), prev, "opened concurrently"))
+	if procurement.ErrorCode(err) == procurement.ECONFLICT {
+		m, err := s.get(ctx, competitionKey(c.ID))
+		if err != nil {
+			return nil, err
+		}
+		return decodeAs[procurement.Competition](m, "mini-competition "+c.ID)
+	}
+	return c, err
+}
+
+// OpenDue opens every published competition whose deadline has passed. It
+// reads the published index up to now, never Scans, and is safe to run
+// twice. It returns the number opened by this run.
+func (s *Store) OpenDue(ctx context.Context) (int, error) {
+	n := 0
+	for {
+		items, _, err := s.query(ctx, query{index: &GSI3, pk: publishedPartition, skTo: deadlineKey(s.Now()), limit: 25})
+		if err != nil || len(items) == 0 {
+			return n, err
+		}
+		for _, m := range items {
+			var c procurement.Competition
+			if err := decode(m, &c); err != nil {
+				return n, procurement.Internal(err)
+			}
+			opened, err := s.openIfDue(ctx, &c)
+			if err != nil {
+				return n, err
+			}
+			if opened.Status != procurement.CompPublished {
+				n++
+			}
+		}
+	}
+}
+
+func (s *Store) allBids(ctx context.Context, comp string) ([]procurement.Bid, error) {
+	var bids []procurement.Bid
+	cursor := ""
+	for {
+		items, next, err := s.query(ctx, query{pk: competitionKey(comp).PK, skBegin: "BID#", cursor: cursor})
+		if err != nil {
+			return nil, err
+		}
+		p, err := pageOf[procurement.Bid](items, next)
+		if err != nil {
+			return nil, err
+		}
+		bids = append(bids, p.Items...)
+		if cursor = next; cursor == "" {
+			return bids, nil
+		}
+	}
+}
+
+// ListBids pages through the bids of an opened competition.
+func (s *Store) ListBids(ctx context.Context, comp, cursor string, limit int) (Page[procurement.Bid], error) {
+	items, next, err := s.query(ctx, query{pk: competitionKey(comp).PK, skBegin: "BID#", cursor: cursor, limit: limit})
+	if err != nil {
+		return Page[procurement.Bid]{}, err
+	}
+	return pageOf[procurement.Bid](items, next)
+}
+
+// BidResult is a bid write's outcome; Replayed is set when an
+// Idempotency-Key matched an earlier request.
+type BidResult struct {
+	Bid      *procurement.Bid
+	Created  bool
+	Replayed bool
+}
+
+type idempotent struct {
+	Request string          `json:"request"`
+	Created bool            `json:"created"`
+	Bid     json.RawMessage `json:"bid"`
+}
+
+// idempotencyTTL is how long a key is remembered (DynamoDB TTL attribute "expires").
+const idempotencyTTL = 24 * time.Hour
+
+// WriteBid submits, replaces or withdraws the provider's own bid in two
+// round trips: one BatchGetItem (competition, bid, its chain head, the
+// idempotency record) and one TransactWriteItems whose condition on the
+// competition refuses the write at and after the deadline by the server
+// clock. An Idempotency-Key with the same request returns the first result
+// without writing again. Errors: ENOTFOUND (not invited), ECONFLICT
+// (deadline, stale version), EINVALID.
+func (s *Store) WriteBid(ctx context.Context, actor procurement.Actor, comp string, version int, idemKey, requestDigest string,
+	fn func(c *procurement.Competition, prev *procurement.Bid, now time.Time) (*procurement.Bid, string, error)) (BidResult, error) {
+	prov := actor.Org
+	chain := BidChain(comp, prov)
+	keys := []key{competitionKey(comp), bidKey(comp, prov), chainHeadKey(chain)}
+	if idemKey != "" {
+		keys = append(keys, idempotencyKey(prov, idemKey))
+	}
+	got, err := s.getMany(ctx, keys...)
+	if err != nil {
+		return BidResult{}, err
+	}
+	if idemKey != "" {
+		if m := got[idempotencyKey(prov, idemKey)]; m != nil {
+			return replay(m, requestDigest)
+		}
+	}
+	c, err := decodeAs[procurement.Competition](got[competitionKey(comp)], "mini-competition "+comp)
+	if err != nil {
+		return BidResult{}, err
+	}
+	var prev *procurement.Bid
+	if m := got[bidKey(comp, prov)]; m != nil {
+		if prev, err = decodeAs[procurement.Bid](m, "bid"); err != nil {
+			return BidResult{}, err
+		}
+	}
+	now := s.Now()
+	b, action, err := fn(c, prev, now)
+	if err != nil {
+		return BidResult{}, err
+	}
+	current := 0
+	if prev != nil {
+		current = prev.Version
+	}
+	if version != current {
+		return BidResult{}, procurement.Errorf(procurement.ECONFLICT, "%s", staleVersion(fmt.Sprintf("your bid (you sent version %d, it is at %d; send 0 for a first bid)", version, current)))
+	}
+	b.Version = current + 1
+	it := entity(bidKey(comp, prov), "bid", 0, b)
+	it.Extras = map[string]types.AttributeValue{"status": str(string(b.Status))}
+	writes := []write{
+		s.putVersion(it, current, staleVersion("your bid")),
+		s.check(competitionKey(comp), "#st = :pub AND bidDeadline > :now", map[string]types.AttributeValue{
+			":pub": str(string(procurement.CompPublished)), ":now": str(deadlineKey(now))},
+			"bids are closed: the deadline passed (server time) before your bid was stored; it was not accepted"),
+	}
+	res := BidResult{Bid: b, Created: prev == nil}
+	if idemKey != "" {
+		body, _ := json.Marshal(b)
+		rec, _ := json.Marshal(idempotent{Request: requestDigest, Created: res.Created, Bid: body})
+		w := s.putNew(item{key: idempotencyKey(prov, idemKey), Type: "idempotency", Data: rec,
+			Extras: map[string]types.AttributeValue{"expires": num(now.Add(idempotencyTTL).Unix())}}, "")
+		writes = append(writes, w)
+	}
+	// The trail of a sealed bid holds the digest of the bid, never its content.
+	_, err = s.commit(ctx, &audit.Head{Seq: attrInt(got[chainHeadKey(chain)], "version"), Hash: attrString(got[chainHeadKey(chain)], "hash")},
+		Change{Actor: actor, Chain: chain, Action: action, EntityType: "bid", EntityID: comp + "/" + prov, State: b}, writes...)
+	if err != nil {
+		if idemKey != "" && procurement.ErrorCode(err) == procurement.ECONFLICT {
+			// A concurrent retry with the same key may have won.
+			if m, gerr := s.get(ctx, idempotencyKey(prov, idemKey)); gerr == nil && m != nil {
+				return replay(m, requestDigest)
+			}
+		}
+		return BidResult{}, err
+	}
+	return res, nil
+}
+
+func replay(m map[string]types.AttributeValue, requestDigest string) (BidResult, error) {
+	var rec idempotent
+	if err := decode(m, &rec); err != nil {
+		return BidResult{}, procurement.Internal(err)
+	}
+	if rec.Request != requestDigest {
+		return BidResult{}, procurement.Invalid("Idempotency-Key", "was already used for a different request; use a new key for a new request")
+	}
+	var b procurement.Bid
+	if err := json.Unmarshal(rec.Bid, &b); err != nil {
+		return BidResult{}, procurement.Internal(err)
+	}
+	return BidResult{Bid: &b, Created: rec.Created, Replayed: true}, nil
+}
+
+// GetBid returns the provider's own bid. Errors: ENOTFOUND.
+func (s *Store) GetBid(ctx context.Context, comp, prov string) (*procurement.Bid, error) {
+	m, err := s.get(ctx, bidKey(comp, prov))
+	if err != nil {
+		return nil, err
+	}
+	return decodeAs[procurement.Bid](m, "bid")
+}
+
+// UpdateBidEvaluation applies an evaluator's score or rejection to a bid.
+// Errors: ENOTFOUND, ECONFLICT, EFORBIDDEN, EINVALID.
+func (s *Store) UpdateBidEvaluation(ctx context.Context, actor procurement.Actor, comp, prov string, version int, action string,
+	fn func(c *procurement.Competition, b *procurement.Bid) error) (*procurement.Bid, error) {
+	c, err := s.GetCompetition(ctx, comp)
+	if err != nil {
+		return nil, err
+	}
+	got, err := s.getMany(ctx, bidKey(comp, prov), chainHeadKey(DPSChain(c.DPSID)))
+	if err != nil {
+		return nil, err
+	}
+	b, err := decodeAs[procurement.Bid](got[bidKey(comp, prov)], "bid of "+prov)
+	if err != nil {
+		return nil, err
+	}
+	if b.Version != version {
+		return nil, procurement.Errorf(procurement.ECONFLICT, "%s", staleVersion(fmt.Sprintf("the bid (you sent version %d, it is at %d)", version, b.Version)))
+	}
+	if err := fn(c, b); err != nil {
+		return nil, err
+	}
+	b.Version = version + 1
+	it := entity(bidKey(comp, prov), "bid", 0, b)
+	it.Extras = map[string]types.AttributeValue{"status": str(string(b.Status))}
+	head := headFrom(got[chainHeadKey(DPSChain(c.DPSID))])
+	_, err = s.commit(ctx, &head, Change{Actor: actor, Chain: DPSChain(c.DPSID), Action: action, EntityType: "bid", EntityID: comp + "/" + prov, State: b},
+		s.putVersion(it, version, staleVersion("the bid")),
+		s.check(competitionKey(comp), "#st = :ev", map[string]types.AttributeValue{":ev": str(string(procurement.CompEvaluation))}, "the competition is no longer in evaluation"))
+	return b, err
+}
+
+// DeclareNoConflict records an evaluator's conflict-of-interest declaration.
+func (s *Store) DeclareNoConflict(ctx context.Context, actor procurement.Actor, id, statement string) (*procurement.Competition, error) {
+	return s.UpdateCompetition(ctx, actor, id, 0, func(c *procurement.Competition, d *procurement.DPS) (string, string, []write, *fanout, error) {
+		return "competition.conflict_declared", actor.UserID, nil, nil, c.DeclareNoConflict(actor, statement, s.Now())
+	})
+}
+
+// Award confirms the award decision, creates a contract per winner and
+// notifies every bidder, in one transaction.
+func (s *Store) Award(ctx context.Context, actor procurement.Actor, id string, version int, reasons string) (*procurement.Competition, error) {
+	return s.UpdateCompetition(ctx, actor, id, version, func(c *procurement.Competition, d *procurement.DPS) (string, string, []write, *fanout, error) {
+		bids, err := s.allBids(ctx, c.ID)
+		if err != nil {
+			return "", "", nil, nil, err
+		}
+		seed := make([]byte, 16)
+		_, _ = rand.Read(seed)
+		if err := c.Award(d, actor, bids, reasons, hex.EncodeToString(seed), s.Now()); err != nil {
+			return "", "", nil, nil, err
+		}
+		var extra []write
+		var bidders []string
+		for _, b := range bids {
+			if b.Status == procurement.BidSubmitted {
+				bidders = append(bidders, b.ProviderID)
+			}
+		}
+		for _, k := range c.Contracts(bids) {
+			it := entity(contractKey(c.ID, k.ProviderID), "contract", 1, k)
+			it.GSI[1] = key{providerPartition(k.ProviderID), "CONTRACT#" + deadlineKey(k.AwardedAt) + "#" + c.ID}
+			it.GSI[2] = key{awardsOf(c.DPSID), k.AwardedAt.UTC().Format(time.DateOnly) + "#" + c.ID + "#" + k.ProviderID}
+			extra = append(extra, s.putNew(it, "a contract for this award exists"))
+		}
+		fan := &fanout{Recipients: bidders, Kind: "competition.awarded", Ref: c.ID,
+			Message: fmt.Sprintf("The award decision on %q is out. Read it with its reasons and appeal instructions.", c.Title)}
+		return "competition.awarded", fmt.Sprintf("winners %v", c.Decision.Comparison.Winners), extra, fan, nil
+	})
+}
+
+// AskQuestion stores a clarification question; the buyer is notified.
+func (s *Store) AskQuestion(ctx context.Context, actor procurement.Actor, comp, text string) (*procurement.Question, error) {
+	c, err := s.GetCompetition(ctx, comp)
+	if err != nil {
+		return nil, err
+	}
+	now := s.Now()
+	if err := c.Ask(actor.Org, text, now); err != nil {
+		return nil, err
+	}
+	q := &procurement.Question{ID: s.NewID(), CompetitionID: comp, AskedBy: actor.Org, Text: text, AskedAt: now, Version: 1}
+	_, err = s.commit(ctx, nil, Change{Actor: actor, Chain: DPSChain(c.DPSID), Action: "question.asked", EntityType: "question", EntityID: comp + "/" + q.ID, State: q},
+		s.putNew(entity(questionKey(comp, q.ID), "question", 1, q), "question exists"),
+		s.notify(c.Buyer, "question.asked", comp, fmt.Sprintf("A new clarification question on %q awaits an answer.", c.Title)))
+	return q, err
+}
+
+// AnswerQuestion publishes an answer to every invitee, without the asker.
+func (s *Store) AnswerQuestion(ctx context.Context, actor procurement.Actor, comp, qid string, version int, answer string) (*procurement.Question, error) {
+	var q *procurement.Question
+	_, err := s.UpdateCompetition(ctx, actor, comp, 0, func(c *procurement.Competition, d *procurement.DPS) (string, string, []write, *fanout, error) {
+		m, err := s.get(ctx, questionKey(comp, qid))
+		if err != nil {
+			return "", "", nil, nil, err
+		}
+		if q, err = decodeAs[procurement.Question](m, "question "+qid); err != nil {
+			return "", "", nil, nil, err
+		}
+		if q.Version != version {
+			return "", "", nil, nil, procurement.Errorf(procurement.ECONFLICT, "%s", staleVersion("the question"))
+		}
+		if err := c.AnswerQuestion(actor, q, answer, s.Now()); err != nil {
+			return "", "", nil, nil, err
+		}
+		q.Version = version + 1
+		fan := &fanout{Recipients: invitees(c), Kind: "question.answered", Ref: comp, Message: fmt.Sprintf("A clarification on %q was published: %s", c.Title, q.Text)}
+		return "question.answered", qid, []write{s.putVersion(entity(questionKey(comp, qid), "question", 0, q), version, staleVersion("the question"))}, fan, nil
+	})
+	return q, err
+}
+
+// ListQuestions returns a competition's questions, oldest first.
+func (s *Store) ListQuestions(ctx context.Context, comp, cursor string, limit int) (Page[procurement.Question], error) {
+	items, next, err := s.query(ctx, query{pk: competitionKey(comp).PK, skBegin: "Q#", cursor: cursor, limit: limit})
+	if err != nil {
+		return Page[procurement.Question]{}, err
+	}
+	return pageOf[procurement.Question](items, next)
+}

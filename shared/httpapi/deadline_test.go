@@ -1,0 +1,113 @@
+package httpapi_test
+
+import (
+	"fmt"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/rengas/rengas/shared/auth"
+	"github.com/rengas/rengas/shared/procurement"
+	"github.com/rengas/rengas/shared/seed"
+)
+
+// Two hundred invited providers submit concurrently in the last second
+// before the deadline. Every submission must be either stored (201) or
+// cleanly refused (409), and exactly the stored ones must be opened.
+func TestTwoHundredBiddersAtTheDeadline(t *testing.T) {
+	const n = 200
+	e := newEnv(t)
+	ctx := t.Context()
+	d, err := e.store.GetDPS(ctx, seed.DPSID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	officer := procurement.Actor{UserID: "officer-lahti", Role: procurement.RoleOfficer, Org: seed.BuyerLahti}
+	users := make([]string, n)
+	for i := range n {
+		org := fmt.Sprintf("prov-load-%03d", i)
+		u := auth.User{ID: "user-" + org, Name: org, Role: procurement.RoleProvider, Org: org}
+		users[i] = u.ID
+		tok, err := e.issuer.Sign(u, time.Hour)
+		if err != nil {
+			t.Fatal(err)
+		}
+		e.tokens[u.ID] = tok
+		actor := procurement.Actor{UserID: u.ID, Role: u.Role, Org: org}
+		bid := ""
+		for k := 0; bid == ""; k++ {
+			bid = procurement.BusinessIDFor(3100000 + 10*i + k)
+		}
+		if err := e.store.RegisterProvider(ctx, actor, &procurement.Provider{ID: org, Contact: procurement.Contact{Name: org, Email: "x@example.fi"},
+			Party: procurement.Party{Name: org, BusinessID: bid, LegalForm: procurement.FormCompany, HomeMunicipality: "Lahti"}}); err != nil {
+			t.Fatal(err)
+		}
+		decl, docs := seed.Declaration(d, org, []string{"job-coaching"}, 10, e.clock.Now())
+		a := &procurement.Application{Categories: []string{"job-coaching"}, Declaration: decl, Documents: docs}
+		if err := e.store.SubmitApplication(ctx, actor, seed.DPSID, a); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := e.store.Decide(ctx, officer, seed.DPSID, a.ID, a.Version, "job-coaching", procurement.OutcomeAdmitted, ""); err != nil {
+			t.Fatal(err)
+		}
+	}
+	def := definition(e.clock.Now())
+	id := e.publish(def)
+	deadline, _ := time.Parse(time.RFC3339, def["bidDeadline"].(string))
+
+	// 800 ms before the deadline; submissions spread over 1.6 s.
+	e.clock.Set(deadline.Add(-800 * time.Millisecond))
+	statuses := make([]int, n)
+	var wg sync.WaitGroup
+	start := make(chan struct{})
+	for i := range n {
+		wg.Go(func() {
+			<-start
+			time.Sleep(time.Duration(i) * 8 * time.Millisecond)
+			statuses[i] = e.do(users[i], "PUT", "/competitions/"+id+"/bids/mine", offer(300000+i, 120000, 0)).status
+		})
+	}
+	close(start)
+	wg.Wait()
+
+	accepted := map[string]bool{}
+	refused := 0
+	for i, st := range statuses {
+		switch st {
+		case 201:
+			accepted[fmt.Sprintf("prov-load-%03d", i)] = true
+		case 409:
+			refused++
+		default:
+			t.Errorf("bidder %d got %d, want 201 or 409", i, st)
+		}
+	}
+	e.clock.Set(deadline.Add(time.Second))
+	r := e.must(e.do("officer-lahti", "GET", "/competitions/"+id, nil), 200)
+	opened := int(r.body["opening"].(map[string]any)["bids"].(float64))
+	bids, err := e.store.ListBids(ctx, id, "", 100)
+	stored := map[string]bool{}
+	for cursor := "x"; cursor != ""; {
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, b := range bids.Items {
+			stored[b.ProviderID] = true
+		}
+		if cursor = bids.Cursor; cursor != "" {
+			bids, err = e.store.ListBids(ctx, id, cursor, 100)
+		}
+	}
+	if len(accepted) == 0 || refused == 0 {
+		t.Errorf("accepted %d, refused %d: the submissions should straddle the deadline", len(accepted), refused)
+	}
+	if opened != len(accepted) || len(stored) != len(accepted) {
+		t.Errorf("accepted %d, stored %d, opened %d: every accepted bid must be stored and opened, no refused one", len(accepted), len(stored), opened)
+	}
+	for p := range stored {
+		if !accepted[p] {
+			t.Errorf("bid of %s is stored but its submission was refused", p)
+		}
+	}
+	t.Logf("%d bids accepted before the deadline, %d refused after it", len(accepted), refused)
+}

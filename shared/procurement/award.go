@@ -1,0 +1,158 @@
+package procurement
+
+import (
+	"math/big"
+	"time"
+
+	"github.com/rengas/rengas/shared/scoring"
+)
+
+// AwardDecision is the reasoned award decision (hankintapäätös). It shows
+// every number of the comparison for every bid.
+type AwardDecision struct {
+	At                 time.Time       `json:"at"`
+	By                 string          `json:"by"`
+	Reasons            string          `json:"reasons"`
+	Comparison         scoring.Outcome `json:"comparison"`
+	Method             string          `json:"method"`
+	AppealInstructions string          `json:"appealInstructions"`
+	StandstillEnds     time.Time       `json:"standstillEnds"`
+}
+
+// ComparisonMethod explains the computation in every decision.
+const ComparisonMethod = "evaluation price = places × (fixed fee + Σ outcome price × expected rate, per client segment); " +
+	"price points = price weight × lowest evaluation price / the bid's evaluation price; " +
+	"quality points = Σ criterion weight × score / 5; total = price points + quality points. " +
+	"Bids above the budget ceiling, below the minimum quality or whose outcome fees exceed the allowed share are rejected. " +
+	"Ties go to higher quality points, then to a lot drawn from the recorded seed (SHA-256 of seed and bidder). " +
+	"Computed exactly; figures are shown rounded to the cent and to two decimals."
+
+// Model returns the scoring model of the competition.
+func (c *Competition) Model() scoring.Model {
+	m := scoring.Model{
+		Places: int64(c.Places), PriceWeight: int64(c.PriceWeight), CeilingCents: c.BudgetCeilingCents,
+		MaxOutcomeShareBP: int64(c.MaxOutcomeShare), MinQualityPoints: int64(c.MinQualityPoints), Awards: c.Awards,
+	}
+	for _, ms := range c.Milestones {
+		m.Milestones = append(m.Milestones, scoring.Milestone{ID: ms.ID, Offered: ms.Pricing == "offered", TariffCents: ms.TariffCents, RateBP: int64(ms.ExpectedRate)})
+	}
+	for _, s := range c.Segments {
+		seg := scoring.Segment{ID: s.ID, ShareBP: int64(s.PlacesShare), RateBP: map[string]int64{}, TariffCent: s.TariffsCents}
+		for k, v := range s.ExpectedRates {
+			seg.RateBP[k] = int64(v)
+		}
+		m.Segments = append(m.Segments, seg)
+	}
+	for _, q := range c.QualityCriteria {
+		m.Criteria = append(m.Criteria, scoring.Criterion{ID: q.ID, Weight: int64(q.Weight)})
+	}
+	return m
+}
+
+// Compare scores the submitted bids; withdrawn bids take no part. The
+// bidder's provider id identifies each bid.
+func (c *Competition) Compare(bids []Bid, seed string) scoring.Outcome {
+	var in []scoring.Bid
+	for _, b := range bids {
+		if b.Status != BidSubmitted {
+			continue
+		}
+		sb := scoring.Bid{ID: b.ProviderID, FixedFeeCents: b.FixedFeeCents, OutcomeCents: b.OutcomePricesCents, Scores: map[string]int{}}
+		for k, s := range b.Scores {
+			sb.Scores[k] = s.Score
+		}
+		if b.Rejection != nil {
+			sb.Rejected = b.Rejection.Reason
+		}
+		in = append(in, sb)
+	}
+	return scoring.Evaluate(c.Model(), in, seed)
+}
+
+// Award confirms the award decision. Every valid bid must be scored on
+// every criterion first. The seed of the lot is recorded in the decision.
+func (c *Competition) Award(d *DPS, by Actor, bids []Bid, reasons, seed string, now time.Time) error {
+	if err := c.CheckEvaluator(by); err != nil {
+		return err
+	}
+	if c.Status != CompEvaluation {
+		return Errorf(ECONFLICT, "only a competition in evaluation can be awarded; it is %s", c.Status)
+	}
+	if reasons == "" {
+		return Invalid("reasons", "state the reasons of the decision (the comparison is attached automatically)")
+	}
+	var p Problems
+	for _, b := range bids {
+		if b.Status == BidSubmitted && b.Rejection == nil {
+			if missing := c.unscored(&b); len(missing) > 0 {
+				p.Add("scores", "score the bid of %s on %v first", b.ProviderID, missing)
+			}
+		}
+	}
+	if err := p.Err(); err != nil {
+		return &Error{Code: ECONFLICT, Message: "the evaluation is not complete", Fields: p}
+	}
+	out := c.Compare(bids, seed)
+	c.Decision = &AwardDecision{
+		At: now, By: by.UserID, Reasons: reasons, Comparison: out, Method: ComparisonMethod,
+		AppealInstructions: d.Settings.AppealInstructions,
+		StandstillEnds:     now.AddDate(0, 0, d.Settings.StandstillDays),
+	}
+	c.Status, c.UpdatedAt = CompAwarded, now
+	if len(out.Winners) == 0 {
+		c.Decision.Reasons += " No bid met the requirements; no contract is awarded."
+	}
+	return nil
+}
+
+// Contract is the record created for each winner of an award.
+type Contract struct {
+	CompetitionID string  `json:"competitionId"`
+	DPSID         string  `json:"dpsId"`
+	Buyer         string  `json:"buyer"`
+	Category      string  `json:"category"`
+	Title         string  `json:"title"`
+	ProviderID    string  `json:"providerId"`
+	Supplier      Party   `json:"supplier"`
+	Members       []Party `json:"consortiumMembers"`
+	Places        int64   `json:"places"`
+	Rank          int     `json:"rank"`
+	FixedFeeCents int64   `json:"fixedFeeCents"`
+	// ValueCents is the expected value: this winner's places at its
+	// evaluation price per client.
+	ValueCents    int64            `json:"valueCents"`
+	OutcomePrices map[string]int64 `json:"outcomePricesCents"`
+	Start         string           `json:"start"`
+	End           string           `json:"end"`
+	AwardedAt     time.Time        `json:"awardedAt"`
+}
+
+// Contracts returns the contract of each winner of the decision.
+func (c *Competition) Contracts(bids []Bid) []Contract {
+	if c.Decision == nil {
+		return nil
+	}
+	byProvider := map[string]Bid{}
+	for _, b := range bids {
+		byProvider[b.ProviderID] = b
+	}
+	var out []Contract
+	for _, r := range c.Decision.Comparison.Results {
+		if r.Places == 0 {
+			continue
+		}
+		b := byProvider[r.Bid]
+		// The winner's share of the evaluation price: its places at the
+		// price per client, rounded to the cent.
+		eval, _ := new(big.Rat).SetString(r.EvaluationPrice)
+		value := eval.Mul(eval, big.NewRat(100*r.Places, int64(c.Places)))
+		cents, _ := new(big.Float).SetRat(value).Int64()
+		out = append(out, Contract{
+			CompetitionID: c.ID, DPSID: c.DPSID, Buyer: c.Buyer, Category: c.Category, Title: c.Title,
+			ProviderID: b.ProviderID, Supplier: b.Bidder, Members: b.Members, Places: r.Places, Rank: r.Rank,
+			FixedFeeCents: b.FixedFeeCents, ValueCents: cents, OutcomePrices: b.OutcomePricesCents,
+			Start: c.ContractStart, End: c.ContractEnd, AwardedAt: c.Decision.At,
+		})
+	}
+	return out
+}

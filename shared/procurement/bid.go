@@ -1,0 +1,195 @@
+package procurement
+
+import (
+	"fmt"
+	"slices"
+	"strconv"
+	"time"
+)
+
+// BidStatus is a bid's state.
+type BidStatus string
+
+// Bid states.
+const (
+	BidSubmitted BidStatus = "submitted"
+	BidWithdrawn BidStatus = "withdrawn"
+)
+
+// Subcontractor is declared in a bid.
+type Subcontractor struct {
+	Name       string `json:"name" validate:"required,max=200"`
+	BusinessID string `json:"businessId" validate:"required,businessid"`
+	Role       string `json:"role" validate:"required,max=500"`
+}
+
+// Offer is what a bidder submits.
+type Offer struct {
+	FixedFeeCents      int64            `json:"fixedFeeCents" validate:"gte=1"`
+	OutcomePricesCents map[string]int64 `json:"outcomePricesCents"`
+	// Answers answer each quality criterion, by criterion id.
+	Answers        map[string]string `json:"answers" validate:"dive,max=20000"`
+	Members        []Party           `json:"consortiumMembers" validate:"max=20,dive"`
+	Subcontractors []Subcontractor   `json:"subcontractors" validate:"max=20,dive"`
+}
+
+// Score is an evaluator's 0-5 score of one quality criterion, with reason.
+type Score struct {
+	Score  int       `json:"score"`
+	Reason string    `json:"reason"`
+	By     string    `json:"by"`
+	At     time.Time `json:"at"`
+}
+
+// Bid is a provider's sealed bid. Before the deadline only the bidder can
+// read it.
+type Bid struct {
+	CompetitionID string `json:"competitionId"`
+	ProviderID    string `json:"providerId"`
+	Bidder        Party  `json:"bidder"`
+	Offer
+	Status      BidStatus        `json:"status"`
+	SubmittedAt time.Time        `json:"submittedAt"`
+	UpdatedAt   time.Time        `json:"updatedAt"`
+	Scores      map[string]Score `json:"scores,omitempty"`
+	Rejection   *Note            `json:"rejection,omitempty"`
+	Version     int              `json:"version"`
+}
+
+// CheckBidding refuses a bid write that the rules forbid: only invitees,
+// only while the competition is published, only before the deadline by the
+// server clock.
+func (c *Competition) CheckBidding(provider string, now time.Time) (*Invitee, error) {
+	inv, ok := c.Invitee(provider)
+	if !ok {
+		// Not invited: answer as if the competition did not exist for them.
+		return nil, Errorf(ENOTFOUND, "mini-competition %s not found", c.ID)
+	}
+	if c.Status != CompPublished || c.DeadlinePassed(now) {
+		return nil, Errorf(ECONFLICT, "bids are closed: the deadline was %s (server time); no bid can be submitted, replaced or withdrawn after it",
+			c.BidDeadline.UTC().Format(time.RFC3339))
+	}
+	return inv, nil
+}
+
+// PlaceBid creates or replaces the provider's bid.
+func (c *Competition) PlaceBid(prev *Bid, provider string, o Offer, now time.Time) (*Bid, error) {
+	inv, err := c.CheckBidding(provider, now)
+	if err != nil {
+		return nil, err
+	}
+	var p Problems
+	for _, m := range c.Milestones {
+		price, ok := o.OutcomePricesCents[m.ID]
+		switch {
+		case m.Pricing == "offered" && (!ok || price <= 0):
+			p.Add("outcomePricesCents."+m.ID, "offer your price in cents for the milestone %q (greater than 0)", m.Name)
+		case m.Pricing == "tariff" && ok:
+			p.Add("outcomePricesCents."+m.ID, "remove it: the buyer set the tariff of %q", m.Name)
+		}
+	}
+	for id := range o.OutcomePricesCents {
+		if !slices.ContainsFunc(c.Milestones, func(m Milestone) bool { return m.ID == id }) {
+			p.Add("outcomePricesCents."+id, "is not a milestone of this competition")
+		}
+	}
+	for _, q := range c.QualityCriteria {
+		if o.Answers[q.ID] == "" {
+			p.Add("answers."+q.ID, "answer the quality criterion: %s", q.Description)
+		}
+	}
+	for id := range o.Answers {
+		if !slices.ContainsFunc(c.QualityCriteria, func(q QualityCriterion) bool { return q.ID == id }) {
+			p.Add("answers."+id, "is not a quality criterion of this competition")
+		}
+	}
+	for i, m := range o.Members {
+		if m.BusinessID == inv.Party.BusinessID {
+			p.Add("consortiumMembers["+strconv.Itoa(i)+"]", "the lead is not listed as its own member")
+		}
+	}
+	if err := p.Err(); err != nil {
+		return nil, err
+	}
+	if o.Members == nil {
+		o.Members = inv.Members // the consortium as admitted
+	}
+	if o.Subcontractors == nil {
+		o.Subcontractors = []Subcontractor{}
+	}
+	b := &Bid{CompetitionID: c.ID, ProviderID: provider, Bidder: inv.Party, Offer: o, Status: BidSubmitted, SubmittedAt: now, UpdatedAt: now}
+	if prev != nil {
+		b.SubmittedAt, b.Version = prev.SubmittedAt, prev.Version
+	}
+	return b, nil
+}
+
+// Withdraw withdraws the bid before the deadline.
+func (c *Competition) Withdraw(b *Bid, now time.Time) error {
+	if _, err := c.CheckBidding(b.ProviderID, now); err != nil {
+		return err
+	}
+	if b.Status == BidWithdrawn {
+		return Errorf(ECONFLICT, "the bid is already withdrawn")
+	}
+	b.Status, b.UpdatedAt = BidWithdrawn, now
+	return nil
+}
+
+// ScoreBid records an evaluator's score of one criterion.
+func (c *Competition) ScoreBid(by Actor, b *Bid, criterion string, score int, reason string, now time.Time) error {
+	if err := c.CheckEvaluator(by); err != nil {
+		return err
+	}
+	if c.Status != CompEvaluation {
+		return Errorf(ECONFLICT, "scores can change only during evaluation; the competition is %s", c.Status)
+	}
+	if b.Status != BidSubmitted {
+		return Errorf(ECONFLICT, "a withdrawn bid is not evaluated")
+	}
+	if !slices.ContainsFunc(c.QualityCriteria, func(q QualityCriterion) bool { return q.ID == criterion }) {
+		return Invalid("criterion", "%q is not a quality criterion of this competition", criterion)
+	}
+	if score < 0 || score > 5 {
+		return Invalid("score", "must be 0-5")
+	}
+	if reason == "" {
+		return Invalid("reason", "give the written reason for the score")
+	}
+	if b.Scores == nil {
+		b.Scores = map[string]Score{}
+	}
+	b.Scores[criterion] = Score{Score: score, Reason: reason, By: by.UserID, At: now}
+	return nil
+}
+
+// RejectBid excludes a bid from the comparison with a reason.
+func (c *Competition) RejectBid(by Actor, b *Bid, reason string, now time.Time) error {
+	if err := c.CheckEvaluator(by); err != nil {
+		return err
+	}
+	if c.Status != CompEvaluation {
+		return Errorf(ECONFLICT, "bids can be rejected only during evaluation")
+	}
+	if b.Rejection != nil {
+		return Errorf(ECONFLICT, "the bid was already rejected")
+	}
+	if reason == "" {
+		return Invalid("reason", "state why the bid is rejected (e.g. which required part is missing)")
+	}
+	b.Rejection = &Note{Reason: reason, By: by.UserID, At: now}
+	return nil
+}
+
+// unscored lists criteria a valid bid still lacks scores for.
+func (c *Competition) unscored(b *Bid) []string {
+	var missing []string
+	for _, q := range c.QualityCriteria {
+		if _, ok := b.Scores[q.ID]; !ok {
+			missing = append(missing, q.ID)
+		}
+	}
+	return missing
+}
+
+func (c *Competition) String() string { return fmt.Sprintf("%s (%s)", c.Title, c.ID) }
