@@ -43,6 +43,8 @@ func main() {
 		log.Fatal(err)
 	}
 	store := dynamo.New(db, dynamo.TableName())
+	clock := &dynamo.Clock{}
+	store.Now = clock.Now
 	if err := seed.Load(ctx, store); err != nil {
 		log.Fatalf("seed the demo ring (use an empty table): %v", err)
 	}
@@ -70,7 +72,39 @@ func main() {
 		}
 		fmt.Fprintln(w, tok)
 	})
-	startScheduler(ctx, srv, logger)
+	// Local only: move the server clock forward (e.g. past a bid deadline)
+	// and run the scheduled job, as EventBridge would.
+	mux.HandleFunc("POST /local/clock/advance", func(w http.ResponseWriter, r *http.Request) {
+		d, err := time.ParseDuration(r.URL.Query().Get("by"))
+		if err != nil || d <= 0 {
+			http.Error(w, "give ?by= a positive duration such as 240h", http.StatusBadRequest)
+			return
+		}
+		clock.Advance(d)
+		report, err := store.RunSchedule(r.Context())
+		if err != nil {
+			http.Error(w, err.Error(), http.StatusInternalServerError)
+			return
+		}
+		fmt.Fprintf(w, "server time is now %s; scheduled job: %+v\n", clock.Now().UTC().Format(time.RFC3339), report)
+	})
+	go func() {
+		// The scheduled job, locally on a timer.
+		t := time.NewTicker(time.Minute)
+		defer t.Stop()
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case <-t.C:
+				if r, err := store.RunSchedule(ctx); err != nil {
+					logger.Error("scheduled run", "err", err)
+				} else {
+					logger.Info("scheduled run", "report", r)
+				}
+			}
+		}
+	}()
 
 	hs := &http.Server{Addr: *addr, Handler: mux, ReadHeaderTimeout: 10 * time.Second}
 	go func() {
@@ -87,6 +121,3 @@ func main() {
 		log.Fatal(err)
 	}
 }
-
-// startScheduler is filled in by the scheduled job (see functions/scheduler).
-func startScheduler(ctx context.Context, srv *httpapi.Server, log *slog.Logger) {}

@@ -76,27 +76,19 @@ func (s *Store) dispatch(ctx context.Context, f *fanout) error {
 
 // DispatchPending expands fan-outs left behind by interrupted requests.
 func (s *Store) DispatchPending(ctx context.Context) (int, error) {
-	n := 0
-	cursor := ""
-	for {
-		items, next, err := s.query(ctx, query{pk: fanoutPartition, cursor: cursor})
+	pending, err := All(func(cur string) (Page[fanout], error) {
+		items, next, err := s.query(ctx, query{pk: fanoutPartition, cursor: cur})
 		if err != nil {
-			return n, err
+			return Page[fanout]{}, err
 		}
-		for _, m := range items {
-			var f fanout
-			if err := decode(m, &f); err != nil {
-				return n, procurement.Internal(err)
-			}
-			if err := s.dispatch(ctx, &f); err != nil {
-				return n, err
-			}
-			n++
-		}
-		if cursor = next; cursor == "" {
-			return n, nil
+		return pageOf[fanout](items, next)
+	})
+	for i := range pending {
+		if err := s.dispatch(ctx, &pending[i]); err != nil {
+			return i, err
 		}
 	}
+	return len(pending), err
 }
 
 // CreateCompetition drafts a mini-competition. Errors: EINVALID, EFORBIDDEN, ENOTFOUND.
@@ -218,17 +210,11 @@ func (s *Store) PublishCompetition(ctx context.Context, actor procurement.Actor,
 			return "", "", nil, nil, err
 		}
 		membership := attrInt(m, "version")
-		var admitted []procurement.Admission
-		cursor := ""
-		for {
-			p, err := s.ListAdmissions(ctx, c.DPSID, c.Category, cursor, 100)
-			if err != nil {
-				return "", "", nil, nil, err
-			}
-			admitted = append(admitted, p.Items...)
-			if cursor = p.Cursor; cursor == "" {
-				break
-			}
+		admitted, err := All(func(cur string) (Page[procurement.Admission], error) {
+			return s.ListAdmissions(ctx, c.DPSID, c.Category, cur, 100)
+		})
+		if err != nil {
+			return "", "", nil, nil, err
 		}
 		if err := c.Publish(d, actor, admitted, s.Now()); err != nil {
 			return "", "", nil, nil, err
@@ -287,7 +273,7 @@ func (s *Store) openIfDue(ctx context.Context, c *procurement.Competition) (*pro
 	if c.Status != procurement.CompPublished || !c.DeadlinePassed(now) {
 		return c, nil
 	}
-	bids, err := s.allBids(ctx, c.ID)
+	bids, err := s.AllBids(ctx, c.ID)
 	if err != nil {
 		return nil, err
 	}
@@ -363,23 +349,9 @@ func (s *Store) OpenDue(ctx context.Context) (int, error) {
 	}
 }
 
-func (s *Store) allBids(ctx context.Context, comp string) ([]procurement.Bid, error) {
-	var bids []procurement.Bid
-	cursor := ""
-	for {
-		items, next, err := s.query(ctx, query{pk: competitionKey(comp).PK, skBegin: "BID#", cursor: cursor})
-		if err != nil {
-			return nil, err
-		}
-		p, err := pageOf[procurement.Bid](items, next)
-		if err != nil {
-			return nil, err
-		}
-		bids = append(bids, p.Items...)
-		if cursor = next; cursor == "" {
-			return bids, nil
-		}
-	}
+// AllBids returns every bid of a competition, withdrawn ones included.
+func (s *Store) AllBids(ctx context.Context, comp string) ([]procurement.Bid, error) {
+	return All(func(cur string) (Page[procurement.Bid], error) { return s.ListBids(ctx, comp, cur, 100) })
 }
 
 // ListBids pages through the bids of an opened competition.
@@ -553,7 +525,7 @@ func (s *Store) DeclareNoConflict(ctx context.Context, actor procurement.Actor, 
 // notifies every bidder, in one transaction.
 func (s *Store) Award(ctx context.Context, actor procurement.Actor, id string, version int, reasons string) (*procurement.Competition, error) {
 	return s.UpdateCompetition(ctx, actor, id, version, func(c *procurement.Competition, d *procurement.DPS) (string, string, []write, *fanout, error) {
-		bids, err := s.allBids(ctx, c.ID)
+		bids, err := s.AllBids(ctx, c.ID)
 		if err != nil {
 			return "", "", nil, nil, err
 		}

@@ -414,3 +414,19 @@ func pageOf[T any](items []map[string]types.AttributeValue, cursor string) (Page
 	}
 	return p, nil
 }
+
+// All collects every item of a paged list by following its cursors.
+func All[T any](fetch func(cursor string) (Page[T], error)) ([]T, error) {
+	var out []T
+	cursor := ""
+	for {
+		p, err := fetch(cursor)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, p.Items...)
+		if cursor = p.Cursor; cursor == "" {
+			return out, nil
+		}
+	}
+}

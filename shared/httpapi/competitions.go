@@ -356,7 +356,7 @@ func competitionRoutes() []Route {
 				} else if comp.Opening == nil {
 					return nil, procurement.Errorf(procurement.ECONFLICT, "bids are sealed until the deadline")
 				}
-				bids, err := c.allBids(comp.ID)
+				bids, err := c.s.Store.AllBids(c.r.Context(), comp.ID)
 				if err != nil {
 					return nil, err
 				}
@@ -388,18 +388,3 @@ func competitionRoutes() []Route {
 
 // created marks a value to be answered with 201 Created.
 type created struct{ v any }
-
-func (c *call) allBids(comp string) ([]procurement.Bid, error) {
-	var bids []procurement.Bid
-	cursor := ""
-	for {
-		p, err := c.s.Store.ListBids(c.r.Context(), comp, cursor, 100)
-		if err != nil {
-			return nil, err
-		}
-		bids = append(bids, p.Items...)
-		if cursor = p.Cursor; cursor == "" {
-			return bids, nil
-		}
-	}
-}

@@ -274,18 +274,12 @@ func verifyChain(t *testing.T, st *dynamo.Store, chain string) {
 	t.Helper()
 	ctx := t.Context()
 	v := audit.NewVerifier(chain, 1)
-	cursor := ""
-	for {
-		p, err := st.ListEvents(ctx, chain, 1, cursor, 100)
-		if err != nil {
-			t.Fatal(err)
-		}
-		for _, ev := range p.Items {
-			v.Add(ev)
-		}
-		if cursor = p.Cursor; cursor == "" {
-			break
-		}
+	events, err := dynamo.All(func(cur string) (dynamo.Page[audit.Event], error) { return st.ListEvents(ctx, chain, 1, cur, 100) })
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, ev := range events {
+		v.Add(ev)
 	}
 	head, err := st.ChainHead(ctx, chain)
 	if err != nil {

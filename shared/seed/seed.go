@@ -156,8 +156,24 @@ var demoProviders = []demoProvider{
 	{"provider-college", procurement.Party{Name: "Koulutuskeskus Salpaus", BusinessID: "0203093-2", LegalForm: procurement.FormEducation, HomeMunicipality: "Lahti"}, "salpaus@example.fi"},
 }
 
-// Load seeds the demo ring. It is meant for an empty table.
+// Demo timeline: the ring set up its DPS 20 days ago and admitted two
+// providers; 14 days ago it published a job-coaching mini-competition whose
+// deadline passed two days ago (ready to evaluate); one application waits
+// past its decision deadline and three arrived today.
+const (
+	setupDaysAgo       = 20
+	competitionDaysAgo = 14
+	overdueDaysAgo     = 16
+)
+
+// Load seeds the demo ring through the store. It is meant for an empty
+// table; the store's clock is moved back while the past is written.
 func Load(ctx context.Context, st *dynamo.Store) error {
+	realNow := st.Now
+	defer func() { st.Now = realNow }()
+	daysAgo := func(n int) { st.Now = func() time.Time { return realNow().AddDate(0, 0, -n) } }
+
+	daysAgo(setupDaysAgo)
 	now := st.Now()
 	d := DemoDPS(now)
 	if err := st.CreateDPS(ctx, actor("officer-lahti"), d); err != nil {
@@ -171,15 +187,12 @@ func Load(ctx context.Context, st *dynamo.Store) error {
 	}
 	apply := func(user string, cats []string, docAge int, members []procurement.Member) (*procurement.Application, error) {
 		u, _ := User(user)
-		decl, docs := Declaration(d, u.Name, cats, docAge, now)
-		if members != nil {
-			// The consortium meets the criteria jointly: the members answer
-			// their own exclusion grounds; the lead carries the documents.
-			for i := range members {
-				mdecl, _ := Declaration(d, members[i].Name, nil, 0, now)
-				members[i].Declaration = mdecl
-				members[i].Documents = []procurement.Document{}
-			}
+		decl, docs := Declaration(d, u.Name, cats, docAge, st.Now())
+		for i := range members {
+			// The consortium meets the criteria jointly: each member answers
+			// its own exclusion grounds; the lead carries the documents.
+			members[i].Declaration, _ = Declaration(d, members[i].Name, nil, 0, st.Now())
+			members[i].Documents = []procurement.Document{}
 		}
 		a := &procurement.Application{Categories: cats, Declaration: decl, Documents: docs, Members: members}
 		if a.Documents == nil {
@@ -187,7 +200,7 @@ func Load(ctx context.Context, st *dynamo.Store) error {
 		}
 		return a, st.SubmitApplication(ctx, actor(user), DPSID, a)
 	}
-	// Admitted earlier: they will be invited to mini-competitions.
+	// Admitted earlier: they are invited to mini-competitions.
 	for _, x := range []struct {
 		user string
 		cats []string
@@ -206,11 +219,17 @@ func Load(ctx context.Context, st *dynamo.Store) error {
 			}
 		}
 	}
-	// Pending: for the officers to decide.
-	if _, err := apply("provider-staffing", []string{"job-coaching", "ips-coaching"}, 20, nil); err != nil {
+	daysAgo(overdueDaysAgo)
+	if _, err := apply("provider-social", []string{"rehabilitative-work"}, 40, nil); err != nil {
 		return fmt.Errorf("seed application: %w", err)
 	}
-	if _, err := apply("provider-social", []string{"rehabilitative-work"}, 40, nil); err != nil {
+	daysAgo(competitionDaysAgo)
+	if err := seedCompetition(ctx, st); err != nil {
+		return fmt.Errorf("seed competition: %w", err)
+	}
+
+	st.Now = realNow
+	if _, err := apply("provider-staffing", []string{"job-coaching", "ips-coaching"}, 20, nil); err != nil {
 		return fmt.Errorf("seed application: %w", err)
 	}
 	members := []procurement.Member{
@@ -219,6 +238,68 @@ func Load(ctx context.Context, st *dynamo.Store) error {
 	}
 	if _, err := apply("provider-foundation", []string{"job-coaching", "ips-coaching"}, 10, members); err != nil {
 		return fmt.Errorf("seed consortium application: %w", err)
+	}
+	return nil
+}
+
+// DemoDefinition is the demo job-coaching competition: 20 places, two
+// outcome milestones, three quality criteria, bids due 12 days after now.
+func DemoDefinition(now time.Time) procurement.Definition {
+	return procurement.Definition{
+		Category: "job-coaching", Title: "Job coaching for long-term unemployed, Lahti 2027",
+		Description:   "Individual job coaching towards employment on the open labour market or degree-leading vocational education.",
+		TargetGroup:   "Long-term unemployed adults (over 12 months) in Lahti",
+		ServiceArea:   []string{"Lahti"},
+		Places:        20,
+		ContractStart: workdays.DateString(now.AddDate(0, 2, 0)), ContractEnd: workdays.DateString(now.AddDate(1, 2, 0)),
+		Milestones: []procurement.Milestone{
+			{ID: procurement.MilestoneEmployed, Name: "Employed on the open labour market", Pricing: "offered", ExpectedRate: 2500},
+			{ID: procurement.MilestoneVocational, Name: "Started degree-leading vocational education", Pricing: "tariff", TariffCents: 80000, ExpectedRate: 1500},
+		},
+		Segments:           []procurement.Segment{},
+		BudgetCeilingCents: 10_000_000, MaxOutcomeShare: 5000, PriceWeight: 40,
+		QualityCriteria: []procurement.QualityCriterion{
+			{ID: "individual-service", Description: "How the service is tailored to each client", Weight: 30},
+			{ID: "employer-network", Description: "The employer network and how it is used", Weight: 20},
+			{ID: "outcome-follow-up", Description: "How outcomes are followed up and reported", Weight: 10},
+		},
+		Awards:           1,
+		QuestionDeadline: now.Add(7 * 24 * time.Hour), BidDeadline: now.Add(12 * 24 * time.Hour),
+	}
+}
+
+func seedCompetition(ctx context.Context, st *dynamo.Store) error {
+	officer := actor("officer-lahti")
+	c, err := st.CreateCompetition(ctx, officer, DPSID, DemoDefinition(st.Now()))
+	if err != nil {
+		return err
+	}
+	if c, err = st.PublishCompetition(ctx, officer, c.ID, c.Version); err != nil {
+		return err
+	}
+	q, err := st.AskQuestion(ctx, actor("provider-college"), c.ID, "May part of the coaching meetings be held remotely?")
+	if err != nil {
+		return err
+	}
+	if _, err := st.AnswerQuestion(ctx, officer, c.ID, q.ID, q.Version, "Yes, up to half of the meetings, if the client agrees."); err != nil {
+		return err
+	}
+	offers := map[string]procurement.Offer{
+		"provider-tyopaja": {FixedFeeCents: 300000, OutcomePricesCents: map[string]int64{procurement.MilestoneEmployed: 120000},
+			Answers: map[string]string{"individual-service": "Weekly one-to-one meetings and home visits where needed.",
+				"employer-network": "120 local employers, 35 of them with recurring placements.", "outcome-follow-up": "Monthly outcome reports per client."}},
+		"provider-college": {FixedFeeCents: 280000, OutcomePricesCents: map[string]int64{procurement.MilestoneEmployed: 240000},
+			Answers: map[string]string{"individual-service": "A personal study and work plan for every client.",
+				"employer-network": "Apprenticeship partners across Päijät-Häme.", "outcome-follow-up": "Follow-up at 3 and 6 months."}},
+	}
+	for user, o := range offers {
+		_, err := st.WriteBid(ctx, actor(user), c.ID, 0, "", "", func(c *procurement.Competition, prev *procurement.Bid, now time.Time) (*procurement.Bid, string, error) {
+			b, err := c.PlaceBid(prev, actor(user).Org, o, now)
+			return b, "bid.submitted", err
+		})
+		if err != nil {
+			return err
+		}
 	}
 	return nil
 }

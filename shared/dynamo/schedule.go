@@ -1,0 +1,93 @@
+package dynamo
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+
+	"github.com/rengas/rengas/shared/procurement"
+	"github.com/rengas/rengas/shared/workdays"
+)
+
+// ScheduleReport says what one run of the scheduled job did.
+type ScheduleReport struct {
+	Opened     int `json:"competitionsOpened"`
+	Dispatched int `json:"fanoutsDispatched"`
+	Overdue    int `json:"overdueApplicationsFlagged"`
+}
+
+// RunSchedule is the scheduled job: it opens competitions past their
+// deadline, finishes interrupted notification fan-outs and flags overdue
+// application decisions to the DPS's buyers. Running it twice changes
+// nothing more: openings are conditional on the version and each overdue
+// flag is written once.
+func (s *Store) RunSchedule(ctx context.Context) (ScheduleReport, error) {
+	var r ScheduleReport
+	var err error
+	if r.Opened, err = s.OpenDue(ctx); err != nil {
+		return r, fmt.Errorf("open due competitions: %w", err)
+	}
+	if r.Dispatched, err = s.DispatchPending(ctx); err != nil {
+		return r, fmt.Errorf("dispatch fan-outs: %w", err)
+	}
+	if r.Overdue, err = s.flagOverdue(ctx); err != nil {
+		return r, fmt.Errorf("flag overdue applications: %w", err)
+	}
+	return r, nil
+}
+
+func (s *Store) flagOverdue(ctx context.Context) (int, error) {
+	flagged := 0
+	yesterday := workdays.DateString(s.Now().AddDate(0, 0, -1))
+	dpss, err := All(func(cur string) (Page[procurement.DPS], error) { return s.ListDPS(ctx, cur, 100) })
+	if err != nil {
+		return 0, err
+	}
+	for _, d := range dpss {
+		// Decisions due before today: the index sorts by due date.
+		overdue, err := All(func(cur string) (Page[procurement.Application], error) {
+			items, next, err := s.query(ctx, query{index: &GSI1, pk: applicationsByStatus(d.ID, string(procurement.StatusReceived)), skTo: yesterday + "#~", cursor: cur})
+			if err != nil {
+				return Page[procurement.Application]{}, err
+			}
+			return pageOf[procurement.Application](items, next)
+		})
+		if err != nil {
+			return flagged, err
+		}
+		for _, a := range overdue {
+			for _, buyer := range d.Buyers {
+				ok, err := s.notifyOnce(ctx, buyer, "application.overdue", a.ID, a.DueOn,
+					fmt.Sprintf("The decision on the application of %s (%s) was due on %s.", a.Applicant.Name, a.ID, a.DueOn))
+				if err != nil {
+					return flagged, err
+				}
+				if ok {
+					flagged++
+				}
+			}
+		}
+	}
+	return flagged, nil
+}
+
+// notifyOnce writes a notification with a key derived from its subject, so
+// that repeating it is a no-op. It reports whether it wrote.
+func (s *Store) notifyOnce(ctx context.Context, org, kind, ref, day, message string) (bool, error) {
+	id := kind + "-" + ref
+	nt := Notification{ID: id, To: org, Kind: kind, Ref: ref, Message: message, At: s.Now().UTC().Format("2006-01-02T15:04:05.000000Z")}
+	it := entity(key{outboxPartition(org), day + "T23:59:59.999999Z#" + id}, "notification", 1, nt)
+	s.calls.Add(1)
+	_, err := s.db.PutItem(ctx, &dynamodb.PutItemInput{TableName: &s.table, Item: it.av(), ConditionExpression: aws.String("attribute_not_exists(PK)")})
+	if _, dup := errors.AsType[*types.ConditionalCheckFailedException](err); dup {
+		return false, nil
+	}
+	if err != nil {
+		return false, procurement.Internal(err)
+	}
+	return true, nil
+}
