@@ -128,13 +128,24 @@ func (s *Store) GetCompetition(ctx context.Context, id string) (*procurement.Com
 	return s.openIfDue(ctx, c)
 }
 
-// ListCompetitions pages through a DPS's competitions, oldest first.
+// ListCompetitions pages through a DPS's competitions, oldest first. Any
+// listed competition whose deadline has passed is opened first, as on a read.
 func (s *Store) ListCompetitions(ctx context.Context, dpsID, cursor string, limit int) (Page[procurement.Competition], error) {
 	items, next, err := s.query(ctx, query{index: &GSI1, pk: competitionsOf(dpsID), cursor: cursor, limit: limit})
 	if err != nil {
 		return Page[procurement.Competition]{}, err
 	}
-	return pageOf[procurement.Competition](items, next)
+	p, err := pageOf[procurement.Competition](items, next)
+	for i := range p.Items {
+		if err != nil {
+			break
+		}
+		var c *procurement.Competition
+		if c, err = s.openIfDue(ctx, &p.Items[i]); err == nil {
+			p.Items[i] = *c
+		}
+	}
+	return p, err
 }
 
 // CompetitionUpdate applies a domain rule to a competition, returning the
