@@ -19,7 +19,6 @@ import (
 	"time"
 
 	"github.com/rengas/rengas/shared/apigw"
-	"github.com/rengas/rengas/shared/auth"
 	"github.com/rengas/rengas/shared/dynamo"
 	"github.com/rengas/rengas/shared/httpapi"
 	"github.com/rengas/rengas/shared/localdb"
@@ -55,7 +54,7 @@ func main() {
 	for _, fn := range httpapi.FunctionNames {
 		functions[fn] = srv.LambdaEntry(fn)
 	}
-	issuer := auth.NewLocalIssuer()
+	issuer := apigw.NewLocalIssuer()
 	mux := http.NewServeMux()
 	mux.Handle("/", apigw.New(httpapi.Routes, functions, issuer))
 	// Local only: the stand-in for signing in with Cognito.

@@ -17,7 +17,6 @@ import (
 
 	"github.com/aws/aws-lambda-go/events"
 
-	"github.com/rengas/rengas/shared/auth"
 	"github.com/rengas/rengas/shared/httpapi"
 )
 
@@ -31,7 +30,7 @@ type Gateway struct {
 
 // New returns a gateway for the routes, invoking functions by name and
 // verifying tokens with the issuer.
-func New(routes []httpapi.Route, functions map[string]Invoker, issuer *auth.LocalIssuer) *Gateway {
+func New(routes []httpapi.Route, functions map[string]Invoker, issuer *LocalIssuer) *Gateway {
 	g := &Gateway{mux: http.NewServeMux()}
 	for _, rt := range routes {
 		fn := functions[rt.Function]
@@ -54,7 +53,7 @@ func problem(w http.ResponseWriter, status int, detail string) {
 	_ = json.NewEncoder(w).Encode(httpapi.Problem{Type: "urn:rengas:problem:gateway", Title: http.StatusText(status), Status: status, Detail: detail})
 }
 
-func (g *Gateway) route(rt httpapi.Route, fn Invoker, issuer *auth.LocalIssuer) http.Handler {
+func (g *Gateway) route(rt httpapi.Route, fn Invoker, issuer *LocalIssuer) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		ev := events.APIGatewayV2HTTPRequest{
 			Version: "2.0", RouteKey: rt.Method + " " + rt.Path, RawPath: r.URL.Path, RawQueryString: r.URL.RawQuery,

@@ -73,3 +73,11 @@ func ActorFromClaims(claims map[string]string) (procurement.Actor, error) {
 	}
 	return a, nil
 }
+
+// User is a demo or test user.
+type User struct {
+	ID   string           `json:"id"`
+	Name string           `json:"name"`
+	Role procurement.Role `json:"role"`
+	Org  string           `json:"org"`
+}

@@ -16,7 +16,6 @@ import (
 	"time"
 
 	"github.com/rengas/rengas/shared/apigw"
-	"github.com/rengas/rengas/shared/auth"
 	"github.com/rengas/rengas/shared/dynamo"
 	"github.com/rengas/rengas/shared/httpapi"
 	"github.com/rengas/rengas/shared/localdb"
@@ -47,7 +46,7 @@ type env struct {
 	store  *dynamo.Store
 	clock  *dynamo.Clock
 	srv    *httpapi.Server
-	issuer *auth.LocalIssuer
+	issuer *apigw.LocalIssuer
 	tokens map[string]string
 }
 
@@ -70,7 +69,7 @@ func newEnv(t *testing.T) *env {
 	for _, fn := range httpapi.FunctionNames {
 		fns[fn] = srv.LambdaEntry(fn)
 	}
-	issuer := auth.NewLocalIssuer()
+	issuer := apigw.NewLocalIssuer()
 	ts := httptest.NewServer(apigw.New(httpapi.Routes, fns, issuer))
 	t.Cleanup(ts.Close)
 	e := &env{t: t, url: ts.URL, store: store, clock: clock, srv: srv, issuer: issuer, tokens: map[string]string{}}

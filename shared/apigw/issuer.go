@@ -1,4 +1,4 @@
-package auth
+package apigw
 
 import (
 	"crypto/rand"
@@ -8,7 +8,7 @@ import (
 
 	"github.com/golang-jwt/jwt/v5"
 
-	"github.com/rengas/rengas/shared/procurement"
+	"github.com/rengas/rengas/shared/auth"
 )
 
 // LocalIssuer signs and verifies tokens for the local server. It stands in
@@ -28,20 +28,12 @@ func NewLocalIssuer() *LocalIssuer {
 	return &LocalIssuer{key: k, Issuer: "rengas-local", Audience: "rengas"}
 }
 
-// User is a demo or test user.
-type User struct {
-	ID   string           `json:"id"`
-	Name string           `json:"name"`
-	Role procurement.Role `json:"role"`
-	Org  string           `json:"org"`
-}
-
 // Sign returns a token for the user, valid for ttl.
-func (i *LocalIssuer) Sign(u User, ttl time.Duration) (string, error) {
+func (i *LocalIssuer) Sign(u auth.User, ttl time.Duration) (string, error) {
 	now := time.Now()
 	claims := jwt.MapClaims{
 		"iss": i.Issuer, "aud": i.Audience, "sub": u.ID, "iat": now.Unix(), "exp": now.Add(ttl).Unix(),
-		ClaimName: u.Name, ClaimOrg: u.Org, ClaimGroups: []string{GroupOf(u.Role)},
+		auth.ClaimName: u.Name, auth.ClaimOrg: u.Org, auth.ClaimGroups: []string{auth.GroupOf(u.Role)},
 	}
 	return jwt.NewWithClaims(jwt.SigningMethodHS256, claims).SignedString(i.key)
 }

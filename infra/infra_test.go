@@ -1,0 +1,307 @@
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"os"
+	"os/exec"
+	"slices"
+	"sort"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-cdk-go/awscdk/v2"
+	"github.com/aws/aws-cdk-go/awscdk/v2/assertions"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awss3"
+	"github.com/aws/jsii-runtime-go"
+	"github.com/cdklabs/cdk-nag-go/cdknag/v2"
+
+	"github.com/rengas/rengas/shared/dynamo"
+	"github.com/rengas/rengas/shared/httpapi"
+)
+
+// The stacks are synthesized once; every test reads the templates.
+var (
+	stacks    Stacks
+	templates = map[string]map[string]any{}
+	synthTime time.Duration
+)
+
+func TestMain(m *testing.M) {
+	// The functions are built as for a deployment: the stack packages
+	// build/<function>/bootstrap as assets.
+	build := exec.Command("../scripts/build-lambdas.sh")
+	build.Stdout, build.Stderr = os.Stderr, os.Stderr
+	if err := build.Run(); err != nil {
+		fmt.Fprintln(os.Stderr, "build the functions:", err)
+		os.Exit(1)
+	}
+	start := time.Now()
+	app := awscdk.NewApp(&awscdk.AppProps{Outdir: jsii.String(os.TempDir() + "/rengas-cdk-test")})
+	stacks = Build(app, "../build")
+	for name, st := range map[string]awscdk.Stack{"stateful": stacks.Stateful.Stack, "app": stacks.App.Stack} {
+		templates[name] = *assertions.Template_FromStack(st, nil).ToJSON()
+	}
+	synthTime = time.Since(start)
+	code := m.Run()
+	jsii.Close()
+	os.Exit(code)
+}
+
+func resources(stack, typ string) map[string]map[string]any {
+	out := map[string]map[string]any{}
+	for id, r := range templates[stack]["Resources"].(map[string]any) {
+		if m := r.(map[string]any); m["Type"] == typ {
+			out[id] = m
+		}
+	}
+	return out
+}
+
+func props(r map[string]any) map[string]any { return r["Properties"].(map[string]any) }
+
+func TestTableMatchesTheCodesDefinition(t *testing.T) {
+	tables := resources("stateful", "AWS::DynamoDB::Table")
+	if len(tables) != 1 {
+		t.Fatalf("got %d tables, want 1", len(tables))
+	}
+	for _, tb := range tables {
+		p := props(tb)
+		want := dynamo.CreateTableInput("x")
+		ks := p["KeySchema"].([]any)
+		if ks[0].(map[string]any)["AttributeName"] != *want.KeySchema[0].AttributeName || ks[1].(map[string]any)["AttributeName"] != *want.KeySchema[1].AttributeName {
+			t.Errorf("key schema %v, want %s/%s", ks, dynamo.AttrPK, dynamo.AttrSK)
+		}
+		var got []string
+		for _, g := range p["GlobalSecondaryIndexes"].([]any) {
+			g := g.(map[string]any)
+			k := g["KeySchema"].([]any)
+			got = append(got, fmt.Sprint(g["IndexName"], k[0].(map[string]any)["AttributeName"], k[1].(map[string]any)["AttributeName"], g["Projection"].(map[string]any)["ProjectionType"]))
+		}
+		var wantIx []string
+		for _, ix := range want.GlobalSecondaryIndexes {
+			wantIx = append(wantIx, fmt.Sprint(*ix.IndexName, *ix.KeySchema[0].AttributeName, *ix.KeySchema[1].AttributeName, ix.Projection.ProjectionType))
+		}
+		sort.Strings(got)
+		sort.Strings(wantIx)
+		if !slices.Equal(got, wantIx) {
+			t.Errorf("indexes %v, want %v", got, wantIx)
+		}
+		if p["BillingMode"] != "PAY_PER_REQUEST" || p["DeletionProtectionEnabled"] != true || tb["DeletionPolicy"] != "Retain" ||
+			p["PointInTimeRecoverySpecification"].(map[string]any)["PointInTimeRecoveryEnabled"] != true {
+			t.Errorf("table must be on-demand, deletion-protected, retained, with PITR: %v %v", p, tb["DeletionPolicy"])
+		}
+	}
+}
+
+func TestDocumentsBucketIsPrivate(t *testing.T) {
+	for id, b := range resources("stateful", "AWS::S3::Bucket") {
+		p := props(b)
+		pab := p["PublicAccessBlockConfiguration"].(map[string]any)
+		for _, k := range []string{"BlockPublicAcls", "BlockPublicPolicy", "IgnorePublicAcls", "RestrictPublicBuckets"} {
+			if pab[k] != true {
+				t.Errorf("%s: %s is not set", id, k)
+			}
+		}
+		if p["BucketEncryption"] == nil || b["DeletionPolicy"] != "Retain" {
+			t.Errorf("%s: must be encrypted and retained", id)
+		}
+		if strings.HasPrefix(id, "Documents") && !strings.Contains(id, "AccessLogs") &&
+			(p["VersioningConfiguration"].(map[string]any)["Status"] != "Enabled" || p["LoggingConfiguration"] == nil) {
+			t.Errorf("%s: documents must be versioned and access-logged", id)
+		}
+	}
+	policies, _ := json.Marshal(resources("stateful", "AWS::S3::BucketPolicy"))
+	if strings.Count(string(policies), `"aws:SecureTransport":"false"`) != 2 {
+		t.Errorf("both buckets must deny requests without TLS: %s", policies)
+	}
+}
+
+func TestEveryRouteHasTheJWTAuthorizer(t *testing.T) {
+	routes := map[string]map[string]any{}
+	for _, r := range resources("app", "AWS::ApiGatewayV2::Route") {
+		routes[props(r)["RouteKey"].(string)] = props(r)
+	}
+	if len(routes) != len(httpapi.Routes) {
+		t.Errorf("template has %d routes, the route table %d", len(routes), len(httpapi.Routes))
+	}
+	for _, rt := range httpapi.Routes {
+		p, ok := routes[rt.Method+" "+rt.Path]
+		switch {
+		case !ok:
+			t.Errorf("route %s %s is missing from the API", rt.Method, rt.Path)
+		case rt.Roles != nil && p["AuthorizationType"] != "JWT":
+			t.Errorf("route %s %s has authorization %v, want JWT", rt.Method, rt.Path, p["AuthorizationType"])
+		case rt.Roles == nil && p["AuthorizationType"] != "NONE":
+			t.Errorf("public route %s %s has authorization %v", rt.Method, rt.Path, p["AuthorizationType"])
+		}
+	}
+	auths := resources("app", "AWS::ApiGatewayV2::Authorizer")
+	for _, a := range auths {
+		if props(a)["AuthorizerType"] != "JWT" {
+			t.Errorf("authorizer %v, want JWT", props(a))
+		}
+	}
+	stages := resources("app", "AWS::ApiGatewayV2::Stage")
+	for _, st := range stages {
+		p := props(st)
+		if p["AccessLogSettings"] == nil || p["DefaultRouteSettings"].(map[string]any)["ThrottlingRateLimit"] == nil {
+			t.Errorf("stage needs access logs and throttling: %v", p)
+		}
+	}
+}
+
+// roleOf returns the logical id of a function's role.
+func roleOf(fn string) string {
+	for id, r := range resources("app", "AWS::Lambda::Function") {
+		if strings.HasPrefix(id, "Fn"+strings.ReplaceAll(fn, "-", "")) {
+			return props(r)["Role"].(map[string]any)["Fn::GetAtt"].([]any)[0].(string)
+		}
+	}
+	return ""
+}
+
+func TestEachFunctionGetsExactlyItsActions(t *testing.T) {
+	for _, fn := range Functions {
+		role := roleOf(fn.Name)
+		if role == "" {
+			t.Fatalf("no function %s", fn.Name)
+		}
+		var allowed, denied []string
+		for _, pol := range resources("app", "AWS::IAM::Policy") {
+			p := props(pol)
+			if p["Roles"].([]any)[0].(map[string]any)["Ref"] != role {
+				continue
+			}
+			for _, st := range p["PolicyDocument"].(map[string]any)["Statement"].([]any) {
+				st := st.(map[string]any)
+				var actions []string
+				switch a := st["Action"].(type) {
+				case string:
+					actions = []string{a}
+				case []any:
+					for _, x := range a {
+						actions = append(actions, x.(string))
+					}
+				}
+				for _, a := range actions {
+					if strings.Contains(a, "*") {
+						t.Errorf("%s: wildcard action %s", fn.Name, a)
+					}
+					if !strings.HasPrefix(a, "dynamodb:") {
+						continue
+					}
+					if st["Effect"] == "Deny" {
+						denied = append(denied, a)
+					} else {
+						allowed = append(allowed, a)
+					}
+				}
+			}
+		}
+		want := slices.Clone(fn.Actions)
+		sort.Strings(want)
+		sort.Strings(allowed)
+		if !slices.Equal(allowed, want) {
+			t.Errorf("%s may %v, want exactly %v", fn.Name, allowed, want)
+		}
+		if slices.Contains(allowed, "dynamodb:Scan") {
+			t.Errorf("%s may Scan", fn.Name)
+		}
+		if fn.Name == httpapi.FnAudit && len(allowed) != 3 {
+			t.Errorf("the audit function must only read, it may %v", allowed)
+		}
+		if fn.Writes && len(denied) != 3 {
+			t.Errorf("%s: audit events must be protected from update and delete, denied %v", fn.Name, denied)
+		}
+	}
+}
+
+func TestFunctionsAreArmAL2023WithJSONLogs(t *testing.T) {
+	fns := resources("app", "AWS::Lambda::Function")
+	if len(fns) != len(Functions) {
+		t.Errorf("got %d functions, want %d", len(fns), len(Functions))
+	}
+	for id, f := range fns {
+		p := props(f)
+		if p["Runtime"] != "provided.al2023" || p["Architectures"].([]any)[0] != "arm64" || p["Handler"] != "bootstrap" ||
+			p["LoggingConfig"].(map[string]any)["LogFormat"] != "JSON" {
+			t.Errorf("%s: %v %v %v %v", id, p["Runtime"], p["Architectures"], p["Handler"], p["LoggingConfig"])
+		}
+	}
+	for id, lg := range resources("app", "AWS::Logs::LogGroup") {
+		if props(lg)["RetentionInDays"] == nil {
+			t.Errorf("log group %s has no retention", id)
+		}
+	}
+	alarms := resources("app", "AWS::CloudWatch::Alarm")
+	if len(alarms) != 2*len(Functions)+1 {
+		t.Errorf("got %d alarms, want errors and throttles per function plus API 5xx", len(alarms))
+	}
+	rules := resources("app", "AWS::Events::Rule")
+	if len(rules) != 1 || !strings.Contains(fmt.Sprint(rules), "rate(1 minute)") || !strings.Contains(fmt.Sprint(rules), roleOf("scheduler")[:0]+"Fnscheduler") {
+		t.Errorf("the scheduled job's rule: %v", rules)
+	}
+}
+
+func TestUserPoolHasGroupsAndStrongPolicy(t *testing.T) {
+	var groups []string
+	for _, g := range resources("app", "AWS::Cognito::UserPoolGroup") {
+		groups = append(groups, props(g)["GroupName"].(string))
+	}
+	sort.Strings(groups)
+	if !slices.Equal(groups, []string{"auditors", "officers", "providers"}) {
+		t.Errorf("groups %v", groups)
+	}
+	for _, p := range resources("app", "AWS::Cognito::UserPool") {
+		pp := props(p)
+		if pp["MfaConfiguration"] != "ON" || pp["Policies"].(map[string]any)["PasswordPolicy"].(map[string]any)["MinimumLength"].(float64) < 12 {
+			t.Errorf("user pool: MFA %v, password policy %v", pp["MfaConfiguration"], pp["Policies"])
+		}
+	}
+	for _, c := range resources("app", "AWS::Cognito::UserPoolClient") {
+		if w := fmt.Sprint(props(c)["WriteAttributes"]); strings.Contains(w, "custom:org") {
+			t.Errorf("users must not be able to write their organisation: %s", w)
+		}
+	}
+}
+
+// TestAwsSolutionsChecks runs cdk-nag's AwsSolutions pack: no unsuppressed
+// errors, and every suppression states a reason.
+func TestAwsSolutionsChecks(t *testing.T) {
+	for name, st := range map[string]awscdk.Stack{"stateful": stacks.Stateful.Stack, "app": stacks.App.Stack} {
+		ann := assertions.Annotations_FromStack(st)
+		for _, e := range *ann.FindError(jsii.String("*"), assertions.Match_StringLikeRegexp(jsii.String("AwsSolutions-.*"))) {
+			t.Errorf("%s: %s: %v", name, *e.Id, e.Entry.Data)
+		}
+		for _, w := range *ann.FindWarning(jsii.String("*"), assertions.Match_StringLikeRegexp(jsii.String("AwsSolutions-.*"))) {
+			t.Logf("%s warning: %s: %v", name, *w.Id, w.Entry.Data)
+		}
+	}
+	raw, _ := json.Marshal(templates)
+	suppressions := strings.Split(string(raw), `"reason":"`)[1:]
+	if len(suppressions) < 3 {
+		t.Errorf("found %d cdk-nag suppressions in the templates; expected the documented ones (IAM5 per role, S1, APIG4)", len(suppressions))
+	}
+	for _, chunk := range suppressions {
+		if end := strings.Index(chunk, `"`); end < 20 {
+			t.Errorf("a cdk-nag suppression has no real reason: %q", chunk[:max(end, 0)])
+		}
+	}
+	t.Logf("synthesis of both stacks took %v", synthTime)
+}
+
+// TestAwsSolutionsChecksAreLive guards the test above against passing
+// vacuously: the same pack, applied the same way, must flag a bucket that
+// allows plain HTTP and has no access logs.
+func TestAwsSolutionsChecksAreLive(t *testing.T) {
+	app := awscdk.NewApp(&awscdk.AppProps{Outdir: jsii.String(os.TempDir() + "/rengas-cdk-control")})
+	st := awscdk.NewStack(app, jsii.String("Control"), nil)
+	awss3.NewBucket(st, jsii.String("Insecure"), &awss3.BucketProps{})
+	awscdk.Aspects_Of(app).Add(cdknag.NewAwsSolutionsChecks(&cdknag.NagPackProps{Verbose: jsii.Bool(true)}), nil)
+	errs := assertions.Annotations_FromStack(st).FindError(jsii.String("*"), assertions.Match_StringLikeRegexp(jsii.String("AwsSolutions-S(1|10):.*")))
+	if len(*errs) < 2 {
+		t.Errorf("cdk-nag flagged %d of S1 and S10 on an insecure bucket; the checks are not running", len(*errs))
+	}
+}

@@ -1,0 +1,302 @@
+package main
+
+import (
+	"fmt"
+	"slices"
+	"strings"
+
+	"github.com/aws/aws-cdk-go/awscdk/v2"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awsapigatewayv2"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awsapigatewayv2authorizers"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awsapigatewayv2integrations"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awscloudwatch"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awscloudwatchactions"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awscognito"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awsdynamodb"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awsevents"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awseventstargets"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awsiam"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awskms"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awslambda"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awslogs"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awss3"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awssns"
+	"github.com/aws/constructs-go/constructs/v10"
+	"github.com/aws/jsii-runtime-go"
+	"github.com/cdklabs/cdk-nag-go/cdknag/v2"
+
+	"github.com/rengas/rengas/shared/auth"
+	"github.com/rengas/rengas/shared/dynamo"
+	"github.com/rengas/rengas/shared/httpapi"
+)
+
+var s = jsii.String
+
+// Stateful holds what must survive a redeploy: the table and the documents bucket.
+type Stateful struct {
+	awscdk.Stack
+	Table     awsdynamodb.Table
+	Documents awss3.Bucket
+}
+
+// NewStatefulStack defines the DynamoDB table from the key and index
+// definition in shared/dynamo/table.go, and the provider documents bucket.
+func NewStatefulStack(scope constructs.Construct, id string, props *awscdk.StackProps) *Stateful {
+	st := awscdk.NewStack(scope, s(id), props)
+	attr := func(name string) *awsdynamodb.Attribute {
+		return &awsdynamodb.Attribute{Name: s(name), Type: awsdynamodb.AttributeType_STRING}
+	}
+	table := awsdynamodb.NewTable(st, s("Table"), &awsdynamodb.TableProps{
+		PartitionKey:                     attr(dynamo.AttrPK),
+		SortKey:                          attr(dynamo.AttrSK),
+		BillingMode:                      awsdynamodb.BillingMode_PAY_PER_REQUEST,
+		PointInTimeRecoverySpecification: &awsdynamodb.PointInTimeRecoverySpecification{PointInTimeRecoveryEnabled: jsii.Bool(true)},
+		DeletionProtection:               jsii.Bool(true),
+		RemovalPolicy:                    awscdk.RemovalPolicy_RETAIN,
+		Encryption:                       awsdynamodb.TableEncryption_AWS_MANAGED,
+		TimeToLiveAttribute:              s("expires"), // idempotency records
+	})
+	for _, ix := range dynamo.Indexes {
+		table.AddGlobalSecondaryIndex(&awsdynamodb.GlobalSecondaryIndexProps{
+			IndexName: s(ix.Name), PartitionKey: attr(ix.PK), SortKey: attr(ix.SK), ProjectionType: awsdynamodb.ProjectionType_ALL,
+		})
+	}
+
+	accessLogs := awss3.NewBucket(st, s("DocumentsAccessLogs"), &awss3.BucketProps{
+		Encryption:        awss3.BucketEncryption_S3_MANAGED,
+		BlockPublicAccess: awss3.BlockPublicAccess_BLOCK_ALL(),
+		EnforceSSL:        jsii.Bool(true),
+		ObjectOwnership:   awss3.ObjectOwnership_BUCKET_OWNER_PREFERRED,
+		RemovalPolicy:     awscdk.RemovalPolicy_RETAIN,
+		LifecycleRules:    &[]*awss3.LifecycleRule{{Expiration: awscdk.Duration_Days(jsii.Number(400))}},
+	})
+	cdknag.NagSuppressions_AddResourceSuppressions(accessLogs, &[]*cdknag.NagPackSuppression{{
+		Id: s("AwsSolutions-S1"), Reason: s("This bucket receives the documents bucket's access logs; logging it into itself would loop."),
+	}}, nil)
+	docs := awss3.NewBucket(st, s("Documents"), &awss3.BucketProps{
+		Encryption:             awss3.BucketEncryption_S3_MANAGED,
+		BlockPublicAccess:      awss3.BlockPublicAccess_BLOCK_ALL(),
+		EnforceSSL:             jsii.Bool(true),
+		Versioned:              jsii.Bool(true),
+		RemovalPolicy:          awscdk.RemovalPolicy_RETAIN,
+		ServerAccessLogsBucket: accessLogs,
+		ServerAccessLogsPrefix: s("documents/"),
+	})
+	awscdk.NewCfnOutput(st, s("TableName"), &awscdk.CfnOutputProps{Value: table.TableName()})
+	awscdk.NewCfnOutput(st, s("DocumentsBucket"), &awscdk.CfnOutputProps{Value: docs.BucketName()})
+	return &Stateful{Stack: st, Table: table, Documents: docs}
+}
+
+// Function is a Lambda function folder under functions/.
+type Function struct {
+	Name string
+	// Actions are the DynamoDB actions it may take on the table.
+	Actions []string
+	// Writes is false for read-only functions.
+	Writes bool
+}
+
+var (
+	readActions  = []string{"dynamodb:GetItem", "dynamodb:BatchGetItem", "dynamodb:Query"}
+	writeActions = []string{"dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:ConditionCheckItem"}
+	// Expanding notification fan-outs needs batch writes and the deletion of
+	// the fan-out record.
+	fanoutActions = []string{"dynamodb:BatchWriteItem", "dynamodb:DeleteItem"}
+)
+
+// Functions lists every function with its least-privilege DynamoDB actions.
+// No function may Scan; the audit function only reads.
+var Functions = []Function{
+	{Name: httpapi.FnQualification, Actions: slices.Concat(readActions, writeActions), Writes: true},
+	{Name: httpapi.FnCompetitions, Actions: slices.Concat(readActions, writeActions, fanoutActions), Writes: true},
+	{Name: httpapi.FnAudit, Actions: readActions},
+	{Name: "scheduler", Actions: slices.Concat(readActions, writeActions, fanoutActions), Writes: true},
+}
+
+// AppProps are the inputs of the application stack.
+type AppProps struct {
+	awscdk.StackProps
+	Stateful *Stateful
+	// AssetsDir holds build/<function>/bootstrap, built by scripts/build-lambdas.sh.
+	AssetsDir string
+}
+
+// App is the application stack.
+type App struct {
+	awscdk.Stack
+	API       awsapigatewayv2.HttpApi
+	UserPool  awscognito.UserPool
+	Functions map[string]awslambda.Function
+}
+
+// NewAppStack defines the HTTP API, Cognito, the functions, the schedule
+// and the alarms.
+func NewAppStack(scope constructs.Construct, id string, props *AppProps) *App {
+	st := awscdk.NewStack(scope, s(id), &props.StackProps)
+	app := &App{Stack: st, Functions: map[string]awslambda.Function{}}
+	table := props.Stateful.Table
+
+	app.UserPool = awscognito.NewUserPool(st, s("Users"), &awscognito.UserPoolProps{
+		SelfSignUpEnabled: jsii.Bool(false), // the ring's officers create users
+		SignInAliases:     &awscognito.SignInAliases{Email: jsii.Bool(true)},
+		AutoVerify:        &awscognito.AutoVerifiedAttrs{Email: jsii.Bool(true)},
+		PasswordPolicy: &awscognito.PasswordPolicy{
+			MinLength: jsii.Number(12), RequireDigits: jsii.Bool(true), RequireLowercase: jsii.Bool(true),
+			RequireUppercase: jsii.Bool(true), RequireSymbols: jsii.Bool(true), TempPasswordValidity: awscdk.Duration_Days(jsii.Number(3)),
+		},
+		// Everyone who can see sealed procedures or award contracts uses a second factor.
+		Mfa:                          awscognito.Mfa_REQUIRED,
+		MfaSecondFactor:              &awscognito.MfaSecondFactor{Otp: jsii.Bool(true), Sms: jsii.Bool(false)},
+		AccountRecovery:              awscognito.AccountRecovery_EMAIL_ONLY,
+		FeaturePlan:                  awscognito.FeaturePlan_PLUS,
+		StandardThreatProtectionMode: awscognito.StandardThreatProtectionMode_FULL_FUNCTION,
+		DeletionProtection:           jsii.Bool(true),
+		RemovalPolicy:                awscdk.RemovalPolicy_RETAIN,
+		CustomAttributes: &map[string]awscognito.ICustomAttribute{
+			// The organisation a user acts for; set by an administrator, never by the user.
+			strings.TrimPrefix(auth.ClaimOrg, "custom:"): awscognito.NewStringAttribute(&awscognito.StringAttributeProps{Mutable: jsii.Bool(true), MaxLen: jsii.Number(60)}),
+		},
+	})
+	for group := range auth.Groups {
+		awscognito.NewCfnUserPoolGroup(st, s("Group-"+group), &awscognito.CfnUserPoolGroupProps{
+			UserPoolId: app.UserPool.UserPoolId(), GroupName: s(group),
+		})
+	}
+	client := app.UserPool.AddClient(s("WebClient"), &awscognito.UserPoolClientOptions{
+		AuthFlows:                  &awscognito.AuthFlow{UserSrp: jsii.Bool(true)},
+		GenerateSecret:             jsii.Bool(false),
+		PreventUserExistenceErrors: jsii.Bool(true),
+		IdTokenValidity:            awscdk.Duration_Hours(jsii.Number(1)),
+		// Users may read their organisation but never write it.
+		ReadAttributes: awscognito.NewClientAttributes().WithStandardAttributes(&awscognito.StandardAttributesMask{Email: jsii.Bool(true), Fullname: jsii.Bool(true)}).
+			WithCustomAttributes(s(strings.TrimPrefix(auth.ClaimOrg, "custom:"))),
+		WriteAttributes: awscognito.NewClientAttributes().WithStandardAttributes(&awscognito.StandardAttributesMask{Fullname: jsii.Bool(true)}),
+	})
+	authorizer := awsapigatewayv2authorizers.NewHttpUserPoolAuthorizer(s("CognitoJwt"), app.UserPool, &awsapigatewayv2authorizers.HttpUserPoolAuthorizerProps{
+		UserPoolClients: &[]awscognito.IUserPoolClient{client},
+	})
+
+	for _, fn := range Functions {
+		app.Functions[fn.Name] = newFunction(st, fn, table, props.AssetsDir)
+	}
+
+	app.API = awsapigatewayv2.NewHttpApi(st, s("Api"), &awsapigatewayv2.HttpApiProps{
+		ApiName: s("rengas"), CreateDefaultStage: jsii.Bool(false),
+	})
+	accessLog := awslogs.NewLogGroup(st, s("ApiAccessLogs"), &awslogs.LogGroupProps{Retention: awslogs.RetentionDays_SIX_MONTHS})
+	stage := awsapigatewayv2.NewHttpStage(st, s("DefaultStage"), &awsapigatewayv2.HttpStageProps{
+		HttpApi: app.API, StageName: s("$default"), AutoDeploy: jsii.Bool(true),
+		Throttle: &awsapigatewayv2.ThrottleSettings{RateLimit: jsii.Number(200), BurstLimit: jsii.Number(400)},
+	})
+	stage.Node().DefaultChild().(awsapigatewayv2.CfnStage).SetAccessLogSettings(&awsapigatewayv2.CfnStage_AccessLogSettingsProperty{
+		DestinationArn: accessLog.LogGroupArn(),
+		Format: s(`{"requestId":"$context.requestId","ip":"$context.identity.sourceIp","time":"$context.requestTime",` +
+			`"method":"$context.httpMethod","route":"$context.routeKey","status":"$context.status","latencyMs":"$context.responseLatency",` +
+			`"user":"$context.authorizer.claims.sub","error":"$context.integrationErrorMessage"}`),
+	})
+	integrations := map[string]awsapigatewayv2integrations.HttpLambdaIntegration{}
+	for _, rt := range httpapi.Routes {
+		in, ok := integrations[rt.Function]
+		if !ok {
+			in = awsapigatewayv2integrations.NewHttpLambdaIntegration(s("Integration-"+rt.Function), app.Functions[rt.Function], nil)
+			integrations[rt.Function] = in
+		}
+		opts := &awsapigatewayv2.AddRoutesOptions{Path: s(rt.Path), Methods: &[]awsapigatewayv2.HttpMethod{awsapigatewayv2.HttpMethod(rt.Method)}, Integration: in}
+		if rt.Roles != nil {
+			opts.Authorizer = authorizer
+		}
+		routes := app.API.AddRoutes(opts)
+		if rt.Roles == nil {
+			for _, r := range *routes {
+				cdknag.NagSuppressions_AddResourceSuppressions(r, &[]*cdknag.NagPackSuppression{{
+					Id: s("AwsSolutions-APIG4"), Reason: s("Public by design: " + rt.Summary + "."),
+				}}, jsii.Bool(true))
+			}
+		}
+	}
+
+	alerts := awssns.NewTopic(st, s("Alerts"), &awssns.TopicProps{
+		EnforceSSL: jsii.Bool(true), MasterKey: awskms.Alias_FromAliasName(st, s("SnsKey"), s("alias/aws/sns")),
+	})
+	alarm := func(id string, m awscloudwatch.IMetric, what string) {
+		a := awscloudwatch.NewAlarm(st, s(id), &awscloudwatch.AlarmProps{
+			Metric: m, Threshold: jsii.Number(1), EvaluationPeriods: jsii.Number(1),
+			ComparisonOperator: awscloudwatch.ComparisonOperator_GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+			TreatMissingData:   awscloudwatch.TreatMissingData_NOT_BREACHING, AlarmDescription: s(what),
+		})
+		a.AddAlarmAction(awscloudwatchactions.NewSnsAction(alerts))
+	}
+	five := &awscloudwatch.MetricOptions{Period: awscdk.Duration_Minutes(jsii.Number(5)), Statistic: s("Sum")}
+	for _, fn := range Functions {
+		f := app.Functions[fn.Name]
+		alarm("Errors-"+fn.Name, f.MetricErrors(five), "The "+fn.Name+" function reported errors.")
+		alarm("Throttles-"+fn.Name, f.MetricThrottles(five), "The "+fn.Name+" function was throttled.")
+	}
+	alarm("Api5xx", app.API.MetricServerError(five), "The API answered 5xx.")
+
+	schedule := awsevents.NewRule(st, s("Schedule"), &awsevents.RuleProps{
+		Description: s("Opens competitions past their deadline, finishes notification fan-outs, flags overdue decisions."),
+		Schedule:    awsevents.Schedule_Rate(awscdk.Duration_Minutes(jsii.Number(1))),
+	})
+	schedule.AddTarget(awseventstargets.NewLambdaFunction(app.Functions["scheduler"], nil))
+
+	awscdk.NewCfnOutput(st, s("ApiUrl"), &awscdk.CfnOutputProps{Value: app.API.ApiEndpoint()})
+	awscdk.NewCfnOutput(st, s("UserPoolId"), &awscdk.CfnOutputProps{Value: app.UserPool.UserPoolId()})
+	awscdk.NewCfnOutput(st, s("UserPoolClientId"), &awscdk.CfnOutputProps{Value: client.UserPoolClientId()})
+	awscdk.NewCfnOutput(st, s("AlertsTopic"), &awscdk.CfnOutputProps{Value: alerts.TopicArn()})
+	return app
+}
+
+// newFunction defines one arm64 function with its own role: logs to its own
+// log group and exactly its DynamoDB actions, nothing more.
+func newFunction(st awscdk.Stack, fn Function, table awsdynamodb.Table, assets string) awslambda.Function {
+	logs := awslogs.NewLogGroup(st, s("Logs-"+fn.Name), &awslogs.LogGroupProps{
+		Retention: awslogs.RetentionDays_THREE_MONTHS, RemovalPolicy: awscdk.RemovalPolicy_RETAIN,
+	})
+	role := awsiam.NewRole(st, s("Role-"+fn.Name), &awsiam.RoleProps{
+		AssumedBy:   awsiam.NewServicePrincipal(s("lambda.amazonaws.com"), nil),
+		Description: s("Least privilege for the " + fn.Name + " function"),
+	})
+	role.AddToPolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+		Actions:   jsii.Strings("logs:CreateLogStream", "logs:PutLogEvents"),
+		Resources: &[]*string{logs.LogGroupArn()},
+	}))
+	role.AddToPolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+		Actions:   jsii.Strings(fn.Actions...),
+		Resources: &[]*string{table.TableArn(), jsii.String(*table.TableArn() + "/index/*")},
+	}))
+	if fn.Writes {
+		// The audit trail is append-only: events and chain heads are only
+		// ever Put with a condition, never updated or deleted.
+		role.AddToPolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+			Effect:    awsiam.Effect_DENY,
+			Actions:   jsii.Strings("dynamodb:UpdateItem", "dynamodb:DeleteItem", "dynamodb:BatchWriteItem"),
+			Resources: &[]*string{table.TableArn()},
+			Conditions: &map[string]any{
+				"ForAnyValue:StringLike": map[string]any{"dynamodb:LeadingKeys": []string{"CHAIN#*"}},
+			},
+		}))
+	}
+	cdknag.NagSuppressions_AddResourceSuppressions(role, &[]*cdknag.NagPackSuppression{{
+		Id:     s("AwsSolutions-IAM5"),
+		Reason: s("Queries on the table's GSIs need the index ARNs (table/index/*); the log group ARN ends in :* for its streams. No action is wildcarded."),
+	}}, jsii.Bool(true))
+	timeout := 10.0
+	if fn.Name == "scheduler" {
+		timeout = 120
+	}
+	f := awslambda.NewFunction(st, s("Fn-"+fn.Name), &awslambda.FunctionProps{
+		Runtime:       awslambda.Runtime_PROVIDED_AL2023(),
+		Architecture:  awslambda.Architecture_ARM_64(),
+		Handler:       s("bootstrap"),
+		Code:          awslambda.Code_FromAsset(s(fmt.Sprintf("%s/%s", assets, fn.Name)), nil),
+		MemorySize:    jsii.Number(512),
+		Timeout:       awscdk.Duration_Seconds(jsii.Number(timeout)),
+		Role:          role,
+		LogGroup:      logs,
+		LoggingFormat: awslambda.LoggingFormat_JSON,
+		Environment:   &map[string]*string{"TABLE_NAME": table.TableName()},
+		Description:   s("Rengas " + fn.Name),
+	})
+	return f
+}
