@@ -6,13 +6,18 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"maps"
+	"slices"
+	"strings"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
 	"github.com/rengas/rengas/shared/audit"
 	"github.com/rengas/rengas/shared/procurement"
+	"github.com/rengas/rengas/shared/workdays"
 )
 
 // deadlineKey formats a deadline so that keys sort and compare in time order.
@@ -108,7 +113,7 @@ func (s *Store) CreateCompetition(ctx context.Context, actor procurement.Actor, 
 	c.ID, c.Version = s.NewID(), 1
 	head := headFrom(got[chainHeadKey(DPSChain(dpsID))])
 	_, err = s.commit(ctx, &head, Change{Actor: actor, Chain: DPSChain(dpsID), Action: "competition.drafted",
-		EntityType: "competition", EntityID: c.ID, State: c, Summary: c.Title},
+		EntityType: "competition", EntityID: c.ID, Subject: c.ID, State: c, Summary: c.Title},
 		s.putVersion(s.competitionItem(c), 0, "competition exists"))
 	return c, err
 }
@@ -181,11 +186,13 @@ func (s *Store) UpdateCompetition(ctx context.Context, actor procurement.Actor, 
 	if fan != nil {
 		f, w := s.newFanout(fan.Recipients, fan.Kind, fan.Ref, fan.Message)
 		fan = f
-		writes = append(writes, w)
+		// The dossier keeps what was sent to whom, after the outbox is expanded.
+		notice := s.putNew(entity(key{competitionKey(c.ID).PK, "NOTICE#" + f.At + "#" + f.ID}, "notice", 1, f), "notice exists")
+		writes = append(writes, w, notice)
 	}
 	head := headFrom(got[chainHeadKey(DPSChain(c.DPSID))])
 	if _, err := s.commit(ctx, &head, Change{Actor: actor, Chain: DPSChain(c.DPSID), Action: action,
-		EntityType: "competition", EntityID: c.ID, State: c, Summary: summary}, writes...); err != nil {
+		EntityType: "competition", EntityID: c.ID, Subject: c.ID, State: c, Summary: summary}, writes...); err != nil {
 		return nil, err
 	}
 	if fan != nil {
@@ -322,7 +329,7 @@ func (s *Store) openIfDue(ctx context.Context, c *procurement.Competition) (*pro
 	c.Version = prev + 1
 	system := procurement.Actor{UserID: "system", Role: "system", Org: "rengas"}
 	_, err = s.commit(ctx, nil, Change{Actor: system, Chain: DPSChain(c.DPSID), Action: "competition.opened", EntityType: "competition",
-		EntityID: c.ID, State: c, Summary: fmt.Sprintf("%d bids; bid chains anchored %s", submitted, c.Opening.Anchor)},
+		EntityID: c.ID, Subject: c.ID, State: c, Summary: fmt.Sprintf("%d bids; bid chains anchored %s", submitted, c.Opening.Anchor)},
 		s.putVersion(s.competitionItem(c), prev, "opened concurrently"))
 	if procurement.ErrorCode(err) == procurement.ECONFLICT {
 		m, err := s.get(ctx, competitionKey(c.ID))
@@ -456,7 +463,7 @@ func (s *Store) WriteBid(ctx context.Context, actor procurement.Actor, comp stri
 	}
 	// The trail of a sealed bid holds the digest of the bid, never its content.
 	_, err = s.commit(ctx, &audit.Head{Seq: attrInt(got[chainHeadKey(chain)], "version"), Hash: attrString(got[chainHeadKey(chain)], "hash")},
-		Change{Actor: actor, Chain: chain, Action: action, EntityType: "bid", EntityID: comp + "/" + prov, State: b}, writes...)
+		Change{Actor: actor, Chain: chain, Action: action, EntityType: "bid", EntityID: comp + "/" + prov, State: b, Subject: comp}, writes...)
 	if err != nil {
 		if idemKey != "" && procurement.ErrorCode(err) == procurement.ECONFLICT {
 			// A concurrent retry with the same key may have won.
@@ -519,7 +526,7 @@ func (s *Store) UpdateBidEvaluation(ctx context.Context, actor procurement.Actor
 	it := entity(bidKey(comp, prov), "bid", 0, b)
 	it.Extras = map[string]types.AttributeValue{"status": str(string(b.Status))}
 	head := headFrom(got[chainHeadKey(DPSChain(c.DPSID))])
-	_, err = s.commit(ctx, &head, Change{Actor: actor, Chain: DPSChain(c.DPSID), Action: action, EntityType: "bid", EntityID: comp + "/" + prov, State: b},
+	_, err = s.commit(ctx, &head, Change{Actor: actor, Chain: DPSChain(c.DPSID), Action: action, EntityType: "bid", EntityID: comp + "/" + prov, State: b, Subject: comp},
 		s.putVersion(it, version, staleVersion("the bid")),
 		s.check(competitionKey(comp), "#st = :ev", map[string]types.AttributeValue{":ev": str(string(procurement.CompEvaluation))}, "the competition is no longer in evaluation"))
 	return b, err
@@ -552,12 +559,11 @@ func (s *Store) Award(ctx context.Context, actor procurement.Actor, id string, v
 				bidders = append(bidders, b.ProviderID)
 			}
 		}
-		for _, k := range c.Contracts(bids) {
-			it := entity(contractKey(c.ID, k.ProviderID), "contract", 1, k)
-			it.GSI[1] = key{providerPartition(k.ProviderID), "CONTRACT#" + deadlineKey(k.AwardedAt) + "#" + c.ID}
-			it.GSI[2] = key{awardsOf(c.DPSID), k.AwardedAt.UTC().Format(time.DateOnly) + "#" + c.ID + "#" + k.ProviderID}
-			extra = append(extra, s.putNew(it, "a contract for this award exists"))
+		contracts := c.Contracts(bids, d.ServiceArea)
+		for _, k := range contracts {
+			extra = append(extra, s.putNew(contractItem(c, &k), "a contract for this award exists"))
 		}
+		extra = append(extra, s.countAward(c, contracts, len(bidders)))
 		fan := &fanout{Recipients: bidders, Kind: "competition.awarded", Ref: c.ID,
 			Message: fmt.Sprintf("The award decision on %q is out. Read it with its reasons and appeal instructions.", c.Title)}
 		return "competition.awarded", fmt.Sprintf("winners %v", c.Decision.Comparison.Winners), extra, fan, nil
@@ -575,7 +581,7 @@ func (s *Store) AskQuestion(ctx context.Context, actor procurement.Actor, comp, 
 		return nil, err
 	}
 	q := &procurement.Question{ID: s.NewID(), CompetitionID: comp, AskedBy: actor.Org, Text: text, AskedAt: now, Version: 1}
-	_, err = s.commit(ctx, nil, Change{Actor: actor, Chain: DPSChain(c.DPSID), Action: "question.asked", EntityType: "question", EntityID: comp + "/" + q.ID, State: q},
+	_, err = s.commit(ctx, nil, Change{Actor: actor, Chain: DPSChain(c.DPSID), Action: "question.asked", EntityType: "question", EntityID: comp + "/" + q.ID, State: q, Subject: comp},
 		s.putNew(entity(questionKey(comp, q.ID), "question", 1, q), "question exists"),
 		s.notify(c.Buyer, "question.asked", comp, fmt.Sprintf("A new clarification question on %q awaits an answer.", c.Title)))
 	return q, err
@@ -612,4 +618,64 @@ func (s *Store) ListQuestions(ctx context.Context, comp, cursor string, limit in
 		return Page[procurement.Question]{}, err
 	}
 	return pageOf[procurement.Question](items, next)
+}
+
+// contractItem indexes a contract for the award history: by provider, and
+// by decision day within its DPS, with the attributes the history filters on.
+func contractItem(c *procurement.Competition, k *procurement.Contract) item {
+	it := entity(contractKey(c.ID, k.ProviderID), "contract", 1, k)
+	it.GSI[1] = key{providerPartition(k.ProviderID), "CONTRACT#" + deadlineKey(k.AwardedAt) + "#" + c.ID}
+	it.GSI[2] = key{awardsOf(c.DPSID), workdays.DateString(k.AwardedAt) + "#" + c.ID + "#" + k.ProviderID}
+	parties := []string{k.ProviderID, k.Supplier.BusinessID}
+	for _, m := range k.Members {
+		parties = append(parties, m.BusinessID)
+	}
+	it.Extras = map[string]types.AttributeValue{
+		"buyer": str(k.Buyer), "category": str(k.Category), "legalForm": str(string(k.Supplier.LegalForm)),
+		"valueCents": num(k.ValueCents), "parties": &types.AttributeValueMemberSS{Value: parties},
+	}
+	return it
+}
+
+// countAward adds an award to the month's statistics of the DPS, in the
+// award's own transaction, so statistics for any period read one item per
+// month instead of every award.
+func (s *Store) countAward(c *procurement.Competition, contracts []procurement.Contract, bids int) write {
+	add := map[string]int64{"competitions": 1, "bids": int64(bids)}
+	for _, k := range contracts {
+		place := "nonlocal"
+		if k.Local {
+			place = "local"
+		}
+		for _, dim := range []string{"all", "form_" + string(k.Supplier.LegalForm), place} {
+			add["awards_"+dim]++
+			add["value_"+dim] += k.ValueCents
+		}
+	}
+	var parts []string
+	vals := map[string]types.AttributeValue{}
+	names := map[string]string{}
+	i := 0
+	for _, name := range slices.Sorted(maps.Keys(add)) {
+		parts = append(parts, fmt.Sprintf("#a%d :v%d", i, i))
+		names[fmt.Sprintf("#a%d", i)] = name
+		vals[fmt.Sprintf(":v%d", i)] = num(add[name])
+		i++
+	}
+	return write{tw: types.TransactWriteItem{Update: &types.Update{
+		TableName: &s.table, Key: statsKey(c.DPSID, c.Decision.At.UTC().Format("2006-01")).av(),
+		UpdateExpression:         aws.String("ADD " + strings.Join(parts, ", ")),
+		ExpressionAttributeNames: names, ExpressionAttributeValues: vals,
+	}}}
+}
+
+// Contracts returns the contracts awarded in a competition.
+func (s *Store) Contracts(ctx context.Context, comp string) ([]procurement.Contract, error) {
+	return All(func(cur string) (Page[procurement.Contract], error) {
+		items, next, err := s.query(ctx, query{pk: competitionKey(comp).PK, skBegin: "CONTRACT#", cursor: cur})
+		if err != nil {
+			return Page[procurement.Contract]{}, err
+		}
+		return pageOf[procurement.Contract](items, next)
+	})
 }

@@ -163,7 +163,7 @@ func (s *Store) SubmitApplication(ctx context.Context, actor procurement.Actor, 
 	head := headFrom(got[chainHeadKey(DPSChain(dpsID))])
 	writes := append([]write{s.putVersion(s.applicationItem(a), 0, "application exists")}, s.documentWrites(a, docs)...)
 	_, err = s.commit(ctx, &head, Change{Actor: actor, Chain: DPSChain(dpsID), Action: "application.received",
-		EntityType: "application", EntityID: a.ID, State: a,
+		EntityType: "application", EntityID: a.ID, State: a, Subject: a.ID,
 		Summary: fmt.Sprintf("%s applied to %s", p.Name, strings.Join(a.Categories, ", "))}, writes...)
 	return err
 }
@@ -221,7 +221,7 @@ func (s *Store) UpdateApplication(ctx context.Context, actor procurement.Actor, 
 	head := headFrom(got[chainHeadKey(DPSChain(dpsID))])
 	writes := append([]write{s.putVersion(s.applicationItem(a), version, staleVersion("the application"))}, extra...)
 	_, err = s.commit(ctx, &head, Change{Actor: actor, Chain: DPSChain(dpsID), Action: action,
-		EntityType: "application", EntityID: a.ID, State: a, Summary: summary}, writes...)
+		EntityType: "application", EntityID: a.ID, State: a, Summary: summary, Subject: a.ID}, writes...)
 	if err != nil {
 		return nil, err
 	}

@@ -26,6 +26,7 @@ type Store struct {
 	// Now is the server clock; tests may replace it.
 	Now   func() time.Time
 	calls atomic.Int64
+	read  atomic.Int64 // items read by Queries, before filters
 	// NewID returns a fresh identifier.
 	NewID func() string
 }
@@ -38,6 +39,10 @@ func New(db *dynamodb.Client, table string) *Store {
 // RoundTrips returns the number of DynamoDB requests the store has made.
 // Benchmarks use it to report the cost of an operation.
 func (s *Store) RoundTrips() int64 { return s.calls.Load() }
+
+// ItemsRead returns the number of items the store's Queries have read,
+// counting those a filter then dropped.
+func (s *Store) ItemsRead() int64 { return s.read.Load() }
 
 func newID() string {
 	// Time-ordered, 16 hex digits of time plus 8 of randomness.
@@ -166,6 +171,9 @@ type Change struct {
 	EntityID   string
 	State      any    // the new state; its digest goes into the event
 	Summary    string // short, never sealed content
+	// Subject is the procedure the event belongs to (an application or a
+	// mini-competition id); a dossier lists its events across chains.
+	Subject string
 }
 
 const maxChainAttempts = 12
@@ -194,7 +202,7 @@ func (s *Store) commit(ctx context.Context, head *audit.Head, c Change, writes .
 		for _, w := range writes {
 			items = append(items, w.tw)
 		}
-		items = append(items, s.eventPut(ev), s.headPut(c.Chain, prev, next))
+		items = append(items, s.eventPut(ev, c.Subject), s.headPut(c.Chain, prev, next))
 		err := s.transact(ctx, items)
 		if err == nil {
 			return ev, nil
@@ -224,8 +232,11 @@ func (s *Store) commit(ctx context.Context, head *audit.Head, c Change, writes .
 	}
 }
 
-func (s *Store) eventPut(ev audit.Event) types.TransactWriteItem {
+func (s *Store) eventPut(ev audit.Event, subject string) types.TransactWriteItem {
 	it := entity(eventKey(ev.Chain, ev.Seq), "event", 1, ev)
+	if subject != "" {
+		it.GSI[1] = key{trailOf(subject), deadlineKey(ev.At) + "#" + ev.Chain + "#" + eventKey(ev.Chain, ev.Seq).SK}
+	}
 	return types.TransactWriteItem{Put: &types.Put{
 		TableName: &s.table, Item: it.av(), ConditionExpression: aws.String("attribute_not_exists(PK)"),
 	}}
@@ -319,6 +330,10 @@ type query struct {
 	desc    bool
 	limit   int
 	cursor  string
+	// filter is a FilterExpression applied to the items read (at most limit).
+	filter       string
+	filterNames  map[string]string
+	filterValues map[string]types.AttributeValue
 }
 
 func (s *Store) query(ctx context.Context, q query) ([]map[string]types.AttributeValue, string, error) {
@@ -352,6 +367,15 @@ func (s *Store) query(ctx context.Context, q query) ([]map[string]types.Attribut
 		in.ExpressionAttributeValues[":f"] = str(q.skFrom)
 	}
 	in.KeyConditionExpression = &cond
+	if q.filter != "" {
+		in.FilterExpression = &q.filter
+		for k, v := range q.filterNames {
+			in.ExpressionAttributeNames[k] = v
+		}
+		for k, v := range q.filterValues {
+			in.ExpressionAttributeValues[k] = v
+		}
+	}
 	if q.limit <= 0 || q.limit > 100 {
 		q.limit = 100
 	}
@@ -368,6 +392,7 @@ func (s *Store) query(ctx context.Context, q query) ([]map[string]types.Attribut
 	if err != nil {
 		return nil, "", procurement.Internal(err)
 	}
+	s.read.Add(int64(out.ScannedCount))
 	return out.Items, encodeCursor(out.LastEvaluatedKey), nil
 }
 
@@ -430,3 +455,6 @@ func All[T any](fetch func(cursor string) (Page[T], error)) ([]T, error) {
 		}
 	}
 }
+
+// Table returns the name of the store's table.
+func (s *Store) Table() string { return s.table }

@@ -16,12 +16,14 @@
 //	document             APP#<app>                  DOC#<doc>                                                                                     DPS#<dps>#DOCEXP / <expires>#<app>#<doc>
 //	declaration request  DECL#<req>                 META                   DPS#<dps>#DECL / <due>#<req>           PROV#<provider> / DECL#<at>#<req>
 //	audit chain head     CHAIN#<chain>              HEAD
-//	audit event          CHAIN#<chain>              EV#<seq, 12 digits>
+//	audit event          CHAIN#<chain>              EV#<seq, 12 digits>                                           TRAIL#<subject> / <at>#<chain>#<seq>
 //	notification         OUTBOX#<org>               <at>#<id>
 //	notification fan-out FANOUT                     <at>#<id>
 //	competition          COMP#<comp>                META                   DPS#<dps>#COMPS / <created>#<comp>                                     COMPS#published / <deadline>#<comp>
 //	bid                  COMP#<comp>                BID#<provider>
 //	question             COMP#<comp>                Q#<question>
+//	sent notice          COMP#<comp>                NOTICE#<at>#<id>
+//	statistics           DPS#<dps>#STATS            <YYYY-MM>
 //	contract             COMP#<comp>                CONTRACT#<provider>                                           PROV#<provider> / CONTRACT#<at>#<comp>   DPS#<dps>#AWARDS / <day>#<comp>#<provider>
 //	idempotency record   IDEM#<org>#<key>           IDEM
 //
@@ -132,6 +134,8 @@ func declRequests(dps string) string                 { return "DPS#" + dps + "#D
 func outboxPartition(org string) string              { return "OUTBOX#" + org }
 func competitionsOf(dps string) string               { return "DPS#" + dps + "#COMPS" }
 func awardsOf(dps string) string                     { return "DPS#" + dps + "#AWARDS" }
+func statsKey(dps, month string) key                 { return key{"DPS#" + dps + "#STATS", month} }
+func trailOf(subject string) string                  { return "TRAIL#" + subject }
 
 const (
 	fanoutPartition    = "FANOUT"
@@ -140,10 +144,10 @@ const (
 
 // DPSChain is the audit chain of a DPS: qualification and the public steps
 // of its mini-competitions.
-func DPSChain(dps string) string { return "dps#" + dps }
+func DPSChain(dps string) string { return "dps." + dps }
 
 // BidChain is the audit chain of one sealed bid. Bids have chains of their
 // own so that the DPS chain reveals neither that a bid exists nor how many
 // there are before the deadline; opening anchors every bid chain's head in
 // the DPS chain.
-func BidChain(comp, provider string) string { return "bid#" + comp + "#" + provider }
+func BidChain(comp, provider string) string { return "bid." + comp + "." + provider }

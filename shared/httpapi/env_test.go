@@ -15,6 +15,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+
 	"github.com/rengas/rengas/shared/apigw"
 	"github.com/rengas/rengas/shared/dynamo"
 	"github.com/rengas/rengas/shared/httpapi"
@@ -44,6 +46,7 @@ type env struct {
 	t      *testing.T
 	url    string
 	store  *dynamo.Store
+	db     *dynamodb.Client
 	clock  *dynamo.Clock
 	srv    *httpapi.Server
 	issuer *apigw.LocalIssuer
@@ -72,7 +75,7 @@ func newEnv(t *testing.T) *env {
 	issuer := apigw.NewLocalIssuer()
 	ts := httptest.NewServer(apigw.New(httpapi.Routes, fns, issuer))
 	t.Cleanup(ts.Close)
-	e := &env{t: t, url: ts.URL, store: store, clock: clock, srv: srv, issuer: issuer, tokens: map[string]string{}}
+	e := &env{t: t, url: ts.URL, store: store, db: db, clock: clock, srv: srv, issuer: issuer, tokens: map[string]string{}}
 	for _, u := range seed.Users {
 		tok, err := issuer.Sign(u, time.Hour)
 		if err != nil {

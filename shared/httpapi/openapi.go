@@ -47,7 +47,9 @@ func GenerateOpenAPI() ([]byte, error) {
 			responses["413"] = problemRef("The body is larger than 256 KiB.")
 		}
 		ok := obj{"description": "Success"}
-		if rt.Response != nil {
+		if rt.ContentType != "" {
+			ok["content"] = obj{rt.ContentType: obj{"schema": obj{"type": "string"}}}
+		} else if rt.Response != nil {
 			ok["content"] = obj{"application/json": obj{"schema": g.schema(reflect.TypeOf(rt.Response))}}
 		}
 		responses[itoa(rt.status())] = ok

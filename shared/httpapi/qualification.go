@@ -14,6 +14,7 @@ type createDPSRequest struct {
 	Title            string                        `json:"title" validate:"required,max=300"`
 	Ring             string                        `json:"ring" validate:"required,max=200"`
 	Buyers           []string                      `json:"buyers" validate:"required,min=1,max=20,dive,required,max=60"`
+	BuyerNames       map[string]string             `json:"buyerNames" validate:"max=20,dive,max=200"`
 	ServiceArea      []string                      `json:"serviceArea" validate:"required,min=1,max=100,dive,required,max=100"`
 	ValidFrom        string                        `json:"validFrom" validate:"required,datetime=2006-01-02"`
 	ValidUntil       string                        `json:"validUntil" validate:"required,datetime=2006-01-02"`
@@ -144,7 +145,7 @@ func qualificationRoutes() []Route {
 				if err := c.decode(&in); err != nil {
 					return nil, err
 				}
-				d := &procurement.DPS{ID: in.ID, Title: in.Title, Ring: in.Ring, Buyers: in.Buyers, ServiceArea: in.ServiceArea,
+				d := &procurement.DPS{ID: in.ID, Title: in.Title, Ring: in.Ring, Buyers: in.Buyers, BuyerNames: in.BuyerNames, ServiceArea: in.ServiceArea,
 					ValidFrom: in.ValidFrom, ValidUntil: in.ValidUntil, Categories: in.Categories, ExclusionGrounds: in.ExclusionGrounds,
 					QualityCriteria: in.QualityCriteria, Settings: procurement.DefaultSettings()}
 				if in.Settings != nil {

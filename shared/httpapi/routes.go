@@ -25,6 +25,8 @@ type Route struct {
 	Request  any
 	Response any
 	Created  bool // answers 201 rather than 200
+	// ContentType is the media type of a non-JSON response (e.g. text/csv).
+	ContentType string
 	// MayCreate answers 201 when it creates and 200 when it replaces.
 	MayCreate bool
 	Query     []Param
@@ -73,5 +75,5 @@ var (
 var Routes []Route
 
 func init() {
-	Routes = slices.Concat(qualificationRoutes(), competitionRoutes())
+	Routes = slices.Concat(qualificationRoutes(), competitionRoutes(), auditRoutes())
 }

@@ -209,10 +209,16 @@ func (s *Server) serve(rt Route) http.Handler {
 		if cr, ok := out.(created); ok {
 			out, st = cr.v, http.StatusCreated
 		}
-		if raw, ok := out.(rawJSON); ok {
+		switch raw := out.(type) {
+		case rawJSON:
 			w.Header().Set("Content-Type", "application/json")
 			w.WriteHeader(http.StatusOK)
 			_, _ = w.Write(raw)
+			return
+		case rawBody:
+			w.Header().Set("Content-Type", raw.contentType)
+			w.WriteHeader(http.StatusOK)
+			_, _ = w.Write(raw.body)
 			return
 		}
 		writeJSON(w, st, "application/json", out)
@@ -220,3 +226,9 @@ func (s *Server) serve(rt Route) http.Handler {
 }
 
 type rawJSON []byte
+
+// rawBody is a response in another format than JSON, such as CSV.
+type rawBody struct {
+	contentType string
+	body        []byte
+}

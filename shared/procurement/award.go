@@ -2,6 +2,7 @@ package procurement
 
 import (
 	"math/big"
+	"slices"
 	"time"
 
 	"github.com/rengas/rengas/shared/scoring"
@@ -125,10 +126,12 @@ type Contract struct {
 	Start         string           `json:"start"`
 	End           string           `json:"end"`
 	AwardedAt     time.Time        `json:"awardedAt"`
+	Local         bool             `json:"local"`
 }
 
-// Contracts returns the contract of each winner of the decision.
-func (c *Competition) Contracts(bids []Bid) []Contract {
+// Contracts returns the contract of each winner of the decision. A winner
+// is local when its home municipality is in the DPS's service area.
+func (c *Competition) Contracts(bids []Bid, serviceArea []string) []Contract {
 	if c.Decision == nil {
 		return nil
 	}
@@ -152,6 +155,7 @@ func (c *Competition) Contracts(bids []Bid) []Contract {
 			ProviderID: b.ProviderID, Supplier: b.Bidder, Members: b.Members, Places: r.Places, Rank: r.Rank,
 			FixedFeeCents: b.FixedFeeCents, ValueCents: cents, OutcomePrices: b.OutcomePricesCents,
 			Start: c.ContractStart, End: c.ContractEnd, AwardedAt: c.Decision.At,
+			Local: slices.Contains(serviceArea, b.Bidder.HomeMunicipality),
 		})
 	}
 	return out

@@ -102,10 +102,12 @@ func DefaultSettings() Settings {
 
 // DPS is a dynamic purchasing system run by the buyers of a ring.
 type DPS struct {
-	ID               string            `json:"id"`
-	Title            string            `json:"title"`
-	Ring             string            `json:"ring"`
-	Buyers           []string          `json:"buyers"`
+	ID     string   `json:"id"`
+	Title  string   `json:"title"`
+	Ring   string   `json:"ring"`
+	Buyers []string `json:"buyers"`
+	// BuyerNames are the buyers' official names, by id.
+	BuyerNames       map[string]string `json:"buyerNames"`
 	ServiceArea      []string          `json:"serviceArea"`
 	ValidFrom        string            `json:"validFrom"`
 	ValidUntil       string            `json:"validUntil"`
@@ -127,6 +129,14 @@ func (d *DPS) Category(id string) (*Category, bool) {
 		}
 	}
 	return nil, false
+}
+
+// BuyerName returns a buyer's name, or its id if none is recorded.
+func (d *DPS) BuyerName(id string) string {
+	if n := d.BuyerNames[id]; n != "" {
+		return n
+	}
+	return id
 }
 
 // HasBuyer reports whether org is a buyer of the DPS.

@@ -72,6 +72,7 @@ func DemoDPS(now time.Time) *procurement.DPS {
 		Title:       "Outcome-based employment services, Lahti and Päijät-Häme employment area 2026-2030",
 		Ring:        "Lahti and Päijät-Häme procurement ring",
 		Buyers:      []string{BuyerLahti, BuyerPaijatHame},
+		BuyerNames:  map[string]string{BuyerLahti: "City of Lahti", BuyerPaijatHame: "Päijät-Häme employment area"},
 		ServiceArea: []string{"Lahti", "Hollola", "Orimattila", "Heinola", "Asikkala", "Kärkölä", "Padasjoki", "Hartola", "Sysmä", "Iitti"},
 		ValidFrom:   workdays.DateString(now.AddDate(0, 0, -30)),
 		ValidUntil:  workdays.DateString(now.AddDate(4, 0, 0)),

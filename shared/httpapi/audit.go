@@ -1,0 +1,368 @@
+package httpapi
+
+import (
+	"bytes"
+	"encoding/csv"
+	"fmt"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/rengas/rengas/shared/audit"
+	"github.com/rengas/rengas/shared/dynamo"
+	"github.com/rengas/rengas/shared/ocds"
+	"github.com/rengas/rengas/shared/procurement"
+)
+
+var auditors = []procurement.Role{procurement.RoleAuditor}
+
+var awardParams = append([]Param{
+	{"dpsId", "the DPS (required)"},
+	{"from", "first decision day, YYYY-MM-DD"}, {"to", "last decision day, YYYY-MM-DD"},
+	{"buyer", "buyer id"}, {"category", "category id"},
+	{"provider", "provider id or business ID; matches consortium members too"},
+	{"legalForm", "comma-separated legal forms, or ngo (association and foundation)"},
+	{"minValueCents", "least contract value"}, {"maxValueCents", "greatest contract value"},
+	{"order", "asc (default) or desc by decision day"},
+}, pageParams...)
+
+// awardFilter reads the award history's filters from the query.
+func (c *call) awardFilter() (dynamo.AwardFilter, error) {
+	q := c.r.URL.Query()
+	f := dynamo.AwardFilter{DPSID: q.Get("dpsId"), From: q.Get("from"), To: q.Get("to"), Buyer: q.Get("buyer"),
+		Category: q.Get("category"), Provider: q.Get("provider"), Descending: q.Get("order") == "desc"}
+	var p procurement.Problems
+	if f.DPSID == "" {
+		p.Add("dpsId", "name the DPS whose awards to list")
+	}
+	for _, d := range []struct{ name, v string }{{"from", f.From}, {"to", f.To}} {
+		if _, err := time.Parse(time.DateOnly, d.v); d.v != "" && err != nil {
+			p.Add(d.name, "must be a date YYYY-MM-DD")
+		}
+	}
+	if lf := q.Get("legalForm"); lf != "" {
+		for _, x := range strings.Split(lf, ",") {
+			switch form := procurement.LegalForm(strings.TrimSpace(x)); {
+			case form == "ngo":
+				f.LegalForms = append(f.LegalForms, procurement.FormAssociation, procurement.FormFoundation)
+			case slices.Contains(procurement.LegalForms, form):
+				f.LegalForms = append(f.LegalForms, form)
+			default:
+				p.Add("legalForm", "%q is not a legal form; use ngo or any of %v", x, procurement.LegalForms)
+			}
+		}
+	}
+	for _, b := range []struct {
+		name string
+		dst  **int64
+	}{{"minValueCents", &f.MinValue}, {"maxValueCents", &f.MaxValue}} {
+		if v := q.Get(b.name); v != "" {
+			n, err := strconv.ParseInt(v, 10, 64)
+			if err != nil || n < 0 {
+				p.Add(b.name, "must be a whole number of cents, 0 or more")
+			}
+			*b.dst = &n
+		}
+	}
+	return f, p.Err()
+}
+
+// sealedChain refuses a bid chain whose competition is not opened yet, as
+// if it did not exist: before the deadline nobody learns that a bid exists.
+func (c *call) sealedChain(chain string) error {
+	comp, _, isBid := strings.Cut(strings.TrimPrefix(chain, "bid."), ".")
+	if !strings.HasPrefix(chain, "bid.") || !isBid {
+		return nil
+	}
+	cm, err := c.s.Store.GetCompetition(c.r.Context(), comp)
+	if err != nil || cm.Opening == nil {
+		return procurement.Errorf(procurement.ENOTFOUND, "no audit chain %q", chain)
+	}
+	return nil
+}
+
+// Dossier is the whole procedure of a mini-competition, in order.
+type Dossier struct {
+	Competition *procurement.Competition `json:"competition"`
+	// Trail is every audit event of the procedure in time order; the
+	// sealed bids' events appear only after the opening.
+	Trail     []audit.Event          `json:"trail"`
+	Questions []procurement.Question `json:"questions"`
+	Bids      []procurement.Bid      `json:"bids"`
+	Contracts []procurement.Contract `json:"contracts"`
+	Notices   []dynamo.Notice        `json:"notifications"`
+}
+
+// AwardNotice is the quarterly grouping of call-off awards of a DPS: the
+// data a grouped award notice needs, due within 30 days of the quarter.
+type AwardNotice struct {
+	DPSID        string                 `json:"dpsId"`
+	Quarter      string                 `json:"quarter"`
+	From         string                 `json:"from"`
+	To           string                 `json:"to"`
+	DueBy        string                 `json:"noticeDueBy"`
+	Awards       int                    `json:"awards"`
+	ValueCents   int64                  `json:"totalValueCents"`
+	Competitions int                    `json:"competitions"`
+	Contracts    []procurement.Contract `json:"contracts"`
+}
+
+func quarter(q string) (from, to, due string, err error) {
+	y, n, ok := strings.Cut(q, "-Q")
+	year, yerr := strconv.Atoi(y)
+	k, kerr := strconv.Atoi(n)
+	if !ok || yerr != nil || kerr != nil || k < 1 || k > 4 {
+		return "", "", "", procurement.Invalid("quarter", "must look like 2026-Q4")
+	}
+	start := time.Date(year, time.Month(3*k-2), 1, 0, 0, 0, 0, time.UTC)
+	end := start.AddDate(0, 3, -1)
+	return start.Format(time.DateOnly), end.Format(time.DateOnly), end.AddDate(0, 0, 30).Format(time.DateOnly), nil
+}
+
+func (c *call) quarterAwards() (AwardNotice, error) {
+	from, to, due, err := quarter(c.path("quarter"))
+	if err != nil {
+		return AwardNotice{}, err
+	}
+	f := dynamo.AwardFilter{DPSID: c.path("dpsId"), From: from, To: to}
+	all, err := dynamo.All(func(cur string) (dynamo.Page[procurement.Contract], error) {
+		return c.s.Store.AwardHistory(c.r.Context(), f, cur, 100)
+	})
+	n := AwardNotice{DPSID: f.DPSID, Quarter: c.path("quarter"), From: from, To: to, DueBy: due, Contracts: all}
+	seen := map[string]bool{}
+	for _, k := range all {
+		n.Awards++
+		n.ValueCents += k.ValueCents
+		seen[k.CompetitionID] = true
+	}
+	n.Competitions = len(seen)
+	if n.Contracts == nil {
+		n.Contracts = []procurement.Contract{}
+	}
+	return n, err
+}
+
+// release builds the OCDS release of a competition as it stands.
+func (c *call) release(comp *procurement.Competition) (ocds.Release, error) {
+	ctx := c.r.Context()
+	d, err := c.s.Store.GetDPS(ctx, comp.DPSID)
+	if err != nil {
+		return ocds.Release{}, err
+	}
+	var bids []procurement.Bid
+	if comp.Opening != nil {
+		if bids, err = c.s.Store.AllBids(ctx, comp.ID); err != nil {
+			return ocds.Release{}, err
+		}
+	}
+	contracts, err := c.s.Store.Contracts(ctx, comp.ID)
+	if err != nil {
+		return ocds.Release{}, err
+	}
+	return ocds.ReleaseOf(d, comp, bids, contracts, d.BuyerName(comp.Buyer)), nil
+}
+
+func (c *call) packageURI() string {
+	return "https://" + c.r.Host + c.r.URL.Path
+}
+
+func auditRoutes() []Route {
+	return []Route{
+		{Method: "GET", Path: "/audit/chains/{chainId}/events", Function: FnAudit, Roles: auditors,
+			Summary:  "Read an audit chain's events (dps.<dpsId>, providers, or bid.<competitionId>.<providerId> after the deadline)",
+			Response: dynamo.Page[audit.Event]{}, Query: append([]Param{{"fromSeq", "first sequence number (default 1)"}}, pageParams...),
+			handle: func(c *call) (any, error) {
+				if err := c.sealedChain(c.path("chainId")); err != nil {
+					return nil, err
+				}
+				from, err := c.queryInt("fromSeq", 1, 1, 1<<40)
+				if err != nil {
+					return nil, err
+				}
+				cur, lim, err := c.page()
+				if err != nil {
+					return nil, err
+				}
+				return c.s.Store.ListEvents(c.r.Context(), c.path("chainId"), int64(from), cur, lim)
+			}},
+		{Method: "GET", Path: "/audit/chains/{chainId}/verification", Function: FnAudit, Roles: auditors,
+			Summary:  "Recompute a chain (or a range of it) and report the first broken link",
+			Response: audit.Result{}, Query: []Param{{"fromSeq", "first sequence number (default 1)"}, {"toSeq", "last sequence number (default: the head)"}},
+			handle: func(c *call) (any, error) {
+				if err := c.sealedChain(c.path("chainId")); err != nil {
+					return nil, err
+				}
+				from, err := c.queryInt("fromSeq", 1, 1, 1<<40)
+				if err != nil {
+					return nil, err
+				}
+				to, err := c.queryInt("toSeq", 0, 0, 1<<40)
+				if err != nil {
+					return nil, err
+				}
+				return c.s.Store.VerifyChain(c.r.Context(), c.path("chainId"), int64(from), int64(to))
+			}},
+		{Method: "GET", Path: "/audit/awards", Function: FnAudit, Roles: officersAudit,
+			Summary:  "Award history of a DPS by decision day, filtered; each page reads at most `limit` index items",
+			Response: dynamo.Page[procurement.Contract]{}, Query: awardParams,
+			handle: func(c *call) (any, error) {
+				f, err := c.awardFilter()
+				if err != nil {
+					return nil, err
+				}
+				cur, lim, err := c.page()
+				if err != nil {
+					return nil, err
+				}
+				return c.s.Store.AwardHistory(c.r.Context(), f, cur, lim)
+			}},
+		{Method: "GET", Path: "/audit/awards.csv", Function: FnAudit, Roles: officersAudit, ContentType: "text/csv",
+			Summary: "The award history as CSV, same filters; up to 1000 rows per call, the next page's cursor in the Next-Cursor header",
+			Query:   awardParams, handle: func(c *call) (any, error) {
+				f, err := c.awardFilter()
+				if err != nil {
+					return nil, err
+				}
+				cursor := c.r.URL.Query().Get("cursor")
+				var rows []procurement.Contract
+				for len(rows) < 1000 {
+					p, err := c.s.Store.AwardHistory(c.r.Context(), f, cursor, 100)
+					if err != nil {
+						return nil, err
+					}
+					rows = append(rows, p.Items...)
+					if cursor = p.Cursor; cursor == "" {
+						break
+					}
+				}
+				if cursor != "" {
+					c.w.Header().Set("Next-Cursor", cursor)
+				}
+				return rawBody{"text/csv; charset=utf-8", awardsCSV(rows)}, nil
+			}},
+		{Method: "GET", Path: "/audit/statistics", Function: FnAudit, Roles: officersAudit,
+			Summary:  "Competition and fairness figures of a DPS for a period of months: bids per competition, shares by legal form and by local providers",
+			Response: dynamo.Statistics{}, Query: []Param{{"dpsId", "the DPS (required)"}, {"from", "first month YYYY-MM"}, {"to", "last month YYYY-MM"}},
+			handle: func(c *call) (any, error) {
+				q := c.r.URL.Query()
+				var p procurement.Problems
+				if q.Get("dpsId") == "" {
+					p.Add("dpsId", "name the DPS")
+				}
+				now := c.s.Store.Now().UTC()
+				from, to := q.Get("from"), q.Get("to")
+				if from == "" {
+					from = now.Format("2006") + "-01"
+				}
+				if to == "" {
+					to = now.Format("2006-01")
+				}
+				for _, m := range []struct{ name, v string }{{"from", from}, {"to", to}} {
+					if _, err := time.Parse("2006-01", m.v); err != nil {
+						p.Add(m.name, "must be a month YYYY-MM")
+					}
+				}
+				if err := p.Err(); err != nil {
+					return nil, err
+				}
+				return c.s.Store.Statistics(c.r.Context(), q.Get("dpsId"), from, to)
+			}},
+		{Method: "GET", Path: "/audit/competitions/{competitionId}/dossier", Function: FnAudit, Roles: auditors,
+			Summary:  "The whole procedure in order: publication, invitees, questions and answers, bids (after the deadline), scores, decision, notifications",
+			Response: Dossier{}, handle: func(c *call) (any, error) {
+				ctx := c.r.Context()
+				comp, err := c.s.Store.GetCompetition(ctx, c.path("competitionId"))
+				if err != nil {
+					return nil, err
+				}
+				dos := Dossier{Competition: comp, Bids: []procurement.Bid{}}
+				trail, err := dynamo.All(func(cur string) (dynamo.Page[audit.Event], error) { return c.s.Store.Trail(ctx, comp.ID, cur, 100) })
+				if err != nil {
+					return nil, err
+				}
+				for _, ev := range trail {
+					if comp.Opening != nil || !strings.HasPrefix(ev.Chain, "bid.") {
+						dos.Trail = append(dos.Trail, ev)
+					}
+				}
+				if dos.Questions, err = dynamo.All(func(cur string) (dynamo.Page[procurement.Question], error) {
+					return c.s.Store.ListQuestions(ctx, comp.ID, cur, 100)
+				}); err != nil {
+					return nil, err
+				}
+				if comp.Opening != nil {
+					if dos.Bids, err = c.s.Store.AllBids(ctx, comp.ID); err != nil {
+						return nil, err
+					}
+				}
+				if dos.Contracts, err = c.s.Store.Contracts(ctx, comp.ID); err != nil {
+					return nil, err
+				}
+				dos.Notices, err = c.s.Store.Notices(ctx, comp.ID)
+				return dos, err
+			}},
+		{Method: "GET", Path: "/audit/dps/{dpsId}/quarters/{quarter}", Function: FnAudit, Roles: officersAudit,
+			Summary:  "The quarterly grouping of call-off awards (quarter like 2026-Q4): what a grouped award notice needs, and when it is due",
+			Response: AwardNotice{}, handle: func(c *call) (any, error) { return c.quarterAwards() }},
+		{Method: "GET", Path: "/open-data/competitions/{competitionId}/ocds", Function: FnAudit,
+			Summary:  "Open data: the OCDS 1.1 release package of a published mini-competition (bidders only after the deadline)",
+			Response: ocds.Package{}, handle: func(c *call) (any, error) {
+				comp, err := c.s.Store.GetCompetition(c.r.Context(), c.path("competitionId"))
+				if err != nil || comp.Status == procurement.CompDraft {
+					return nil, procurement.Errorf(procurement.ENOTFOUND, "no published mini-competition %s", c.path("competitionId"))
+				}
+				r, err := c.release(comp)
+				if err != nil {
+					return nil, err
+				}
+				return ocds.NewPackage(c.packageURI(), "Rengas", c.s.Store.Now(), []ocds.Release{r}), nil
+			}},
+		{Method: "GET", Path: "/open-data/dps/{dpsId}/quarters/{quarter}/ocds", Function: FnAudit,
+			Summary:  "Open data: OCDS 1.1 release package of the call-offs awarded in a quarter of a DPS (the grouped award notice)",
+			Response: ocds.Package{}, handle: func(c *call) (any, error) {
+				n, err := c.quarterAwards()
+				if err != nil {
+					return nil, err
+				}
+				var releases []ocds.Release
+				done := map[string]bool{}
+				for _, k := range n.Contracts {
+					if done[k.CompetitionID] {
+						continue
+					}
+					done[k.CompetitionID] = true
+					comp, err := c.s.Store.GetCompetition(c.r.Context(), k.CompetitionID)
+					if err != nil {
+						return nil, err
+					}
+					r, err := c.release(comp)
+					if err != nil {
+						return nil, err
+					}
+					releases = append(releases, r)
+				}
+				return ocds.NewPackage(c.packageURI(), "Rengas", c.s.Store.Now(), releases), nil
+			}},
+	}
+}
+
+func awardsCSV(rows []procurement.Contract) []byte {
+	var b bytes.Buffer
+	w := csv.NewWriter(&b)
+	_ = w.Write([]string{"decisionDate", "competitionId", "title", "buyer", "category", "providerId", "supplier", "businessId", "legalForm",
+		"homeMunicipality", "local", "consortiumMembers", "places", "rank", "valueEuros", "fixedFeeEuros", "contractStart", "contractEnd"})
+	for _, k := range rows {
+		var members []string
+		for _, m := range k.Members {
+			members = append(members, m.Name+" ("+m.BusinessID+")")
+		}
+		_ = w.Write([]string{k.AwardedAt.UTC().Format(time.DateOnly), k.CompetitionID, k.Title, k.Buyer, k.Category, k.ProviderID,
+			k.Supplier.Name, k.Supplier.BusinessID, string(k.Supplier.LegalForm), k.Supplier.HomeMunicipality, strconv.FormatBool(k.Local),
+			strings.Join(members, "; "), strconv.FormatInt(k.Places, 10), strconv.Itoa(k.Rank), cents(k.ValueCents), cents(k.FixedFeeCents), k.Start, k.End})
+	}
+	w.Flush()
+	return b.Bytes()
+}
+
+func cents(c int64) string { return fmt.Sprintf("%d.%02d", c/100, c%100) }
