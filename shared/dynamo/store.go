@@ -26,7 +26,6 @@ type Store struct {
 	// Now is the server clock; tests may replace it.
 	Now   func() time.Time
 	calls atomic.Int64
-	read  atomic.Int64 // items read by Queries, before filters
 	// NewID returns a fresh identifier.
 	NewID func() string
 }
@@ -40,9 +39,6 @@ func New(db *dynamodb.Client, table string) *Store {
 // Benchmarks use it to report the cost of an operation.
 func (s *Store) RoundTrips() int64 { return s.calls.Load() }
 
-// ItemsRead returns the number of items the store's Queries have read,
-// counting those a filter then dropped.
-func (s *Store) ItemsRead() int64 { return s.read.Load() }
 
 func newID() string {
 	// Time-ordered, 16 hex digits of time plus 8 of randomness.
@@ -392,7 +388,6 @@ func (s *Store) query(ctx context.Context, q query) ([]map[string]types.Attribut
 	if err != nil {
 		return nil, "", procurement.Internal(err)
 	}
-	s.read.Add(int64(out.ScannedCount))
 	return out.Items, encodeCursor(out.LastEvaluatedKey), nil
 }
 

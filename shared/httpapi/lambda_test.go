@@ -29,6 +29,11 @@ func TestSampleEvents(t *testing.T) {
 		{"competitions/draft-weights-not-100.json", 400, "must sum to 100"},
 		{"competitions/bid-as-uninvited-provider.json", 404, "urn:rengas:problem:not_found"},
 		{"competitions/bid-as-officer.json", 403, "urn:rengas:problem:forbidden"},
+		{"audit/verify-dps-chain.json", 200, `"valid":true`},
+		{"audit/awards-ngo.json", 200, `"items":[]`},
+		{"audit/statistics-missing-dps.json", 400, `"field":"dpsId"`},
+		{"qualification/decide-as-auditor.json", 403, "urn:rengas:problem:forbidden"},
+		{"audit/quarter-ocds-public.json", 200, `"version":"1.1"`},
 	}
 	seen := map[string]bool{}
 	for _, tt := range tests {
