@@ -39,7 +39,6 @@ func New(db *dynamodb.Client, table string) *Store {
 // Benchmarks use it to report the cost of an operation.
 func (s *Store) RoundTrips() int64 { return s.calls.Load() }
 
-
 func newID() string {
 	// Time-ordered, 16 hex digits of time plus 8 of randomness.
 	return strconv.FormatInt(time.Now().UnixNano(), 36) + strconv.FormatUint(rand.Uint64()%(1<<40), 36)
