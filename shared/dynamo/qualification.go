@@ -69,11 +69,7 @@ func (s *Store) GetDPS(ctx context.Context, id string) (*procurement.DPS, error)
 
 // ListDPS pages through the DPSs of the ring.
 func (s *Store) ListDPS(ctx context.Context, cursor string, limit int) (Page[procurement.DPS], error) {
-	items, next, err := s.query(ctx, query{index: &GSI1, pk: ringPartition, cursor: cursor, limit: limit})
-	if err != nil {
-		return Page[procurement.DPS]{}, err
-	}
-	return pageOf[procurement.DPS](items, next)
+	return queryPage[procurement.DPS](ctx, s, query{index: &GSI1, pk: ringPartition, cursor: cursor, limit: limit})
 }
 
 // RegisterProvider stores a provider. A business ID can be registered only
@@ -266,30 +262,18 @@ func (s *Store) admissionItem(ad *procurement.Admission) item {
 // ListApplications pages through the applications of a DPS with a status,
 // earliest decision deadline first: overdue and due-soon ones lead.
 func (s *Store) ListApplications(ctx context.Context, dpsID string, status procurement.ApplicationStatus, cursor string, limit int) (Page[procurement.Application], error) {
-	items, next, err := s.query(ctx, query{index: &GSI1, pk: applicationsByStatus(dpsID, string(status)), cursor: cursor, limit: limit})
-	if err != nil {
-		return Page[procurement.Application]{}, err
-	}
-	return pageOf[procurement.Application](items, next)
+	return queryPage[procurement.Application](ctx, s, query{index: &GSI1, pk: applicationsByStatus(dpsID, string(status)), cursor: cursor, limit: limit})
 }
 
 // ListProviderApplications pages through a provider's applications, newest first.
 func (s *Store) ListProviderApplications(ctx context.Context, providerID, cursor string, limit int) (Page[procurement.Application], error) {
-	items, next, err := s.query(ctx, query{index: &GSI2, pk: providerPartition(providerID), skBegin: "APP#", desc: true, cursor: cursor, limit: limit})
-	if err != nil {
-		return Page[procurement.Application]{}, err
-	}
-	return pageOf[procurement.Application](items, next)
+	return queryPage[procurement.Application](ctx, s, query{index: &GSI2, pk: providerPartition(providerID), skBegin: "APP#", desc: true, cursor: cursor, limit: limit})
 }
 
 // ListExpiringDocuments pages through the documents of a DPS's applications
 // that expire on or before the day, soonest first (expired ones included).
 func (s *Store) ListExpiringDocuments(ctx context.Context, dpsID, until, cursor string, limit int) (Page[ExpiringDocument], error) {
-	items, next, err := s.query(ctx, query{index: &GSI3, pk: expiringDocuments(dpsID), skTo: until + "#~", cursor: cursor, limit: limit})
-	if err != nil {
-		return Page[ExpiringDocument]{}, err
-	}
-	return pageOf[ExpiringDocument](items, next)
+	return queryPage[ExpiringDocument](ctx, s, query{index: &GSI3, pk: expiringDocuments(dpsID), skTo: until + "#~", cursor: cursor, limit: limit})
 }
 
 // GetAdmission returns a provider's admission in a category. Errors: ENOTFOUND.
@@ -303,20 +287,12 @@ func (s *Store) GetAdmission(ctx context.Context, dpsID, cat, prov string) (*pro
 
 // ListAdmissions pages through the admissions of a category.
 func (s *Store) ListAdmissions(ctx context.Context, dpsID, cat, cursor string, limit int) (Page[procurement.Admission], error) {
-	items, next, err := s.query(ctx, query{pk: categoryKey(dpsID, cat).PK, skBegin: "ADM#", cursor: cursor, limit: limit})
-	if err != nil {
-		return Page[procurement.Admission]{}, err
-	}
-	return pageOf[procurement.Admission](items, next)
+	return queryPage[procurement.Admission](ctx, s, query{pk: categoryKey(dpsID, cat).PK, skBegin: "ADM#", cursor: cursor, limit: limit})
 }
 
 // ListProviderAdmissions pages through a provider's admissions.
 func (s *Store) ListProviderAdmissions(ctx context.Context, prov, cursor string, limit int) (Page[procurement.Admission], error) {
-	items, next, err := s.query(ctx, query{index: &GSI2, pk: providerPartition(prov), skBegin: "ADM#", cursor: cursor, limit: limit})
-	if err != nil {
-		return Page[procurement.Admission]{}, err
-	}
-	return pageOf[procurement.Admission](items, next)
+	return queryPage[procurement.Admission](ctx, s, query{index: &GSI2, pk: providerPartition(prov), skBegin: "ADM#", cursor: cursor, limit: limit})
 }
 
 // SetAdmissionStatus suspends, reinstates or excludes a provider in a
@@ -449,20 +425,12 @@ func (s *Store) AnswerDeclaration(ctx context.Context, actor procurement.Actor, 
 
 // ListDeclarationRequests pages through a DPS's requests, earliest due first.
 func (s *Store) ListDeclarationRequests(ctx context.Context, dpsID, cursor string, limit int) (Page[procurement.DeclarationRequest], error) {
-	items, next, err := s.query(ctx, query{index: &GSI1, pk: declRequests(dpsID), cursor: cursor, limit: limit})
-	if err != nil {
-		return Page[procurement.DeclarationRequest]{}, err
-	}
-	return pageOf[procurement.DeclarationRequest](items, next)
+	return queryPage[procurement.DeclarationRequest](ctx, s, query{index: &GSI1, pk: declRequests(dpsID), cursor: cursor, limit: limit})
 }
 
 // ListProviderDeclarationRequests pages through a provider's requests, newest first.
 func (s *Store) ListProviderDeclarationRequests(ctx context.Context, prov, cursor string, limit int) (Page[procurement.DeclarationRequest], error) {
-	items, next, err := s.query(ctx, query{index: &GSI2, pk: providerPartition(prov), skBegin: "DECL#", desc: true, cursor: cursor, limit: limit})
-	if err != nil {
-		return Page[procurement.DeclarationRequest]{}, err
-	}
-	return pageOf[procurement.DeclarationRequest](items, next)
+	return queryPage[procurement.DeclarationRequest](ctx, s, query{index: &GSI2, pk: providerPartition(prov), skBegin: "DECL#", desc: true, cursor: cursor, limit: limit})
 }
 
 // Notification is an outbox record for one organisation. Locally the
@@ -484,20 +452,12 @@ func (s *Store) notify(org, kind, ref, message string) write {
 
 // ListNotifications pages through an organisation's notifications, newest first.
 func (s *Store) ListNotifications(ctx context.Context, org, cursor string, limit int) (Page[Notification], error) {
-	items, next, err := s.query(ctx, query{pk: outboxPartition(org), desc: true, cursor: cursor, limit: limit})
-	if err != nil {
-		return Page[Notification]{}, err
-	}
-	return pageOf[Notification](items, next)
+	return queryPage[Notification](ctx, s, query{pk: outboxPartition(org), desc: true, cursor: cursor, limit: limit})
 }
 
 // ListEvents pages through an audit chain from a sequence number.
 func (s *Store) ListEvents(ctx context.Context, chain string, fromSeq int64, cursor string, limit int) (Page[audit.Event], error) {
-	items, next, err := s.query(ctx, query{pk: chainHeadKey(chain).PK, skFrom: eventKey(chain, max(fromSeq, 1)).SK, skTo: "EV#~", cursor: cursor, limit: limit})
-	if err != nil {
-		return Page[audit.Event]{}, err
-	}
-	return pageOf[audit.Event](items, next)
+	return queryPage[audit.Event](ctx, s, query{pk: chainHeadKey(chain).PK, skFrom: eventKey(chain, max(fromSeq, 1)).SK, skTo: "EV#~", cursor: cursor, limit: limit})
 }
 
 // ChainHead returns the head of an audit chain.

@@ -1,6 +1,7 @@
 package httpapi
 
 import (
+	"context"
 	"slices"
 	"time"
 
@@ -292,16 +293,7 @@ func qualificationRoutes() []Route {
 			}},
 		{Method: "GET", Path: "/providers/{providerId}/admissions", Function: FnQualification, Roles: everyone,
 			Summary: "List a provider's admissions (providers: only their own)", Response: dynamo.Page[procurement.Admission]{}, Query: pageParams,
-			handle: func(c *call) (any, error) {
-				if err := c.ownProvider(c.path("providerId")); err != nil {
-					return nil, err
-				}
-				cur, lim, err := c.page()
-				if err != nil {
-					return nil, err
-				}
-				return c.s.Store.ListProviderAdmissions(c.r.Context(), c.path("providerId"), cur, lim)
-			}},
+			handle: providerList((*dynamo.Store).ListProviderAdmissions)},
 		{Method: "GET", Path: "/dps/{dpsId}/categories/{categoryId}/admissions", Function: FnQualification, Roles: officersAudit,
 			Summary: "List the providers admitted, suspended or excluded in a category", Response: dynamo.Page[procurement.Admission]{}, Query: pageParams,
 			handle: func(c *call) (any, error) {
@@ -368,16 +360,7 @@ func qualificationRoutes() []Route {
 			}},
 		{Method: "GET", Path: "/providers/{providerId}/declaration-requests", Function: FnQualification, Roles: everyone,
 			Summary: "List a provider's declaration requests, newest first (providers: only their own)", Response: dynamo.Page[procurement.DeclarationRequest]{}, Query: pageParams,
-			handle: func(c *call) (any, error) {
-				if err := c.ownProvider(c.path("providerId")); err != nil {
-					return nil, err
-				}
-				cur, lim, err := c.page()
-				if err != nil {
-					return nil, err
-				}
-				return c.s.Store.ListProviderDeclarationRequests(c.r.Context(), c.path("providerId"), cur, lim)
-			}},
+			handle: providerList((*dynamo.Store).ListProviderDeclarationRequests)},
 		{Method: "POST", Path: "/declaration-requests/{requestId}/answers", Function: FnQualification, Roles: providers,
 			Summary: "Answer a renewed self-declaration request", Request: declarationAnswer{}, Response: procurement.DeclarationRequest{},
 			handle: func(c *call) (any, error) {
@@ -396,6 +379,21 @@ func qualificationRoutes() []Route {
 				}
 				return c.s.Store.ListNotifications(c.r.Context(), c.actor.Org, cur, lim)
 			}},
+	}
+}
+
+// providerList serves a page of one provider's own list; other providers
+// get 404, officers and auditors any provider's.
+func providerList[T any](list func(*dynamo.Store, context.Context, string, string, int) (dynamo.Page[T], error)) func(*call) (any, error) {
+	return func(c *call) (any, error) {
+		if err := c.ownProvider(c.path("providerId")); err != nil {
+			return nil, err
+		}
+		cur, lim, err := c.page()
+		if err != nil {
+			return nil, err
+		}
+		return list(c.s.Store, c.r.Context(), c.path("providerId"), cur, lim)
 	}
 }
 

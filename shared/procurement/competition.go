@@ -1,7 +1,7 @@
 package procurement
 
 import (
-	"fmt"
+	"reflect"
 	"slices"
 	"strconv"
 	"time"
@@ -297,7 +297,7 @@ func (c *Competition) DeadlinePassed(now time.Time) bool { return !now.Before(c.
 func material(a, b Definition) bool {
 	a.Title, a.Description, a.TargetGroup, a.QuestionDeadline, a.BidDeadline = "", "", "", time.Time{}, time.Time{}
 	b.Title, b.Description, b.TargetGroup, b.QuestionDeadline, b.BidDeadline = "", "", "", time.Time{}, time.Time{}
-	return fmt.Sprintf("%+v", a) != fmt.Sprintf("%+v", b)
+	return !reflect.DeepEqual(a, b)
 }
 
 // Update edits a draft freely, or amends a published competition before
