@@ -17,5 +17,6 @@ func main() {
 	if err != nil {
 		log.Fatal(err)
 	}
+	srv.Store.ReadOnly = true // as its IAM role: auditors never change anything
 	lambda.Start(srv.LambdaEntry(httpapi.FnAudit))
 }

@@ -54,6 +54,10 @@ func main() {
 	for _, fn := range httpapi.FunctionNames {
 		functions[fn] = srv.LambdaEntry(fn)
 	}
+	// The audit function reads through a read-only store, as its IAM role allows in AWS.
+	auditStore := dynamo.New(db, dynamo.TableName())
+	auditStore.Now, auditStore.ReadOnly = clock.Now, true
+	functions[httpapi.FnAudit] = httpapi.NewServer(auditStore, logger).LambdaEntry(httpapi.FnAudit)
 	issuer := apigw.NewLocalIssuer()
 	mux := http.NewServeMux()
 	mux.Handle("/", apigw.New(httpapi.Routes, functions, issuer))

@@ -54,11 +54,7 @@ func (s *Store) VerifyChain(ctx context.Context, chain string, from, to int64) (
 // Trail pages through the audit events of one procedure (an application
 // or a mini-competition) across its chains, in time order.
 func (s *Store) Trail(ctx context.Context, subject, cursor string, limit int) (Page[audit.Event], error) {
-	items, next, err := s.query(ctx, query{index: &GSI2, pk: trailOf(subject), cursor: cursor, limit: limit})
-	if err != nil {
-		return Page[audit.Event]{}, err
-	}
-	return pageOf[audit.Event](items, next)
+	return queryPage[audit.Event](ctx, s, query{index: &GSI2, pk: trailOf(subject), cursor: cursor, limit: limit})
 }
 
 // Notice is a multi-recipient notification as it was sent.
@@ -67,11 +63,7 @@ type Notice = fanout
 // Notices returns what a competition sent to whom, oldest first.
 func (s *Store) Notices(ctx context.Context, comp string) ([]Notice, error) {
 	return All(func(cur string) (Page[Notice], error) {
-		items, next, err := s.query(ctx, query{pk: competitionKey(comp).PK, skBegin: "NOTICE#", cursor: cur})
-		if err != nil {
-			return Page[Notice]{}, err
-		}
-		return pageOf[Notice](items, next)
+		return queryPage[Notice](ctx, s, query{pk: competitionKey(comp).PK, skBegin: "NOTICE#", cursor: cur})
 	})
 }
 

@@ -56,6 +56,9 @@ func (s *Store) newFanout(recipients []string, kind, ref, message string) (*fano
 // dispatch expands a fan-out into the recipients' outboxes, 25 per
 // BatchWriteItem, then deletes it.
 func (s *Store) dispatch(ctx context.Context, f *fanout) error {
+	if s.ReadOnly {
+		return errReadOnly
+	}
 	var reqs []types.WriteRequest
 	for _, org := range f.Recipients {
 		nt := Notification{ID: f.ID, To: org, Kind: f.Kind, Ref: f.Ref, Message: f.Message, At: f.At}
@@ -82,11 +85,7 @@ func (s *Store) dispatch(ctx context.Context, f *fanout) error {
 // DispatchPending expands fan-outs left behind by interrupted requests.
 func (s *Store) DispatchPending(ctx context.Context) (int, error) {
 	pending, err := All(func(cur string) (Page[fanout], error) {
-		items, next, err := s.query(ctx, query{pk: fanoutPartition, cursor: cur})
-		if err != nil {
-			return Page[fanout]{}, err
-		}
-		return pageOf[fanout](items, next)
+		return queryPage[fanout](ctx, s, query{pk: fanoutPartition, cursor: cur})
 	})
 	for i := range pending {
 		if err := s.dispatch(ctx, &pending[i]); err != nil {
@@ -122,15 +121,22 @@ func (s *Store) CreateCompetition(ctx context.Context, actor procurement.Actor, 
 // its deadline is opened first (once; later reads find it opened).
 // Errors: ENOTFOUND.
 func (s *Store) GetCompetition(ctx context.Context, id string) (*procurement.Competition, error) {
-	m, err := s.get(ctx, competitionKey(id))
-	if err != nil {
-		return nil, err
-	}
-	c, err := decodeAs[procurement.Competition](m, "mini-competition "+id)
+	c, err := s.ReadCompetition(ctx, id)
 	if err != nil {
 		return nil, err
 	}
 	return s.openIfDue(ctx, c)
+}
+
+// ReadCompetition returns a competition as stored, never writing: the
+// read-only audit function uses it (the scheduled job opens due ones).
+// Errors: ENOTFOUND.
+func (s *Store) ReadCompetition(ctx context.Context, id string) (*procurement.Competition, error) {
+	m, err := s.get(ctx, competitionKey(id))
+	if err != nil {
+		return nil, err
+	}
+	return decodeAs[procurement.Competition](m, "mini-competition "+id)
 }
 
 // ListCompetitions pages through a DPS's competitions, oldest first. Any
@@ -374,11 +380,7 @@ func (s *Store) AllBids(ctx context.Context, comp string) ([]procurement.Bid, er
 
 // ListBids pages through the bids of an opened competition.
 func (s *Store) ListBids(ctx context.Context, comp, cursor string, limit int) (Page[procurement.Bid], error) {
-	items, next, err := s.query(ctx, query{pk: competitionKey(comp).PK, skBegin: "BID#", cursor: cursor, limit: limit})
-	if err != nil {
-		return Page[procurement.Bid]{}, err
-	}
-	return pageOf[procurement.Bid](items, next)
+	return queryPage[procurement.Bid](ctx, s, query{pk: competitionKey(comp).PK, skBegin: "BID#", cursor: cursor, limit: limit})
 }
 
 // BidResult is a bid write's outcome; Replayed is set when an
@@ -613,11 +615,7 @@ func (s *Store) AnswerQuestion(ctx context.Context, actor procurement.Actor, com
 
 // ListQuestions returns a competition's questions, oldest first.
 func (s *Store) ListQuestions(ctx context.Context, comp, cursor string, limit int) (Page[procurement.Question], error) {
-	items, next, err := s.query(ctx, query{pk: competitionKey(comp).PK, skBegin: "Q#", cursor: cursor, limit: limit})
-	if err != nil {
-		return Page[procurement.Question]{}, err
-	}
-	return pageOf[procurement.Question](items, next)
+	return queryPage[procurement.Question](ctx, s, query{pk: competitionKey(comp).PK, skBegin: "Q#", cursor: cursor, limit: limit})
 }
 
 // contractItem indexes a contract for the award history: by provider, and
@@ -672,10 +670,6 @@ func (s *Store) countAward(c *procurement.Competition, contracts []procurement.C
 // Contracts returns the contracts awarded in a competition.
 func (s *Store) Contracts(ctx context.Context, comp string) ([]procurement.Contract, error) {
 	return All(func(cur string) (Page[procurement.Contract], error) {
-		items, next, err := s.query(ctx, query{pk: competitionKey(comp).PK, skBegin: "CONTRACT#", cursor: cur})
-		if err != nil {
-			return Page[procurement.Contract]{}, err
-		}
-		return pageOf[procurement.Contract](items, next)
+		return queryPage[procurement.Contract](ctx, s, query{pk: competitionKey(comp).PK, skBegin: "CONTRACT#", cursor: cur})
 	})
 }

@@ -50,11 +50,7 @@ func (s *Store) flagOverdue(ctx context.Context) (int, error) {
 	for _, d := range dpss {
 		// Decisions due before today: the index sorts by due date.
 		overdue, err := All(func(cur string) (Page[procurement.Application], error) {
-			items, next, err := s.query(ctx, query{index: &GSI1, pk: applicationsByStatus(d.ID, string(procurement.StatusReceived)), skTo: yesterday + "#~", cursor: cur})
-			if err != nil {
-				return Page[procurement.Application]{}, err
-			}
-			return pageOf[procurement.Application](items, next)
+			return queryPage[procurement.Application](ctx, s, query{index: &GSI1, pk: applicationsByStatus(d.ID, string(procurement.StatusReceived)), skTo: yesterday + "#~", cursor: cur})
 		})
 		if err != nil {
 			return flagged, err
@@ -81,6 +77,9 @@ func (s *Store) notifyOnce(ctx context.Context, org, kind, ref, day, message str
 	id := kind + "-" + ref
 	nt := Notification{ID: id, To: org, Kind: kind, Ref: ref, Message: message, At: s.Now().UTC().Format("2006-01-02T15:04:05.000000Z")}
 	it := entity(key{outboxPartition(org), day + "T23:59:59.999999Z#" + id}, "notification", 1, nt)
+	if s.ReadOnly {
+		return false, errReadOnly
+	}
 	s.calls.Add(1)
 	_, err := s.db.PutItem(ctx, &dynamodb.PutItemInput{TableName: &s.table, Item: it.av(), ConditionExpression: aws.String("attribute_not_exists(PK)")})
 	if _, dup := errors.AsType[*types.ConditionalCheckFailedException](err); dup {

@@ -28,7 +28,12 @@ type Store struct {
 	calls atomic.Int64
 	// NewID returns a fresh identifier.
 	NewID func() string
+	// ReadOnly refuses every write, as the audit function's IAM role does;
+	// setting it locally and in tests makes a stray write fail there too.
+	ReadOnly bool
 }
+
+var errReadOnly = procurement.Internal(errors.New("dynamo: write attempted on a read-only store"))
 
 // New returns a store on the table.
 func New(db *dynamodb.Client, table string) *Store {
@@ -304,6 +309,9 @@ func (s *Store) getMany(ctx context.Context, keys ...key) (map[key]map[string]ty
 }
 
 func (s *Store) transact(ctx context.Context, items []types.TransactWriteItem) error {
+	if s.ReadOnly {
+		return errReadOnly
+	}
 	s.calls.Add(1)
 	_, err := s.db.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: items})
 	return err
@@ -419,6 +427,15 @@ func decodeCursor(c string) (map[string]types.AttributeValue, error) {
 		out[k] = str(v)
 	}
 	return out, nil
+}
+
+// queryPage runs a query and decodes its page.
+func queryPage[T any](ctx context.Context, s *Store, q query) (Page[T], error) {
+	items, next, err := s.query(ctx, q)
+	if err != nil {
+		return Page[T]{}, err
+	}
+	return pageOf[T](items, next)
 }
 
 // pageOf decodes the items of a query page.

@@ -75,7 +75,7 @@ func (c *call) sealedChain(chain string) error {
 	if !strings.HasPrefix(chain, "bid.") || !isBid {
 		return nil
 	}
-	cm, err := c.s.Store.GetCompetition(c.r.Context(), comp)
+	cm, err := c.s.Store.ReadCompetition(c.r.Context(), comp)
 	if err != nil || cm.Opening == nil {
 		return procurement.Errorf(procurement.ENOTFOUND, "no audit chain %q", chain)
 	}
@@ -167,6 +167,8 @@ func (c *call) packageURI() string {
 	return "https://" + c.r.Host + c.r.URL.Path
 }
 
+// The audit function's role may only read, so its routes use
+// ReadCompetition, which never opens a competition.
 func auditRoutes() []Route {
 	return []Route{
 		{Method: "GET", Path: "/audit/chains/{chainId}/events", Function: FnAudit, Roles: auditors,
@@ -272,7 +274,7 @@ func auditRoutes() []Route {
 			Summary:  "The whole procedure in order: publication, invitees, questions and answers, bids (after the deadline), scores, decision, notifications",
 			Response: Dossier{}, handle: func(c *call) (any, error) {
 				ctx := c.r.Context()
-				comp, err := c.s.Store.GetCompetition(ctx, c.path("competitionId"))
+				comp, err := c.s.Store.ReadCompetition(ctx, c.path("competitionId"))
 				if err != nil {
 					return nil, err
 				}
@@ -308,7 +310,7 @@ func auditRoutes() []Route {
 		{Method: "GET", Path: "/open-data/competitions/{competitionId}/ocds", Function: FnAudit,
 			Summary:  "Open data: the OCDS 1.1 release package of a published mini-competition (bidders only after the deadline)",
 			Response: ocds.Package{}, handle: func(c *call) (any, error) {
-				comp, err := c.s.Store.GetCompetition(c.r.Context(), c.path("competitionId"))
+				comp, err := c.s.Store.ReadCompetition(c.r.Context(), c.path("competitionId"))
 				if err != nil || comp.Status == procurement.CompDraft {
 					return nil, procurement.Errorf(procurement.ENOTFOUND, "no published mini-competition %s", c.path("competitionId"))
 				}
@@ -332,7 +334,7 @@ func auditRoutes() []Route {
 						continue
 					}
 					done[k.CompetitionID] = true
-					comp, err := c.s.Store.GetCompetition(c.r.Context(), k.CompetitionID)
+					comp, err := c.s.Store.ReadCompetition(c.r.Context(), k.CompetitionID)
 					if err != nil {
 						return nil, err
 					}

@@ -288,3 +288,29 @@ func TestOCDSExportsValidate(t *testing.T) {
 	r := e.must(e.do("officer-lahti", "POST", dpsPath+"/competitions", definition(e.clock.Now())), 201)
 	e.problem(e.do("", "GET", "/open-data/competitions/"+r.str("id")+"/ocds", nil), 404, "")
 }
+
+// The audit function may only read (its IAM role, and a read-only store
+// here): an auditor who is the first to look at a competition past its
+// deadline gets answers, and the competition stays unopened until the
+// scheduled job or an officer opens it.
+func TestAuditReadsNeverWrite(t *testing.T) {
+	e := newEnv(t)
+	events, err := e.store.ListEvents(t.Context(), dynamo.DPSChain(seed.DPSID), 1, "", 100)
+	if err != nil {
+		t.Fatal(err)
+	}
+	id := ""
+	for _, ev := range events.Items {
+		if ev.Action == "competition.drafted" {
+			id = ev.EntityID
+		}
+	}
+	for _, path := range []string{"/audit/competitions/" + id + "/dossier", "/open-data/competitions/" + id + "/ocds",
+		"/audit/chains/" + dynamo.DPSChain(seed.DPSID) + "/verification"} {
+		e.must(e.do("auditor", "GET", path, nil), 200)
+	}
+	e.problem(e.do("auditor", "GET", "/audit/chains/"+dynamo.BidChain(id, "prov-tyopaja")+"/events", nil), 404, "")
+	if c, _ := e.store.ReadCompetition(t.Context(), id); c.Status != "published" {
+		t.Errorf("an auditor's reads changed the competition to %s", c.Status)
+	}
+}

@@ -72,6 +72,10 @@ func newEnv(t *testing.T) *env {
 	for _, fn := range httpapi.FunctionNames {
 		fns[fn] = srv.LambdaEntry(fn)
 	}
+	// The audit function gets a read-only store, as in AWS.
+	ro := dynamo.New(db, table)
+	ro.Now, ro.ReadOnly = clock.Now, true
+	fns[httpapi.FnAudit] = httpapi.NewServer(ro, srv.Log).LambdaEntry(httpapi.FnAudit)
 	issuer := apigw.NewLocalIssuer()
 	ts := httptest.NewServer(apigw.New(httpapi.Routes, fns, issuer))
 	t.Cleanup(ts.Close)
