@@ -263,3 +263,45 @@ func TestBidIdempotencyKey(t *testing.T) {
 		t.Errorf("same key, other body: %d, want 400", other.status)
 	}
 }
+
+func TestAmendAndCancel(t *testing.T) {
+	e := newEnv(t)
+	now := e.clock.Now()
+	def := definition(now)
+	id := e.publish(def)
+	base := "/competitions/" + id
+	amend := func(d map[string]any, reason string, version any) resp {
+		return e.do("officer-lahti", "PUT", base, with(with(d, "reason", reason), "version", version))
+	}
+	e.clock.Advance(5 * 24 * time.Hour)
+	// A non-material change (the description) needs a reason, and is recorded.
+	e.problem(amend(with(def, "description", "Clarified."), "", 2), 400, "reason")
+	r := e.must(amend(with(def, "description", "Clarified."), "Typo in the description.", 2), 200)
+	if r.str("amendments.0.material") != "false" {
+		t.Errorf("description change recorded as %s", r.str("amendments.0.material"))
+	}
+	// A material change (more places) must leave a full tender period from now.
+	more := with(def, "places", 30)
+	e.problem(amend(more, "More clients.", 3), 400, "bidDeadline")
+	later := e.clock.Now().Add(11 * 24 * time.Hour).UTC().Format(time.RFC3339)
+	r = e.must(amend(with(more, "bidDeadline", later), "More clients.", 3), 200)
+	if r.str("amendments.1.material") != "true" || r.str("places") != "30" {
+		t.Errorf("material amendment: %s", r.raw)
+	}
+	if n := e.must(e.do("provider-college", "GET", "/notifications", nil), 200); n.str("items.0.kind") != "competition.amended" {
+		t.Errorf("invitees not told of the amendment: %s", n.str("items.0.kind"))
+	}
+	// Deadlines never shrink; an officer of another buyer cannot amend.
+	e.problem(amend(with(more, "bidDeadline", def["bidDeadline"]), "Shorter.", 4), 400, "bidDeadline")
+	e.problem(e.do("officer-ph", "PUT", base, with(with(more, "bidDeadline", later), "version", 4)), 403, "")
+
+	e.must(e.do("provider-tyopaja", "PUT", base+"/bids/mine", offer(300000, 120000, 0)), 201)
+	e.problem(e.do("officer-lahti", "POST", base+"/cancellation", map[string]any{"reason": "", "version": 4}), 400, "reason")
+	r = e.must(e.do("officer-lahti", "POST", base+"/cancellation", map[string]any{"reason": "The budget was withdrawn.", "version": 4}), 200)
+	if r.str("status") != "cancelled" {
+		t.Errorf("status %s, want cancelled", r.str("status"))
+	}
+	e.problem(e.do("provider-tyopaja", "PUT", base+"/bids/mine", offer(290000, 120000, 1)), 409, "")
+	// Bids of a competition cancelled before its deadline are never opened.
+	e.problem(e.do("auditor", "GET", base+"/bids", nil), 409, "")
+}
