@@ -34,7 +34,8 @@ func Build(app awscdk.App, assets string) Stacks {
 }
 
 func main() {
-	defer jsii.Close()
+	// No jsii.Close(): it races with the jsii runtime's own wait on its node
+	// process and prints a spurious error; the process ends with the app.
 	app := awscdk.NewApp(nil)
 	Build(app, "build")
 	app.Synth(nil)
