@@ -82,6 +82,15 @@ func (c *call) sealedChain(chain string) error {
 	return nil
 }
 
+// chainStart checks that the chain in the path may be read and returns the
+// fromSeq parameter (default 1).
+func (c *call) chainStart() (int, error) {
+	if err := c.sealedChain(c.path("chainId")); err != nil {
+		return 0, err
+	}
+	return c.queryInt("fromSeq", 1, 1, 1<<40)
+}
+
 // Dossier is the whole procedure of a mini-competition, in order.
 type Dossier struct {
 	Competition *procurement.Competition `json:"competition"`
@@ -175,10 +184,7 @@ func auditRoutes() []Route {
 			Summary:  "Read an audit chain's events (dps.<dpsId>, providers, or bid.<competitionId>.<providerId> after the deadline)",
 			Response: dynamo.Page[audit.Event]{}, Query: append([]Param{{"fromSeq", "first sequence number (default 1)"}}, pageParams...),
 			handle: func(c *call) (any, error) {
-				if err := c.sealedChain(c.path("chainId")); err != nil {
-					return nil, err
-				}
-				from, err := c.queryInt("fromSeq", 1, 1, 1<<40)
+				from, err := c.chainStart()
 				if err != nil {
 					return nil, err
 				}
@@ -192,10 +198,7 @@ func auditRoutes() []Route {
 			Summary:  "Recompute a chain (or a range of it) and report the first broken link",
 			Response: audit.Result{}, Query: []Param{{"fromSeq", "first sequence number (default 1)"}, {"toSeq", "last sequence number (default: the head)"}},
 			handle: func(c *call) (any, error) {
-				if err := c.sealedChain(c.path("chainId")); err != nil {
-					return nil, err
-				}
-				from, err := c.queryInt("fromSeq", 1, 1, 1<<40)
+				from, err := c.chainStart()
 				if err != nil {
 					return nil, err
 				}

@@ -313,9 +313,7 @@ func competitionRoutes() []Route {
 				if err := c.decode(&in); err != nil {
 					return nil, err
 				}
-				if _, err := c.competition(); err != nil {
-					return nil, err
-				}
+				// The store loads the competition and checks the officer's buyer.
 				return c.s.Store.DeclareNoConflict(c.r.Context(), c.actor, c.path("competitionId"), in.Statement)
 			}},
 		{Method: "POST", Path: "/competitions/{competitionId}/bids/{providerId}/scores", Function: FnCompetitions, Roles: officers,

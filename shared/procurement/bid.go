@@ -1,7 +1,6 @@
 package procurement
 
 import (
-	"fmt"
 	"slices"
 	"strconv"
 	"time"
@@ -191,5 +190,3 @@ func (c *Competition) unscored(b *Bid) []string {
 	}
 	return missing
 }
-
-func (c *Competition) String() string { return fmt.Sprintf("%s (%s)", c.Title, c.ID) }
