@@ -2,6 +2,7 @@ package httpapi
 
 import (
 	"context"
+	"encoding/json"
 	"log/slog"
 	"os"
 
@@ -9,12 +10,28 @@ import (
 	"github.com/awslabs/aws-lambda-go-api-proxy/httpadapter"
 
 	"github.com/rengas/rengas/shared/dynamo"
+	"github.com/rengas/rengas/shared/procurement"
 )
 
 // LambdaEntry returns the Lambda entry point of a function: its routes as
 // an http.Handler behind the API Gateway v2 adapter.
 func (s *Server) LambdaEntry(function string) func(context.Context, events.APIGatewayV2HTTPRequest) (events.APIGatewayV2HTTPResponse, error) {
-	return httpadapter.NewV2(s.Handler(function)).ProxyWithContext
+	proxy := httpadapter.NewV2(s.Handler(function)).ProxyWithContext
+	return func(ctx context.Context, ev events.APIGatewayV2HTTPRequest) (events.APIGatewayV2HTTPResponse, error) {
+		res, err := proxy(ctx, ev)
+		if err != nil {
+			// The adapter could not turn the event into a request (e.g. a
+			// path that is not a URL): the request's shape is at fault.
+			return badRequest(), nil
+		}
+		return res, nil
+	}
+}
+
+func badRequest() events.APIGatewayV2HTTPResponse {
+	b, _ := json.Marshal(Problem{Type: "urn:rengas:problem:" + procurement.EINVALID, Title: "Bad Request", Status: 400,
+		Detail: "the request line is not a valid URL; percent-encode the path and query"})
+	return events.APIGatewayV2HTTPResponse{StatusCode: 400, Headers: map[string]string{"Content-Type": "application/problem+json", "Cache-Control": "no-store"}, Body: string(b)}
 }
 
 // ServerFromEnv builds a server for a Lambda function from its environment:

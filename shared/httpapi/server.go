@@ -188,6 +188,10 @@ func writeJSON(w http.ResponseWriter, status int, contentType string, v any) {
 func (s *Server) serve(rt Route) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		c := &call{w: w, r: r, s: s}
+		if err := checkPathParams(rt, r.PathValue); err != nil {
+			s.problem(w, r, err)
+			return
+		}
 		if rt.Roles != nil {
 			a, err := auth.ActorFromContext(r.Context())
 			if err != nil {
