@@ -56,7 +56,7 @@ func problem(w http.ResponseWriter, status int, detail string) {
 func (g *Gateway) route(rt httpapi.Route, fn Invoker, issuer *LocalIssuer) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		ev := events.APIGatewayV2HTTPRequest{
-			Version: "2.0", // API Gateway passes the path as it was sent, still percent-encoded.
+			Version:  "2.0", // API Gateway passes the path as it was sent, still percent-encoded.
 			RouteKey: rt.Method + " " + rt.Path, RawPath: r.URL.EscapedPath(), RawQueryString: r.URL.RawQuery,
 			Headers: map[string]string{}, PathParameters: map[string]string{},
 			RequestContext: events.APIGatewayV2HTTPRequestContext{
