@@ -59,11 +59,11 @@ var provider = procurement.Actor{UserID: "provider-tyopaja", Role: procurement.R
 
 func openCompetition(b *testing.B, st *dynamo.Store) string {
 	officer := procurement.Actor{UserID: "officer-lahti", Role: procurement.RoleOfficer, Org: seed.BuyerLahti}
-	c, err := st.CreateCompetition(context.Background(), officer, seed.DPSID, seed.DemoDefinition(st.Now()))
+	c, err := st.CreateCompetition(context.Background(), officer, seed.DPSID, seed.DemoDefinition(st.Now()), seed.System[procurement.DPS])
 	if err != nil {
 		b.Fatal(err)
 	}
-	if c, err = st.PublishCompetition(context.Background(), officer, c.ID, c.Version); err != nil {
+	if c, err = st.PublishCompetition(context.Background(), officer, c.ID, c.Version, seed.System[procurement.Competition]); err != nil {
 		b.Fatal(err)
 	}
 	return c.ID
@@ -85,7 +85,7 @@ func BenchmarkSubmitBid(b *testing.B) {
 	for i := 0; b.Loop(); i++ {
 		comp := openCompetition(b, st)
 		m.measure(func() {
-			if _, err := st.WriteBid(context.Background(), provider, comp, 0, fmt.Sprint("key-", i), "d", place(300000)); err != nil {
+			if _, err := st.WriteBid(context.Background(), provider, comp, 0, fmt.Sprint("key-", i), "d", seed.System[procurement.Competition], place(300000)); err != nil {
 				b.Fatal(err)
 			}
 		})
@@ -100,7 +100,7 @@ func BenchmarkReplaceBid(b *testing.B) {
 	m := &meter{st: st}
 	for i := 0; b.Loop(); i++ {
 		m.measure(func() {
-			if _, err := st.WriteBid(context.Background(), provider, comp, i, "", "", place(int64(300000+i))); err != nil {
+			if _, err := st.WriteBid(context.Background(), provider, comp, i, "", "", seed.System[procurement.Competition], place(int64(300000+i))); err != nil {
 				b.Fatal(err)
 			}
 		})
@@ -115,7 +115,7 @@ func BenchmarkReadCompetition(b *testing.B) {
 	m := &meter{st: st}
 	for b.Loop() {
 		m.measure(func() {
-			if _, err := st.GetCompetition(context.Background(), comp); err != nil {
+			if _, err := st.ReadCompetition(context.Background(), comp); err != nil {
 				b.Fatal(err)
 			}
 		})
@@ -148,7 +148,7 @@ func BenchmarkDecideApplication(b *testing.B) {
 			b.Fatal(err)
 		}
 		m.measure(func() {
-			if _, err := st.Decide(context.Background(), officer, seed.DPSID, a.ID, a.Version, "ips-coaching", procurement.OutcomeAdmitted, ""); err != nil {
+			if _, err := st.Decide(context.Background(), officer, seed.DPSID, a.ID, a.Version, "ips-coaching", procurement.OutcomeAdmitted, "", seed.SystemApplication); err != nil {
 				b.Fatal(err)
 			}
 		})

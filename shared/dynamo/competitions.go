@@ -95,14 +95,18 @@ func (s *Store) DispatchPending(ctx context.Context) (int, error) {
 	return len(pending), err
 }
 
-// CreateCompetition drafts a mini-competition. Errors: EINVALID, EFORBIDDEN, ENOTFOUND.
-func (s *Store) CreateCompetition(ctx context.Context, actor procurement.Actor, dpsID string, def procurement.Definition) (*procurement.Competition, error) {
+// CreateCompetition drafts a mini-competition. may is asked first, with
+// the DPS. Errors: EINVALID, ENOTFOUND, and may's.
+func (s *Store) CreateCompetition(ctx context.Context, actor procurement.Actor, dpsID string, def procurement.Definition, may func(*procurement.DPS) error) (*procurement.Competition, error) {
 	got, err := s.getMany(ctx, dpsKey(dpsID), chainHeadKey(DPSChain(dpsID)))
 	if err != nil {
 		return nil, err
 	}
 	d, err := decodeAs[procurement.DPS](got[dpsKey(dpsID)], "DPS "+dpsID)
 	if err != nil {
+		return nil, err
+	}
+	if err := may(d); err != nil {
 		return nil, err
 	}
 	c, err := procurement.NewCompetition(d, actor, def, s.Now())
@@ -117,58 +121,49 @@ func (s *Store) CreateCompetition(ctx context.Context, actor procurement.Actor, 
 	return c, err
 }
 
-// GetCompetition returns a competition with one read. A published one past
-// its deadline is opened first (once; later reads find it opened).
-// Errors: ENOTFOUND.
-func (s *Store) GetCompetition(ctx context.Context, id string) (*procurement.Competition, error) {
-	c, err := s.ReadCompetition(ctx, id)
-	if err != nil {
-		return nil, err
-	}
-	return s.openIfDue(ctx, c)
+// ReadCompetition returns a competition as stored, with one read. Reading
+// never writes: only the scheduled job opens competitions past their
+// deadline. Errors: ENOTFOUND.
+func (s *Store) ReadCompetition(ctx context.Context, id string) (*procurement.Competition, error) {
+	c, _, err := s.readCompetition(ctx, id)
+	return c, err
 }
 
-// ReadCompetition returns a competition as stored, never writing: the
-// read-only audit function uses it (the scheduled job opens due ones).
-// Errors: ENOTFOUND.
-func (s *Store) ReadCompetition(ctx context.Context, id string) (*procurement.Competition, error) {
+// readCompetition also returns the evaluation counter, which every score
+// and rejection increments, so that an award can commit on the evaluation
+// it was computed from.
+func (s *Store) readCompetition(ctx context.Context, id string) (*procurement.Competition, int64, error) {
 	m, err := s.get(ctx, competitionKey(id))
 	if err != nil {
-		return nil, err
+		return nil, 0, err
 	}
-	return decodeAs[procurement.Competition](m, "mini-competition "+id)
+	c, err := decodeAs[procurement.Competition](m, "mini-competition "+id)
+	return c, attrInt(m, evalCounter), err
 }
 
-// ListCompetitions pages through a DPS's competitions, oldest first. Any
-// listed competition whose deadline has passed is opened first, as on a read.
+// evalCounter is the competition item's attribute counting evaluation steps.
+const evalCounter = "evaluations"
+
+// ListCompetitions pages through a DPS's competitions, oldest first.
 func (s *Store) ListCompetitions(ctx context.Context, dpsID, cursor string, limit int) (Page[procurement.Competition], error) {
-	items, next, err := s.query(ctx, query{index: &GSI1, pk: competitionsOf(dpsID), cursor: cursor, limit: limit})
-	if err != nil {
-		return Page[procurement.Competition]{}, err
-	}
-	p, err := pageOf[procurement.Competition](items, next)
-	for i := range p.Items {
-		if err != nil {
-			break
-		}
-		var c *procurement.Competition
-		if c, err = s.openIfDue(ctx, &p.Items[i]); err == nil {
-			p.Items[i] = *c
-		}
-	}
-	return p, err
+	return queryPage[procurement.Competition](ctx, s, query{index: &GSI1, pk: competitionsOf(dpsID), cursor: cursor, limit: limit})
 }
 
 // CompetitionUpdate applies a domain rule to a competition, returning the
 // audit action and summary, extra writes and an optional fan-out.
 type CompetitionUpdate func(c *procurement.Competition, d *procurement.DPS) (action, summary string, extra []write, fan *fanout, err error)
 
-// UpdateCompetition loads the competition, then its DPS and chain head,
-// applies fn and writes the result on condition of the version.
-// Errors: ENOTFOUND, ECONFLICT, and fn's.
-func (s *Store) UpdateCompetition(ctx context.Context, actor procurement.Actor, id string, version int, fn CompetitionUpdate) (*procurement.Competition, error) {
-	c, err := s.GetCompetition(ctx, id)
+// UpdateCompetition loads the competition, asks may, then loads its DPS
+// and chain head, applies fn and writes the result on condition of the
+// version (and, with version 0, of the version read). may runs before any
+// answer that depends on the competition's state. Errors: ENOTFOUND,
+// ECONFLICT, and may's and fn's.
+func (s *Store) UpdateCompetition(ctx context.Context, actor procurement.Actor, id string, version int, may func(*procurement.Competition) error, fn CompetitionUpdate) (*procurement.Competition, error) {
+	c, evals, err := s.readCompetition(ctx, id)
 	if err != nil {
+		return nil, err
+	}
+	if err := may(c); err != nil {
 		return nil, err
 	}
 	if version != 0 && c.Version != version {
@@ -188,7 +183,14 @@ func (s *Store) UpdateCompetition(ctx context.Context, actor procurement.Actor, 
 		return nil, err
 	}
 	c.Version = prev + 1
-	writes := append([]write{s.putVersion(s.competitionItem(c), prev, staleVersion("the mini-competition"))}, extra...)
+	// The write commits on the version read and on the evaluation read: a
+	// score or rejection committed in between makes it fail, so no decision
+	// rests on stale data.
+	put := s.putVersion(s.competitionItem(c), prev, staleVersion("the mini-competition"))
+	put.tw.Put.ConditionExpression = aws.String("version = :v AND (attribute_not_exists(#ev) OR #ev = :e)")
+	put.tw.Put.ExpressionAttributeNames = map[string]string{"#ev": evalCounter}
+	put.tw.Put.ExpressionAttributeValues[":e"] = num(evals)
+	writes := append([]write{put}, extra...)
 	if fan != nil {
 		f, w := s.newFanout(fan.Recipients, fan.Kind, fan.Ref, fan.Message)
 		fan = f
@@ -223,11 +225,8 @@ func invitees(c *procurement.Competition) []string {
 // checks that the category's membership did not change since the admissions
 // were read, so no admission or suspension can slip between the read and the
 // publication. Errors: ECONFLICT, EFORBIDDEN.
-func (s *Store) PublishCompetition(ctx context.Context, actor procurement.Actor, id string, version int) (*procurement.Competition, error) {
-	return s.UpdateCompetition(ctx, actor, id, version, func(c *procurement.Competition, d *procurement.DPS) (string, string, []write, *fanout, error) {
-		if err := c.CheckBuyer(actor); err != nil {
-			return "", "", nil, nil, err
-		}
+func (s *Store) PublishCompetition(ctx context.Context, actor procurement.Actor, id string, version int, may func(*procurement.Competition) error) (*procurement.Competition, error) {
+	return s.UpdateCompetition(ctx, actor, id, version, may, func(c *procurement.Competition, d *procurement.DPS) (string, string, []write, *fanout, error) {
 		cat := categoryKey(c.DPSID, c.Category)
 		m, err := s.get(ctx, cat)
 		if err != nil {
@@ -253,11 +252,8 @@ func (s *Store) PublishCompetition(ctx context.Context, actor procurement.Actor,
 
 // AmendCompetition edits a draft, or amends a published competition with a
 // reason; a material amendment notifies every invitee.
-func (s *Store) AmendCompetition(ctx context.Context, actor procurement.Actor, id string, version int, def procurement.Definition, reason string) (*procurement.Competition, error) {
-	return s.UpdateCompetition(ctx, actor, id, version, func(c *procurement.Competition, d *procurement.DPS) (string, string, []write, *fanout, error) {
-		if err := c.CheckBuyer(actor); err != nil {
-			return "", "", nil, nil, err
-		}
+func (s *Store) AmendCompetition(ctx context.Context, actor procurement.Actor, id string, version int, def procurement.Definition, reason string, may func(*procurement.Competition) error) (*procurement.Competition, error) {
+	return s.UpdateCompetition(ctx, actor, id, version, may, func(c *procurement.Competition, d *procurement.DPS) (string, string, []write, *fanout, error) {
 		wasDraft := c.Status == procurement.CompDraft
 		mat, err := c.Update(d, actor, def, reason, s.Now())
 		if err != nil {
@@ -273,11 +269,8 @@ func (s *Store) AmendCompetition(ctx context.Context, actor procurement.Actor, i
 }
 
 // CancelCompetition cancels a competition with a reason and tells invitees.
-func (s *Store) CancelCompetition(ctx context.Context, actor procurement.Actor, id string, version int, reason string) (*procurement.Competition, error) {
-	return s.UpdateCompetition(ctx, actor, id, version, func(c *procurement.Competition, d *procurement.DPS) (string, string, []write, *fanout, error) {
-		if err := c.CheckBuyer(actor); err != nil {
-			return "", "", nil, nil, err
-		}
+func (s *Store) CancelCompetition(ctx context.Context, actor procurement.Actor, id string, version int, reason string, may func(*procurement.Competition) error) (*procurement.Competition, error) {
+	return s.UpdateCompetition(ctx, actor, id, version, may, func(c *procurement.Competition, d *procurement.DPS) (string, string, []write, *fanout, error) {
 		if err := c.Cancel(actor, reason, s.Now()); err != nil {
 			return "", "", nil, nil, err
 		}
@@ -294,7 +287,7 @@ func (s *Store) CancelCompetition(ctx context.Context, actor procurement.Actor, 
 // one of concurrent openers win, the others reload.
 func (s *Store) openIfDue(ctx context.Context, c *procurement.Competition) (*procurement.Competition, error) {
 	now := s.Now()
-	if c.Status != procurement.CompPublished || !c.DeadlinePassed(now) {
+	if c.Status != procurement.CompPublished || !c.DeadlinePassed(now.Add(-OpeningGrace)) {
 		return c, nil
 	}
 	bids, err := s.AllBids(ctx, c.ID)
@@ -347,13 +340,19 @@ func (s *Store) openIfDue(ctx context.Context, c *procurement.Competition) (*pro
 	return c, err
 }
 
-// OpenDue opens every published competition whose deadline has passed. It
+// OpeningGrace is how long after a deadline the opening waits: a request
+// received before the deadline may still be in flight for as long as a
+// function may run.
+const OpeningGrace = 10 * time.Second
+
+// OpenDue opens every published competition whose deadline (plus
+// OpeningGrace) has passed. It
 // reads the published index up to now, never Scans, and is safe to run
 // twice. It returns the number opened by this run.
 func (s *Store) OpenDue(ctx context.Context) (int, error) {
 	n := 0
 	for {
-		items, _, err := s.query(ctx, query{index: &GSI3, pk: publishedPartition, skTo: deadlineKey(s.Now()), limit: 25})
+		items, _, err := s.query(ctx, query{index: &GSI3, pk: publishedPartition, skTo: deadlineKey(s.Now().Add(-OpeningGrace)), limit: 25})
 		if err != nil || len(items) == 0 {
 			return n, err
 		}
@@ -407,7 +406,12 @@ const idempotencyTTL = 24 * time.Hour
 // clock. An Idempotency-Key with the same request returns the first result
 // without writing again. Errors: ENOTFOUND (not invited), ECONFLICT
 // (deadline, stale version), EINVALID.
+//
+// may is asked with the competition before anything that depends on the bid
+// or the key. The request digest must bind the route and the competition,
+// so that a key reused elsewhere is refused rather than replayed.
 func (s *Store) WriteBid(ctx context.Context, actor procurement.Actor, comp string, version int, idemKey, requestDigest string,
+	may func(*procurement.Competition) error,
 	fn func(c *procurement.Competition, prev *procurement.Bid, now time.Time) (*procurement.Bid, string, error)) (BidResult, error) {
 	prov := actor.Org
 	chain := BidChain(comp, prov)
@@ -419,14 +423,17 @@ func (s *Store) WriteBid(ctx context.Context, actor procurement.Actor, comp stri
 	if err != nil {
 		return BidResult{}, err
 	}
+	c, err := decodeAs[procurement.Competition](got[competitionKey(comp)], "mini-competition "+comp)
+	if err != nil {
+		return BidResult{}, err
+	}
+	if err := may(c); err != nil {
+		return BidResult{}, err
+	}
 	if idemKey != "" {
 		if m := got[idempotencyKey(prov, idemKey)]; m != nil {
 			return replay(m, requestDigest)
 		}
-	}
-	c, err := decodeAs[procurement.Competition](got[competitionKey(comp)], "mini-competition "+comp)
-	if err != nil {
-		return BidResult{}, err
 	}
 	var prev *procurement.Bid
 	if m := got[bidKey(comp, prov)]; m != nil {
@@ -484,7 +491,7 @@ func replay(m map[string]types.AttributeValue, requestDigest string) (BidResult,
 		return BidResult{}, procurement.Internal(err)
 	}
 	if rec.Request != requestDigest {
-		return BidResult{}, procurement.Invalid("Idempotency-Key", "was already used for a different request; use a new key for a new request")
+		return BidResult{}, procurement.Invalid("Idempotency-Key", "was already used for a different request (another body, route or competition); use a new key for a new request")
 	}
 	var b procurement.Bid
 	if err := json.Unmarshal(rec.Bid, &b); err != nil {
@@ -503,11 +510,18 @@ func (s *Store) GetBid(ctx context.Context, comp, prov string) (*procurement.Bid
 }
 
 // UpdateBidEvaluation applies an evaluator's score or rejection to a bid.
-// Errors: ENOTFOUND, ECONFLICT, EFORBIDDEN, EINVALID.
+// may is asked with the competition before the bid is even looked up, so
+// that nobody learns from the answer whether a bid exists. The write
+// increments the competition's evaluation counter, on which an award
+// commits. Errors: ENOTFOUND, ECONFLICT, EFORBIDDEN, EINVALID.
 func (s *Store) UpdateBidEvaluation(ctx context.Context, actor procurement.Actor, comp, prov string, version int, action string,
+	may func(*procurement.Competition) error,
 	fn func(c *procurement.Competition, b *procurement.Bid) error) (*procurement.Bid, error) {
-	c, err := s.GetCompetition(ctx, comp)
+	c, err := s.ReadCompetition(ctx, comp)
 	if err != nil {
+		return nil, err
+	}
+	if err := may(c); err != nil {
 		return nil, err
 	}
 	got, err := s.getMany(ctx, bidKey(comp, prov), chainHeadKey(DPSChain(c.DPSID)))
@@ -530,21 +544,27 @@ func (s *Store) UpdateBidEvaluation(ctx context.Context, actor procurement.Actor
 	head := headFrom(got[chainHeadKey(DPSChain(c.DPSID))])
 	_, err = s.commit(ctx, &head, Change{Actor: actor, Chain: DPSChain(c.DPSID), Action: action, EntityType: "bid", EntityID: comp + "/" + prov, State: b, Subject: comp},
 		s.putVersion(it, version, staleVersion("the bid")),
-		s.check(competitionKey(comp), "#st = :ev", map[string]types.AttributeValue{":ev": str(string(procurement.CompEvaluation))}, "the competition is no longer in evaluation"))
+		write{tw: types.TransactWriteItem{Update: &types.Update{
+			TableName: &s.table, Key: competitionKey(comp).av(),
+			UpdateExpression:          aws.String("ADD #ev :one"),
+			ConditionExpression:       aws.String("#st = :ev"),
+			ExpressionAttributeNames:  map[string]string{"#ev": evalCounter, "#st": "status"},
+			ExpressionAttributeValues: map[string]types.AttributeValue{":one": num(1), ":ev": str(string(procurement.CompEvaluation))},
+		}}, conflict: "the competition is no longer in evaluation"})
 	return b, err
 }
 
 // DeclareNoConflict records an evaluator's conflict-of-interest declaration.
-func (s *Store) DeclareNoConflict(ctx context.Context, actor procurement.Actor, id, statement string) (*procurement.Competition, error) {
-	return s.UpdateCompetition(ctx, actor, id, 0, func(c *procurement.Competition, d *procurement.DPS) (string, string, []write, *fanout, error) {
+func (s *Store) DeclareNoConflict(ctx context.Context, actor procurement.Actor, id, statement string, may func(*procurement.Competition) error) (*procurement.Competition, error) {
+	return s.UpdateCompetition(ctx, actor, id, 0, may, func(c *procurement.Competition, d *procurement.DPS) (string, string, []write, *fanout, error) {
 		return "competition.conflict_declared", actor.UserID, nil, nil, c.DeclareNoConflict(actor, statement, s.Now())
 	})
 }
 
 // Award confirms the award decision, creates a contract per winner and
 // notifies every bidder, in one transaction.
-func (s *Store) Award(ctx context.Context, actor procurement.Actor, id string, version int, reasons string) (*procurement.Competition, error) {
-	return s.UpdateCompetition(ctx, actor, id, version, func(c *procurement.Competition, d *procurement.DPS) (string, string, []write, *fanout, error) {
+func (s *Store) Award(ctx context.Context, actor procurement.Actor, id string, version int, reasons string, may func(*procurement.Competition) error) (*procurement.Competition, error) {
+	return s.UpdateCompetition(ctx, actor, id, version, may, func(c *procurement.Competition, d *procurement.DPS) (string, string, []write, *fanout, error) {
 		bids, err := s.AllBids(ctx, c.ID)
 		if err != nil {
 			return "", "", nil, nil, err
@@ -573,9 +593,12 @@ func (s *Store) Award(ctx context.Context, actor procurement.Actor, id string, v
 }
 
 // AskQuestion stores a clarification question; the buyer is notified.
-func (s *Store) AskQuestion(ctx context.Context, actor procurement.Actor, comp, text string) (*procurement.Question, error) {
-	c, err := s.GetCompetition(ctx, comp)
+func (s *Store) AskQuestion(ctx context.Context, actor procurement.Actor, comp, text string, may func(*procurement.Competition) error) (*procurement.Question, error) {
+	c, err := s.ReadCompetition(ctx, comp)
 	if err != nil {
+		return nil, err
+	}
+	if err := may(c); err != nil {
 		return nil, err
 	}
 	now := s.Now()
@@ -590,9 +613,9 @@ func (s *Store) AskQuestion(ctx context.Context, actor procurement.Actor, comp, 
 }
 
 // AnswerQuestion publishes an answer to every invitee, without the asker.
-func (s *Store) AnswerQuestion(ctx context.Context, actor procurement.Actor, comp, qid string, version int, answer string) (*procurement.Question, error) {
+func (s *Store) AnswerQuestion(ctx context.Context, actor procurement.Actor, comp, qid string, version int, answer string, may func(*procurement.Competition) error) (*procurement.Question, error) {
 	var q *procurement.Question
-	_, err := s.UpdateCompetition(ctx, actor, comp, 0, func(c *procurement.Competition, d *procurement.DPS) (string, string, []write, *fanout, error) {
+	_, err := s.UpdateCompetition(ctx, actor, comp, 0, may, func(c *procurement.Competition, d *procurement.DPS) (string, string, []write, *fanout, error) {
 		m, err := s.get(ctx, questionKey(comp, qid))
 		if err != nil {
 			return "", "", nil, nil, err

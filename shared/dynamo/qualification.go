@@ -164,17 +164,19 @@ func (s *Store) SubmitApplication(ctx context.Context, actor procurement.Actor, 
 	return err
 }
 
-// GetApplication returns an application of the DPS. Errors: ENOTFOUND.
-func (s *Store) GetApplication(ctx context.Context, dpsID, id string) (*procurement.Application, error) {
-	m, err := s.get(ctx, applicationKey(id))
+// GetApplication returns an application of the DPS, and the DPS, in one
+// round trip. Errors: ENOTFOUND.
+func (s *Store) GetApplication(ctx context.Context, dpsID, id string) (*procurement.Application, *procurement.DPS, error) {
+	got, err := s.getMany(ctx, applicationKey(id), dpsKey(dpsID))
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	a, err := decodeAs[procurement.Application](m, "application "+id)
+	a, err := decodeAs[procurement.Application](got[applicationKey(id)], "application "+id)
 	if err != nil || a.DPSID != dpsID {
-		return nil, procurement.Errorf(procurement.ENOTFOUND, "application %s not found in DPS %s", id, dpsID)
+		return nil, nil, procurement.Errorf(procurement.ENOTFOUND, "application %s not found in DPS %s", id, dpsID)
 	}
-	return a, nil
+	d, err := decodeAs[procurement.DPS](got[dpsKey(dpsID)], "DPS "+dpsID)
+	return a, d, err
 }
 
 // ApplicationUpdate applies a domain rule to an application. It returns the
@@ -182,10 +184,11 @@ func (s *Store) GetApplication(ctx context.Context, dpsID, id string) (*procurem
 type ApplicationUpdate func(a *procurement.Application, d *procurement.DPS) (action, summary string, extra []Write, err error)
 
 // UpdateApplication loads an application, its DPS and the chain head in one
-// round trip, applies fn and writes the result in a second, on condition
-// that the application is still at version. Errors: ENOTFOUND, ECONFLICT
-// (stale version), and whatever fn returns.
-func (s *Store) UpdateApplication(ctx context.Context, actor procurement.Actor, dpsID, id string, version int, fn ApplicationUpdate) (*procurement.Application, error) {
+// round trip, asks may, applies fn and writes the result in a second, on
+// condition that the application is still at version. may runs before any
+// answer that depends on the application. Errors: ENOTFOUND, ECONFLICT
+// (stale version), and whatever may and fn return.
+func (s *Store) UpdateApplication(ctx context.Context, actor procurement.Actor, dpsID, id string, version int, may func(*procurement.Application, *procurement.DPS) error, fn ApplicationUpdate) (*procurement.Application, error) {
 	got, err := s.getMany(ctx, applicationKey(id), dpsKey(dpsID), chainHeadKey(DPSChain(dpsID)))
 	if err != nil {
 		return nil, err
@@ -194,20 +197,15 @@ func (s *Store) UpdateApplication(ctx context.Context, actor procurement.Actor, 
 	if err != nil || a.DPSID != dpsID {
 		return nil, procurement.Errorf(procurement.ENOTFOUND, "application %s not found in DPS %s", id, dpsID)
 	}
-	if actor.Is(procurement.RoleProvider) && a.ProviderID != actor.Org {
-		return nil, procurement.Errorf(procurement.ENOTFOUND, "application %s not found in DPS %s", id, dpsID)
-	}
-	if a.Version != version {
-		return nil, procurement.Errorf(procurement.ECONFLICT, "%s", staleVersion(fmt.Sprintf("the application (you sent version %d, it is at %d)", version, a.Version)))
-	}
 	d, err := decodeAs[procurement.DPS](got[dpsKey(dpsID)], "DPS "+dpsID)
 	if err != nil {
 		return nil, err
 	}
-	if actor.Is(procurement.RoleOfficer) {
-		if err := d.CheckOfficer(actor); err != nil {
-			return nil, err
-		}
+	if err := may(a, d); err != nil {
+		return nil, err
+	}
+	if a.Version != version {
+		return nil, procurement.Errorf(procurement.ECONFLICT, "%s", staleVersion(fmt.Sprintf("the application (you sent version %d, it is at %d)", version, a.Version)))
 	}
 	action, summary, extra, err := fn(a, d)
 	if err != nil {
@@ -226,8 +224,8 @@ func (s *Store) UpdateApplication(ctx context.Context, actor procurement.Actor, 
 
 // Decide records a decision on one category; an admission also creates the
 // provider's admission in the category. Errors: as UpdateApplication.
-func (s *Store) Decide(ctx context.Context, actor procurement.Actor, dpsID, id string, version int, category string, outcome procurement.Outcome, reason string) (*procurement.Application, error) {
-	return s.UpdateApplication(ctx, actor, dpsID, id, version, func(a *procurement.Application, d *procurement.DPS) (string, string, []write, error) {
+func (s *Store) Decide(ctx context.Context, actor procurement.Actor, dpsID, id string, version int, category string, outcome procurement.Outcome, reason string, may func(*procurement.Application, *procurement.DPS) error) (*procurement.Application, error) {
+	return s.UpdateApplication(ctx, actor, dpsID, id, version, may, func(a *procurement.Application, d *procurement.DPS) (string, string, []write, error) {
 		now := s.Now()
 		if err := a.Decide(actor, category, outcome, reason, now); err != nil {
 			return "", "", nil, err
@@ -296,8 +294,9 @@ func (s *Store) ListProviderAdmissions(ctx context.Context, prov, cursor string,
 }
 
 // SetAdmissionStatus suspends, reinstates or excludes a provider in a
-// category. Errors: ENOTFOUND, ECONFLICT, EINVALID.
-func (s *Store) SetAdmissionStatus(ctx context.Context, actor procurement.Actor, dpsID, cat, prov string, version int, to procurement.AdmissionStatus, reason string) (*procurement.Admission, error) {
+// category. may is asked with the DPS before the admission is looked up.
+// Errors: ENOTFOUND, ECONFLICT, EINVALID.
+func (s *Store) SetAdmissionStatus(ctx context.Context, actor procurement.Actor, dpsID, cat, prov string, version int, to procurement.AdmissionStatus, reason string, may func(*procurement.DPS) error) (*procurement.Admission, error) {
 	got, err := s.getMany(ctx, admissionKey(dpsID, cat, prov), dpsKey(dpsID), chainHeadKey(DPSChain(dpsID)))
 	if err != nil {
 		return nil, err
@@ -306,7 +305,7 @@ func (s *Store) SetAdmissionStatus(ctx context.Context, actor procurement.Actor,
 	if err != nil {
 		return nil, err
 	}
-	if err := d.CheckOfficer(actor); err != nil {
+	if err := may(d); err != nil {
 		return nil, err
 	}
 	ad, err := decodeAs[procurement.Admission](got[admissionKey(dpsID, cat, prov)], "admission of provider "+prov+" in category "+cat)
@@ -334,7 +333,7 @@ func (s *Store) SetAdmissionStatus(ctx context.Context, actor procurement.Actor,
 
 // RequestDeclarations asks providers for renewed self-declarations, all in
 // one transaction. Errors: ENOTFOUND (a provider), EINVALID.
-func (s *Store) RequestDeclarations(ctx context.Context, actor procurement.Actor, dpsID string, providers []string, message, dueOn string) ([]procurement.DeclarationRequest, error) {
+func (s *Store) RequestDeclarations(ctx context.Context, actor procurement.Actor, dpsID string, providers []string, message, dueOn string, may func(*procurement.DPS) error) ([]procurement.DeclarationRequest, error) {
 	keys := []key{dpsKey(dpsID), chainHeadKey(DPSChain(dpsID))}
 	for _, p := range providers {
 		keys = append(keys, providerKey(p))
@@ -347,7 +346,7 @@ func (s *Store) RequestDeclarations(ctx context.Context, actor procurement.Actor
 	if err != nil {
 		return nil, err
 	}
-	if err := d.CheckOfficer(actor); err != nil {
+	if err := may(d); err != nil {
 		return nil, err
 	}
 	now := s.Now()
@@ -395,10 +394,13 @@ func (s *Store) GetDeclarationRequest(ctx context.Context, id string) (*procurem
 
 // AnswerDeclaration records a provider's renewed self-declaration.
 // Errors: ENOTFOUND, ECONFLICT, EINVALID.
-func (s *Store) AnswerDeclaration(ctx context.Context, actor procurement.Actor, id string, version int, decl procurement.Declaration) (*procurement.DeclarationRequest, error) {
+func (s *Store) AnswerDeclaration(ctx context.Context, actor procurement.Actor, id string, version int, decl procurement.Declaration, may func(*procurement.DeclarationRequest) error) (*procurement.DeclarationRequest, error) {
 	r, err := s.GetDeclarationRequest(ctx, id)
-	if err != nil || r.ProviderID != actor.Org {
-		return nil, procurement.Errorf(procurement.ENOTFOUND, "declaration request %s not found", id)
+	if err != nil {
+		return nil, err
+	}
+	if err := may(r); err != nil {
+		return nil, err
 	}
 	if r.Version != version {
 		return nil, procurement.Errorf(procurement.ECONFLICT, "%s", staleVersion("the declaration request"))

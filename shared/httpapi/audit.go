@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/rengas/rengas/shared/access"
 	"github.com/rengas/rengas/shared/audit"
 	"github.com/rengas/rengas/shared/dynamo"
 	"github.com/rengas/rengas/shared/ocds"
@@ -68,16 +69,26 @@ func (c *call) awardFilter() (dynamo.AwardFilter, error) {
 	return f, p.Err()
 }
 
-// sealedChain refuses a bid chain whose competition is not opened yet, as
-// if it did not exist: before the deadline nobody learns that a bid exists.
+// sealedChain asks the rules about a chain. A bid's chain is the bid's:
+// until the bids are opened nobody, auditors included, learns that it
+// exists, and the answer is the one a missing chain gets.
 func (c *call) sealedChain(chain string) error {
-	comp, _, isBid := strings.Cut(strings.TrimPrefix(chain, "bid."), ".")
-	if !strings.HasPrefix(chain, "bid.") || !isBid {
+	hidden := access.NotFound(access.Chain, chain)
+	if err := access.Ask(c.who(), access.Chain, access.Any, access.Scope{}).Require(access.See, hidden); err != nil {
+		return err
+	}
+	rest, isBid := strings.CutPrefix(chain, "bid.")
+	if !isBid {
 		return nil
 	}
-	cm, err := c.s.Store.ReadCompetition(c.r.Context(), comp)
-	if err != nil || cm.Opening == nil {
-		return procurement.Errorf(procurement.ENOTFOUND, "no audit chain %q", chain)
+	compID, prov, _ := strings.Cut(rest, ".")
+	comp, err := c.s.Store.ReadCompetition(c.r.Context(), compID)
+	if err != nil {
+		return hidden
+	}
+	now := c.s.Store.Now()
+	if !access.Ask(c.who(), access.Bid, access.CompetitionState(comp, now), access.BidScope(comp, prov)).Can(access.See) {
+		return hidden
 	}
 	return nil
 }
@@ -129,9 +140,12 @@ func quarter(q string) (from, to, due string, err error) {
 	return start.Format(time.DateOnly), end.Format(time.DateOnly), end.AddDate(0, 0, 30).Format(time.DateOnly), nil
 }
 
-func (c *call) quarterAwards() (AwardNotice, error) {
+func (c *call) quarterAwards(e access.Entity) (AwardNotice, error) {
 	from, to, due, err := quarter(c.path("quarter"))
 	if err != nil {
+		return AwardNotice{}, err
+	}
+	if err := c.dpsNamed(c.path("dpsId"), e, access.See); err != nil {
 		return AwardNotice{}, err
 	}
 	f := dynamo.AwardFilter{DPSID: c.path("dpsId"), From: from, To: to}
@@ -216,6 +230,9 @@ func auditRoutes() []Route {
 				if err != nil {
 					return nil, err
 				}
+				if err := c.dpsNamed(f.DPSID, access.AwardHistory, access.See); err != nil {
+					return nil, err
+				}
 				cur, lim, err := c.page()
 				if err != nil {
 					return nil, err
@@ -227,6 +244,9 @@ func auditRoutes() []Route {
 			Query:   awardParams, handle: func(c *call) (any, error) {
 				f, err := c.awardFilter()
 				if err != nil {
+					return nil, err
+				}
+				if err := c.dpsNamed(f.DPSID, access.AwardHistory, access.See); err != nil {
 					return nil, err
 				}
 				cursor := c.r.URL.Query().Get("cursor")
@@ -271,23 +291,27 @@ func auditRoutes() []Route {
 				if err := p.Err(); err != nil {
 					return nil, err
 				}
+				if err := c.dpsNamed(q.Get("dpsId"), access.AwardHistory, access.See); err != nil {
+					return nil, err
+				}
 				return c.s.Store.Statistics(c.r.Context(), q.Get("dpsId"), from, to)
 			}},
 		{Method: "GET", Path: "/audit/competitions/{competitionId}/dossier", Function: FnAudit, Roles: auditors,
 			Summary:  "The whole procedure in order: publication, invitees, questions and answers, bids (after the deadline), scores, decision, notifications",
 			Response: Dossier{}, handle: func(c *call) (any, error) {
 				ctx := c.r.Context()
-				comp, err := c.s.Store.ReadCompetition(ctx, c.path("competitionId"))
+				comp, err := c.competition(access.Internals, access.See)
 				if err != nil {
 					return nil, err
 				}
+				sealed := !access.AskCompetition(c.who(), access.Bid, comp, c.s.Store.Now()).Can(access.See)
 				dos := Dossier{Competition: comp, Bids: []procurement.Bid{}}
 				trail, err := dynamo.All(func(cur string) (dynamo.Page[audit.Event], error) { return c.s.Store.Trail(ctx, comp.ID, cur, 100) })
 				if err != nil {
 					return nil, err
 				}
 				for _, ev := range trail {
-					if comp.Opening != nil || !strings.HasPrefix(ev.Chain, "bid.") {
+					if !sealed || !strings.HasPrefix(ev.Chain, "bid.") {
 						dos.Trail = append(dos.Trail, ev)
 					}
 				}
@@ -296,7 +320,7 @@ func auditRoutes() []Route {
 				}); err != nil {
 					return nil, err
 				}
-				if comp.Opening != nil {
+				if !sealed {
 					if dos.Bids, err = c.s.Store.AllBids(ctx, comp.ID); err != nil {
 						return nil, err
 					}
@@ -309,13 +333,15 @@ func auditRoutes() []Route {
 			}},
 		{Method: "GET", Path: "/audit/dps/{dpsId}/quarters/{quarter}", Function: FnAudit, Roles: officersAudit,
 			Summary:  "The quarterly grouping of call-off awards (quarter like 2026-Q4): what a grouped award notice needs, and when it is due",
-			Response: AwardNotice{}, handle: func(c *call) (any, error) { return c.quarterAwards() }},
+			Response: AwardNotice{}, handle: func(c *call) (any, error) { return c.quarterAwards(access.AwardHistory) }},
 		{Method: "GET", Path: "/open-data/competitions/{competitionId}/ocds", Function: FnAudit,
 			Summary:  "Open data: the OCDS 1.1 release package of a published mini-competition (bidders only after the deadline)",
 			Response: ocds.Package{}, handle: func(c *call) (any, error) {
-				comp, err := c.s.Store.ReadCompetition(c.r.Context(), c.path("competitionId"))
-				if err != nil || comp.Status == procurement.CompDraft {
-					return nil, procurement.Errorf(procurement.ENOTFOUND, "no published mini-competition %s", c.path("competitionId"))
+				// Open data is what the public may see: never a draft, nor a
+				// draft cancelled before publication.
+				comp, err := c.competition(access.Competition, access.See)
+				if err != nil {
+					return nil, err
 				}
 				r, err := c.release(comp)
 				if err != nil {
@@ -326,7 +352,7 @@ func auditRoutes() []Route {
 		{Method: "GET", Path: "/open-data/dps/{dpsId}/quarters/{quarter}/ocds", Function: FnAudit,
 			Summary:  "Open data: OCDS 1.1 release package of the call-offs awarded in a quarter of a DPS (the grouped award notice)",
 			Response: ocds.Package{}, handle: func(c *call) (any, error) {
-				n, err := c.quarterAwards()
+				n, err := c.quarterAwards(access.OpenData)
 				if err != nil {
 					return nil, err
 				}
@@ -357,17 +383,33 @@ func awardsCSV(rows []procurement.Contract) []byte {
 	w := csv.NewWriter(&b)
 	_ = w.Write([]string{"decisionDate", "competitionId", "title", "buyer", "category", "providerId", "supplier", "businessId", "legalForm",
 		"homeMunicipality", "local", "consortiumMembers", "places", "rank", "valueEuros", "fixedFeeEuros", "contractStart", "contractEnd"})
+	write := func(cells ...string) {
+		for i, c := range cells {
+			cells[i] = csvCell(c)
+		}
+		_ = w.Write(cells)
+	}
 	for _, k := range rows {
 		var members []string
 		for _, m := range k.Members {
 			members = append(members, m.Name+" ("+m.BusinessID+")")
 		}
-		_ = w.Write([]string{k.AwardedAt.UTC().Format(time.DateOnly), k.CompetitionID, k.Title, k.Buyer, k.Category, k.ProviderID,
+		write(k.AwardedAt.UTC().Format(time.DateOnly), k.CompetitionID, k.Title, k.Buyer, k.Category, k.ProviderID,
 			k.Supplier.Name, k.Supplier.BusinessID, string(k.Supplier.LegalForm), k.Supplier.HomeMunicipality, strconv.FormatBool(k.Local),
-			strings.Join(members, "; "), strconv.FormatInt(k.Places, 10), strconv.Itoa(k.Rank), cents(k.ValueCents), cents(k.FixedFeeCents), k.Start, k.End})
+			strings.Join(members, "; "), strconv.FormatInt(k.Places, 10), strconv.Itoa(k.Rank), cents(k.ValueCents), cents(k.FixedFeeCents), k.Start, k.End)
 	}
 	w.Flush()
 	return b.Bytes()
+}
+
+// csvCell neutralises a cell that a spreadsheet would run as a formula
+// (OWASP, CSV injection): a leading =, +, -, @, tab or carriage return is
+// preceded by a single quote, so the text shows as written.
+func csvCell(s string) string {
+	if s != "" && strings.ContainsRune("=+-@\t\r", rune(s[0])) {
+		return "'" + s
+	}
+	return s
 }
 
 func cents(c int64) string { return fmt.Sprintf("%d.%02d", c/100, c%100) }

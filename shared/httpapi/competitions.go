@@ -4,9 +4,9 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
-	"slices"
 	"time"
 
+	"github.com/rengas/rengas/shared/access"
 	"github.com/rengas/rengas/shared/dynamo"
 	"github.com/rengas/rengas/shared/procurement"
 	"github.com/rengas/rengas/shared/scoring"
@@ -59,50 +59,6 @@ type awardRequest struct {
 	Version int    `json:"version" validate:"required,gte=1"`
 }
 
-// competition loads a competition as the caller may see it: providers only
-// see published ones they are invited to, without the invitee list or the
-// evaluators' declarations; officers see their own buyer's drafts.
-func (c *call) competition() (*procurement.Competition, error) {
-	comp, err := c.s.Store.GetCompetition(c.r.Context(), c.path("competitionId"))
-	if err != nil {
-		return nil, err
-	}
-	hidden := procurement.Errorf(procurement.ENOTFOUND, "mini-competition %s not found", comp.ID)
-	switch c.actor.Role {
-	case procurement.RoleProvider:
-		if _, ok := comp.Invitee(c.actor.Org); !ok {
-			return nil, hidden
-		}
-	case procurement.RoleOfficer:
-		if comp.Status == procurement.CompDraft && comp.Buyer != c.actor.Org {
-			return nil, hidden
-		}
-	}
-	return comp, nil
-}
-
-// forProvider strips what a provider may not see: other invitees, the
-// evaluators, and the other losing bids of the decision.
-func forProvider(comp *procurement.Competition, provider string) *procurement.Competition {
-	v := *comp
-	v.Invitees, v.Conflicts = nil, nil
-	if comp.Decision != nil {
-		d := *comp.Decision
-		d.Comparison.Results = slices.DeleteFunc(slices.Clone(d.Comparison.Results), func(r scoring.Result) bool {
-			return r.Bid != provider && !slices.Contains(d.Comparison.Winners, r.Bid)
-		})
-		v.Decision = &d
-	}
-	return &v
-}
-
-func (c *call) view(comp *procurement.Competition) *procurement.Competition {
-	if c.actor.Is(procurement.RoleProvider) {
-		return forProvider(comp, c.actor.Org)
-	}
-	return comp
-}
-
 func digest(b []byte) string {
 	sum := sha256.Sum256(b)
 	return hex.EncodeToString(sum[:])
@@ -117,10 +73,10 @@ func competitionRoutes() []Route {
 				if err := c.decode(&in); err != nil {
 					return nil, err
 				}
-				return c.s.Store.CreateCompetition(c.r.Context(), c.actor, c.path("dpsId"), in)
+				return c.s.Store.CreateCompetition(c.r.Context(), c.actor, c.path("dpsId"), in, c.dpsMay(access.DPS, access.Act))
 			}},
 		{Method: "GET", Path: "/dps/{dpsId}/competitions", Function: FnCompetitions, Roles: everyone,
-			Summary: "List mini-competitions of a DPS (providers: those they are invited to)", Response: dynamo.Page[procurement.Competition]{}, Query: pageParams,
+			Summary: "List the mini-competitions of a DPS that the caller may see (providers: those they are invited to)", Response: dynamo.Page[procurement.Competition]{}, Query: pageParams,
 			handle: func(c *call) (any, error) {
 				cur, lim, err := c.page()
 				if err != nil {
@@ -130,30 +86,24 @@ func competitionRoutes() []Route {
 				if err != nil {
 					return nil, err
 				}
-				visible := p.Items[:0]
+				now := c.s.Store.Now()
+				visible := make([]procurement.Competition, 0, len(p.Items))
 				for i := range p.Items {
-					comp := &p.Items[i]
-					switch {
-					case c.actor.Is(procurement.RoleProvider):
-						if _, ok := comp.Invitee(c.actor.Org); ok {
-							visible = append(visible, *forProvider(comp, c.actor.Org))
-						}
-					case c.actor.Is(procurement.RoleOfficer) && comp.Status == procurement.CompDraft && comp.Buyer != c.actor.Org:
-					default:
-						visible = append(visible, *comp)
+					if access.AskCompetition(c.who(), access.Competition, &p.Items[i], now).Can(access.See) {
+						visible = append(visible, *access.CompetitionView(c.who(), &p.Items[i], now))
 					}
 				}
 				p.Items = visible
 				return p, nil
 			}},
 		{Method: "GET", Path: "/competitions/{competitionId}", Function: FnCompetitions, Roles: everyone,
-			Summary: "Read a mini-competition (opens it for evaluation on first read after the deadline)", Response: procurement.Competition{},
+			Summary: "Read a mini-competition as the caller may see it (past its deadline and not yet opened it shows as closed)", Response: procurement.Competition{},
 			handle: func(c *call) (any, error) {
-				comp, err := c.competition()
+				comp, err := c.competition(access.Competition, access.See)
 				if err != nil {
 					return nil, err
 				}
-				return c.view(comp), nil
+				return access.CompetitionView(c.who(), comp, c.s.Store.Now()), nil
 			}},
 		{Method: "PUT", Path: "/competitions/{competitionId}", Function: FnCompetitions, Roles: officers,
 			Summary: "Edit a draft, or amend a published competition before its deadline with a reason (material amendments notify all invitees)",
@@ -162,7 +112,7 @@ func competitionRoutes() []Route {
 				if err := c.decode(&in); err != nil {
 					return nil, err
 				}
-				return c.s.Store.AmendCompetition(c.r.Context(), c.actor, c.path("competitionId"), in.Version, in.Definition, in.Reason)
+				return c.s.Store.AmendCompetition(c.r.Context(), c.actor, c.path("competitionId"), in.Version, in.Definition, in.Reason, c.competitionMay(access.Competition, access.Act))
 			}},
 		{Method: "POST", Path: "/competitions/{competitionId}/publication", Function: FnCompetitions, Roles: officers,
 			Summary: "Publish: invite every provider admitted and not suspended in the category, at one moment", Request: versionRequest{}, Response: procurement.Competition{},
@@ -171,7 +121,7 @@ func competitionRoutes() []Route {
 				if err := c.decode(&in); err != nil {
 					return nil, err
 				}
-				return c.s.Store.PublishCompetition(c.r.Context(), c.actor, c.path("competitionId"), in.Version)
+				return c.s.Store.PublishCompetition(c.r.Context(), c.actor, c.path("competitionId"), in.Version, c.competitionMay(access.Competition, access.Act))
 			}},
 		{Method: "POST", Path: "/competitions/{competitionId}/cancellation", Function: FnCompetitions, Roles: officers,
 			Summary: "Cancel with a reason at any point before award", Request: reasonRequest{}, Response: procurement.Competition{},
@@ -180,7 +130,7 @@ func competitionRoutes() []Route {
 				if err := c.decode(&in); err != nil {
 					return nil, err
 				}
-				return c.s.Store.CancelCompetition(c.r.Context(), c.actor, c.path("competitionId"), in.Version, in.Reason)
+				return c.s.Store.CancelCompetition(c.r.Context(), c.actor, c.path("competitionId"), in.Version, in.Reason, c.competitionMay(access.Competition, access.Act))
 			}},
 		{Method: "POST", Path: "/competitions/{competitionId}/questions", Function: FnCompetitions, Roles: providers,
 			Summary: "Ask a clarification question before the question deadline (the asker stays hidden from other providers)",
@@ -189,26 +139,28 @@ func competitionRoutes() []Route {
 				if err := c.decode(&in); err != nil {
 					return nil, err
 				}
-				return c.s.Store.AskQuestion(c.r.Context(), c.actor, c.path("competitionId"), in.Question)
+				return c.s.Store.AskQuestion(c.r.Context(), c.actor, c.path("competitionId"), in.Question, c.competitionMay(access.Questions, access.Act))
 			}},
 		{Method: "GET", Path: "/competitions/{competitionId}/questions", Function: FnCompetitions, Roles: everyone,
-			Summary:  "List questions: officers and auditors see all with askers; providers see answered ones and their own, never the asker",
+			Summary:  "List questions: the running buyer and auditors see all with askers; invitees see answered ones and their own, never the asker",
 			Response: dynamo.Page[procurement.Question]{}, Query: pageParams, handle: func(c *call) (any, error) {
-				if _, err := c.competition(); err != nil {
+				comp, err := c.competition(access.Questions, access.See)
+				if err != nil {
 					return nil, err
 				}
 				cur, lim, err := c.page()
 				if err != nil {
 					return nil, err
 				}
-				p, err := c.s.Store.ListQuestions(c.r.Context(), c.path("competitionId"), cur, lim)
-				if err != nil || !c.actor.Is(procurement.RoleProvider) {
-					return p, err
+				p, err := c.s.Store.ListQuestions(c.r.Context(), comp.ID, cur, lim)
+				if err != nil {
+					return nil, err
 				}
-				visible := p.Items[:0]
+				now := c.s.Store.Now()
+				visible := make([]procurement.Question, 0, len(p.Items))
 				for _, q := range p.Items {
-					if q.AnsweredAt != nil || q.AskedBy == c.actor.Org {
-						visible = append(visible, q.ForProvider())
+					if v, ok := access.QuestionView(c.who(), comp, q, now); ok {
+						visible = append(visible, v)
 					}
 				}
 				p.Items = visible
@@ -221,7 +173,7 @@ func competitionRoutes() []Route {
 				if err := c.decode(&in); err != nil {
 					return nil, err
 				}
-				return c.s.Store.AnswerQuestion(c.r.Context(), c.actor, c.path("competitionId"), c.path("questionId"), in.Version, in.Answer)
+				return c.s.Store.AnswerQuestion(c.r.Context(), c.actor, c.path("competitionId"), c.path("questionId"), in.Version, in.Answer, c.competitionMay(access.Questions, access.Act))
 			}},
 		{Method: "PUT", Path: "/competitions/{competitionId}/bids/mine", Function: FnCompetitions, Roles: providers,
 			Summary: "Submit (version 0) or replace your sealed bid before the deadline; send an Idempotency-Key header to make retries safe",
@@ -230,12 +182,11 @@ func competitionRoutes() []Route {
 				if err := c.decode(&in); err != nil {
 					return nil, err
 				}
-				key := c.r.Header.Get("Idempotency-Key")
-				if len(key) > 100 {
-					return nil, procurement.Invalid("Idempotency-Key", "must be at most 100 characters (a UUID is a good key)")
+				key, err := c.idempotencyKey()
+				if err != nil {
+					return nil, err
 				}
-				body, _ := json.Marshal(in)
-				res, err := c.s.Store.WriteBid(c.r.Context(), c.actor, c.path("competitionId"), in.Version, key, digest(body),
+				res, err := c.s.Store.WriteBid(c.r.Context(), c.actor, c.path("competitionId"), in.Version, key, c.requestDigest(in), c.bidMay(c.actor.Org, access.Act),
 					func(comp *procurement.Competition, prev *procurement.Bid, now time.Time) (*procurement.Bid, string, error) {
 						b, err := comp.PlaceBid(prev, c.actor.Org, in.Offer, now)
 						action := "bid.submitted"
@@ -257,10 +208,14 @@ func competitionRoutes() []Route {
 			}},
 		{Method: "GET", Path: "/competitions/{competitionId}/bids/mine", Function: FnCompetitions, Roles: providers,
 			Summary: "Read your own bid", Response: procurement.Bid{}, handle: func(c *call) (any, error) {
-				if _, err := c.competition(); err != nil {
+				comp, err := c.s.Store.ReadCompetition(c.r.Context(), c.path("competitionId"))
+				if err != nil {
 					return nil, err
 				}
-				return c.s.Store.GetBid(c.r.Context(), c.path("competitionId"), c.actor.Org)
+				if err := c.bidMay(c.actor.Org, access.See)(comp); err != nil {
+					return nil, err
+				}
+				return c.s.Store.GetBid(c.r.Context(), comp.ID, c.actor.Org)
 			}},
 		{Method: "POST", Path: "/competitions/{competitionId}/bids/mine/withdrawal", Function: FnCompetitions, Roles: providers,
 			Summary: "Withdraw your bid before the deadline", Request: versionRequest{}, Response: procurement.Bid{},
@@ -269,7 +224,7 @@ func competitionRoutes() []Route {
 				if err := c.decode(&in); err != nil {
 					return nil, err
 				}
-				res, err := c.s.Store.WriteBid(c.r.Context(), c.actor, c.path("competitionId"), in.Version, "", "",
+				res, err := c.s.Store.WriteBid(c.r.Context(), c.actor, c.path("competitionId"), in.Version, "", "", c.bidMay(c.actor.Org, access.Act),
 					func(comp *procurement.Competition, prev *procurement.Bid, now time.Time) (*procurement.Bid, string, error) {
 						if prev == nil {
 							if _, err := comp.CheckBidding(c.actor.Org, now); err != nil {
@@ -283,22 +238,11 @@ func competitionRoutes() []Route {
 				return res.Bid, err
 			}},
 		{Method: "GET", Path: "/competitions/{competitionId}/bids", Function: FnCompetitions, Roles: officersAudit,
-			Summary:  "List the bids after the deadline (officers: after declaring no conflict of interest). Before it the answer is the same whether or not bids exist",
+			Summary:  "List the bids once opened (officers: after declaring no conflict of interest). Before that the answer is the same whether or not bids exist",
 			Response: dynamo.Page[procurement.Bid]{}, Query: pageParams, handle: func(c *call) (any, error) {
-				comp, err := c.competition()
+				comp, err := c.evaluation(access.See)
 				if err != nil {
 					return nil, err
-				}
-				sealed := procurement.Errorf(procurement.ECONFLICT, "bids are sealed until the deadline %s (server time)", comp.BidDeadline.UTC().Format(time.RFC3339))
-				switch {
-				case comp.Status == procurement.CompDraft || comp.Status == procurement.CompPublished:
-					return nil, sealed
-				case comp.Status == procurement.CompCancelled && comp.Opening == nil:
-					return nil, sealed // cancelled before the deadline: bids are never opened
-				case c.actor.Is(procurement.RoleOfficer):
-					if err := comp.CheckEvaluator(c.actor); err != nil {
-						return nil, err
-					}
 				}
 				cur, lim, err := c.page()
 				if err != nil {
@@ -313,8 +257,7 @@ func competitionRoutes() []Route {
 				if err := c.decode(&in); err != nil {
 					return nil, err
 				}
-				// The store loads the competition and checks the officer's buyer.
-				return c.s.Store.DeclareNoConflict(c.r.Context(), c.actor, c.path("competitionId"), in.Statement)
+				return c.s.Store.DeclareNoConflict(c.r.Context(), c.actor, c.path("competitionId"), in.Statement, c.competitionMay(access.Internals, access.Act))
 			}},
 		{Method: "POST", Path: "/competitions/{competitionId}/bids/{providerId}/scores", Function: FnCompetitions, Roles: officers,
 			Summary: "Score one quality criterion of a bid 0-5 with a written reason", Request: scoreRequest{}, Response: procurement.Bid{},
@@ -323,7 +266,7 @@ func competitionRoutes() []Route {
 				if err := c.decode(&in); err != nil {
 					return nil, err
 				}
-				return c.s.Store.UpdateBidEvaluation(c.r.Context(), c.actor, c.path("competitionId"), c.path("providerId"), in.Version, "bid.scored",
+				return c.s.Store.UpdateBidEvaluation(c.r.Context(), c.actor, c.path("competitionId"), c.path("providerId"), in.Version, "bid.scored", c.bidMay(c.path("providerId"), access.Act),
 					func(comp *procurement.Competition, b *procurement.Bid) error {
 						return comp.ScoreBid(c.actor, b, in.Criterion, *in.Score, in.Reason, c.s.Store.Now())
 					})
@@ -335,7 +278,7 @@ func competitionRoutes() []Route {
 				if err := c.decode(&in); err != nil {
 					return nil, err
 				}
-				return c.s.Store.UpdateBidEvaluation(c.r.Context(), c.actor, c.path("competitionId"), c.path("providerId"), in.Version, "bid.rejected",
+				return c.s.Store.UpdateBidEvaluation(c.r.Context(), c.actor, c.path("competitionId"), c.path("providerId"), in.Version, "bid.rejected", c.bidMay(c.path("providerId"), access.Act),
 					func(comp *procurement.Competition, b *procurement.Bid) error {
 						return comp.RejectBid(c.actor, b, in.Reason, c.s.Store.Now())
 					})
@@ -343,16 +286,9 @@ func competitionRoutes() []Route {
 		{Method: "GET", Path: "/competitions/{competitionId}/evaluation", Function: FnCompetitions, Roles: officersAudit,
 			Summary:  "Preview the comparison with the scores so far (ties shown with a preview lot; the award draws its own recorded seed)",
 			Response: scoring.Outcome{}, handle: func(c *call) (any, error) {
-				comp, err := c.competition()
+				comp, err := c.evaluation(access.See)
 				if err != nil {
 					return nil, err
-				}
-				if c.actor.Is(procurement.RoleOfficer) {
-					if err := comp.CheckEvaluator(c.actor); err != nil {
-						return nil, err
-					}
-				} else if comp.Opening == nil {
-					return nil, procurement.Errorf(procurement.ECONFLICT, "bids are sealed until the deadline")
 				}
 				bids, err := c.s.Store.AllBids(c.r.Context(), comp.ID)
 				if err != nil {
@@ -367,21 +303,54 @@ func competitionRoutes() []Route {
 				if err := c.decode(&in); err != nil {
 					return nil, err
 				}
-				return c.s.Store.Award(c.r.Context(), c.actor, c.path("competitionId"), in.Version, in.Reasons)
+				return c.s.Store.Award(c.r.Context(), c.actor, c.path("competitionId"), in.Version, in.Reasons, c.competitionMay(access.Evaluation, access.Act))
 			}},
 		{Method: "GET", Path: "/competitions/{competitionId}/decision", Function: FnCompetitions, Roles: everyone,
 			Summary: "Read the award decision (bidders: their own scores and the winners')", Response: procurement.AwardDecision{},
 			handle: func(c *call) (any, error) {
-				comp, err := c.competition()
+				comp, err := c.competition(access.Decision, access.See)
 				if err != nil {
 					return nil, err
 				}
-				if comp.Decision == nil {
-					return nil, procurement.Errorf(procurement.ENOTFOUND, "no award decision yet; the competition is %s", comp.Status)
-				}
-				return c.view(comp).Decision, nil
+				return access.DecisionView(c.who(), comp, c.s.Store.Now()), nil
 			}},
 	}
+}
+
+// evaluation loads the competition for a read of its evaluation: the rules
+// first, then the seal (the same answer with or without bids), then the
+// officer's conflict-of-interest declaration.
+func (c *call) evaluation(need access.Ability) (*procurement.Competition, error) {
+	comp, err := c.competition(access.Evaluation, access.Know)
+	if err != nil {
+		return nil, err
+	}
+	if !access.AskCompetition(c.who(), access.Evaluation, comp, c.s.Store.Now()).Can(need) {
+		return nil, procurement.Errorf(procurement.ECONFLICT, "bids are sealed until the competition is opened after its deadline %s (server time)", comp.BidDeadline.UTC().Format(time.RFC3339))
+	}
+	if c.actor.Is(procurement.RoleOfficer) {
+		if err := comp.CheckEvaluator(c.actor); err != nil {
+			return nil, err
+		}
+	}
+	return comp, nil
+}
+
+// idempotencyKey reads the optional Idempotency-Key header.
+func (c *call) idempotencyKey() (string, error) {
+	key := c.r.Header.Get("Idempotency-Key")
+	if len(key) > 100 || (key != "" && !ValidID(key)) {
+		return "", procurement.Invalid("Idempotency-Key", "must be 1-100 letters, digits, '.', '-' or '_' (a UUID is a good key)")
+	}
+	return key, nil
+}
+
+// requestDigest binds an idempotent request to its route, its target (the
+// path) and its body: the same key sent elsewhere or with another body is
+// refused, never replayed.
+func (c *call) requestDigest(body any) string {
+	b, _ := json.Marshal(body)
+	return digest(append([]byte(c.r.Method+" "+c.r.URL.Path+"\n"), b...))
 }
 
 // created marks a value to be answered with 201 Created.

@@ -141,9 +141,11 @@ func TestMiniCompetitionFromPublicationToAward(t *testing.T) {
 	if r.str("items.0.answer") == "" || dig(r.body, "items.0.askedBy") != nil {
 		t.Errorf("provider sees question %s, want the answer without the asker", r.raw)
 	}
-	if r = e.must(e.do("officer-ph", "GET", base+"/questions", nil), 200); r.str("items.0.askedBy") != "prov-college" {
-		t.Errorf("officer does not see the asker: %s", r.raw)
+	if r = e.must(e.do("officer-lahti", "GET", base+"/questions", nil), 200); r.str("items.0.askedBy") != "prov-college" {
+		t.Errorf("the running buyer's officer does not see the asker: %s", r.raw)
 	}
+	// Another buyer of the ring sees no clarifications of a procedure it does not run.
+	e.problem(e.do("officer-ph", "GET", base+"/questions", nil), 404, "")
 
 	// Bids: submit, replace, withdraw; the consortium bids through its lead.
 	x := e.must(e.do("provider-tyopaja", "PUT", base+"/bids/mine", offer(300000, 120000, 0)), 201)
@@ -175,6 +177,13 @@ func TestMiniCompetitionFromPublicationToAward(t *testing.T) {
 	e.problem(e.do("provider-tyopaja", "PUT", base+"/bids/mine", offer(1, 1, 2)), 409, "")
 	e.problem(e.do("provider-foundation", "POST", base+"/bids/mine/withdrawal", map[string]any{"version": 1}), 409, "")
 
+	// Reading never opens: the competition shows as closed until the
+	// scheduled job opens it, after the deadline and the opening grace.
+	if r = e.must(e.do("officer-lahti", "GET", base, nil), 200); r.str("status") != "closed" {
+		t.Errorf("past the deadline, unopened: status %s, want closed", r.str("status"))
+	}
+	e.problem(e.do("officer-lahti", "POST", base+"/conflict-declarations", map[string]any{"statement": "Too early."}), 409, "")
+	e.openBids(deadline)
 	// Opening: recorded once, then evaluation after the declaration.
 	r = e.must(e.do("officer-lahti", "GET", base, nil), 200)
 	if r.str("status") != "evaluation" || r.body["opening"].(map[string]any)["bids"].(float64) != 2 {
@@ -201,7 +210,8 @@ func TestMiniCompetitionFromPublicationToAward(t *testing.T) {
 		}
 	}
 	e.problem(e.do("officer-lahti", "POST", base+"/bids/prov-tyopaja/scores", map[string]any{"criterion": "individual-service", "score": 6, "reason": "x", "version": 5}), 400, "score")
-	e.problem(e.do("officer-ph", "POST", base+"/bids/prov-tyopaja/scores", map[string]any{"criterion": "individual-service", "score": 3, "reason": "x", "version": 5}), 403, "")
+	// Another buyer of the ring may not even learn whether the bid exists.
+	e.problem(e.do("officer-ph", "POST", base+"/bids/prov-tyopaja/scores", map[string]any{"criterion": "individual-service", "score": 3, "reason": "x", "version": 5}), 404, "")
 
 	comp := e.must(e.do("officer-lahti", "GET", base, nil), 200)
 	r = e.must(e.do("officer-lahti", "POST", base+"/award", map[string]any{"reasons": "The most economically advantageous bid.", "version": comp.body["version"]}), 200)

@@ -47,7 +47,7 @@ func TestTwoHundredBiddersAtTheDeadline(t *testing.T) {
 		if err := e.store.SubmitApplication(ctx, actor, seed.DPSID, a); err != nil {
 			t.Fatal(err)
 		}
-		if _, err := e.store.Decide(ctx, officer, seed.DPSID, a.ID, a.Version, "job-coaching", procurement.OutcomeAdmitted, ""); err != nil {
+		if _, err := e.store.Decide(ctx, officer, seed.DPSID, a.ID, a.Version, "job-coaching", procurement.OutcomeAdmitted, "", seed.SystemApplication); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -82,7 +82,7 @@ func TestTwoHundredBiddersAtTheDeadline(t *testing.T) {
 			t.Errorf("bidder %d got %d, want 201 or 409", i, st)
 		}
 	}
-	e.clock.Set(deadline.Add(time.Second))
+	e.openBids(deadline)
 	r := e.must(e.do("officer-lahti", "GET", "/competitions/"+id, nil), 200)
 	opened := int(r.body["opening"].(map[string]any)["bids"].(float64))
 	bids, err := e.store.AllBids(ctx, id)

@@ -208,3 +208,15 @@ func (l testLog) Write(p []byte) (int, error) {
 	l.t.Log(strings.TrimSpace(string(p)))
 	return len(p), nil
 }
+
+// openBids moves the clock past the deadline and the opening grace, and
+// runs the scheduled job, which alone opens competitions.
+func (e *env) openBids(deadline time.Time) {
+	e.t.Helper()
+	if now := e.clock.Now(); now.Before(deadline.Add(dynamo.OpeningGrace)) {
+		e.clock.Set(deadline.Add(dynamo.OpeningGrace + time.Second))
+	}
+	if _, err := e.store.RunSchedule(context.Background()); err != nil {
+		e.t.Fatal(err)
+	}
+}

@@ -25,7 +25,7 @@ func TestSampleEvents(t *testing.T) {
 		{"qualification/register-provider-invalid-business-id.json", 400, `"field":"businessId"`},
 		{"qualification/register-provider.json", 201, `"id":"prov-new"`},
 		{"qualification/get-dps-without-authorizer.json", 401, "urn:rengas:problem:unauthorized"},
-		{"competitions/list-competitions.json", 200, `"status":"evaluation"`},
+		{"competitions/list-competitions.json", 200, `"status":"closed"`},
 		{"competitions/draft-weights-not-100.json", 400, "must sum to 100"},
 		{"competitions/bid-as-uninvited-provider.json", 404, "urn:rengas:problem:not_found"},
 		{"competitions/bid-as-officer.json", 403, "urn:rengas:problem:forbidden"},

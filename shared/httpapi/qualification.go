@@ -5,6 +5,7 @@ import (
 	"slices"
 	"time"
 
+	"github.com/rengas/rengas/shared/access"
 	"github.com/rengas/rengas/shared/dynamo"
 	"github.com/rengas/rengas/shared/procurement"
 	"github.com/rengas/rengas/shared/workdays"
@@ -107,25 +108,10 @@ func viewsOf(p dynamo.Page[procurement.Application], now time.Time) dynamo.Page[
 	return out
 }
 
-// officerDPS loads a DPS for an officer acting on it, or an auditor reading it.
-func (c *call) officerDPS(id string) (*procurement.DPS, error) {
-	d, err := c.s.Store.GetDPS(c.r.Context(), id)
-	if err != nil {
-		return nil, err
-	}
-	if c.actor.Is(procurement.RoleOfficer) {
-		return d, d.CheckOfficer(c.actor)
-	}
-	return d, nil
-}
-
-// ownProvider refuses a provider user who asks for another provider's data,
-// answering as if it did not exist.
-func (c *call) ownProvider(id string) error {
-	if c.actor.Is(procurement.RoleProvider) && c.actor.Org != id {
-		return procurement.Errorf(procurement.ENOTFOUND, "provider %s not found", id)
-	}
-	return nil
+// provider asks the rules about a provider's registration and what is
+// listed under it.
+func (c *call) provider(id string) error {
+	return access.Ask(c.who(), access.Provider, access.Any, access.Scope{Providers: []string{id}}).Require(access.See, access.NotFound(access.Provider, id))
 }
 
 func qualificationRoutes() []Route {
@@ -161,7 +147,8 @@ func qualificationRoutes() []Route {
 				if err := d.Validate(); err != nil {
 					return nil, err
 				}
-				if err := d.CheckOfficer(c.actor); err != nil {
+				// Officers create a DPS only for a ring their own buyer belongs to.
+				if err := access.Ask(c.who(), access.DPS, access.Any, access.DPSScope(d)).Require(access.Act, access.NotFound(access.DPS, d.ID)); err != nil {
 					return nil, err
 				}
 				return d, c.s.Store.CreateDPS(c.r.Context(), c.actor, d)
@@ -179,7 +166,7 @@ func qualificationRoutes() []Route {
 			}},
 		{Method: "GET", Path: "/providers/{providerId}", Function: FnQualification, Roles: everyone, Summary: "Read a provider (providers: only their own)",
 			Response: procurement.Provider{}, handle: func(c *call) (any, error) {
-				if err := c.ownProvider(c.path("providerId")); err != nil {
+				if err := c.provider(c.path("providerId")); err != nil {
 					return nil, err
 				}
 				return c.s.Store.GetProvider(c.r.Context(), c.path("providerId"))
@@ -214,7 +201,7 @@ func qualificationRoutes() []Route {
 				if err != nil {
 					return nil, err
 				}
-				if _, err := c.officerDPS(c.path("dpsId")); err != nil {
+				if _, err := c.dps(access.Application, access.See); err != nil {
 					return nil, err
 				}
 				p, err := c.s.Store.ListApplications(c.r.Context(), c.path("dpsId"), st, cur, lim)
@@ -223,12 +210,12 @@ func qualificationRoutes() []Route {
 		{Method: "GET", Path: "/dps/{dpsId}/applications/{applicationId}", Function: FnQualification, Roles: everyone,
 			Summary: "Read an application with its decisions and reasons (providers: only their own)", Response: applicationView{},
 			handle: func(c *call) (any, error) {
-				a, err := c.s.Store.GetApplication(c.r.Context(), c.path("dpsId"), c.path("applicationId"))
+				a, d, err := c.s.Store.GetApplication(c.r.Context(), c.path("dpsId"), c.path("applicationId"))
 				if err != nil {
 					return nil, err
 				}
-				if err := c.ownProvider(a.ProviderID); err != nil {
-					return nil, procurement.Errorf(procurement.ENOTFOUND, "application %s not found", a.ID)
+				if err := c.applicationMay(access.See)(a, d); err != nil {
+					return nil, err
 				}
 				return viewOf(a, c.s.Store.Now()), nil
 			}},
@@ -239,7 +226,7 @@ func qualificationRoutes() []Route {
 				if err := c.decode(&in); err != nil {
 					return nil, err
 				}
-				a, err := c.s.Store.Decide(c.r.Context(), c.actor, c.path("dpsId"), c.path("applicationId"), in.Version, in.Category, in.Outcome, in.Reason)
+				a, err := c.s.Store.Decide(c.r.Context(), c.actor, c.path("dpsId"), c.path("applicationId"), in.Version, in.Category, in.Outcome, in.Reason, c.applicationMay(access.Act))
 				if err != nil {
 					return nil, err
 				}
@@ -281,7 +268,7 @@ func qualificationRoutes() []Route {
 		{Method: "GET", Path: "/providers/{providerId}/applications", Function: FnQualification, Roles: everyone,
 			Summary: "List a provider's applications, newest first (providers: only their own)", Response: dynamo.Page[applicationView]{}, Query: pageParams,
 			handle: func(c *call) (any, error) {
-				if err := c.ownProvider(c.path("providerId")); err != nil {
+				if err := c.provider(c.path("providerId")); err != nil {
 					return nil, err
 				}
 				cur, lim, err := c.page()
@@ -289,11 +276,15 @@ func qualificationRoutes() []Route {
 					return nil, err
 				}
 				p, err := c.s.Store.ListProviderApplications(c.r.Context(), c.path("providerId"), cur, lim)
+				if err != nil {
+					return nil, err
+				}
+				p.Items, err = visibleItems(c, p.Items, access.Application, func(a procurement.Application) (string, string) { return a.DPSID, a.ProviderID })
 				return viewsOf(p, c.s.Store.Now()), err
 			}},
 		{Method: "GET", Path: "/providers/{providerId}/admissions", Function: FnQualification, Roles: everyone,
 			Summary: "List a provider's admissions (providers: only their own)", Response: dynamo.Page[procurement.Admission]{}, Query: pageParams,
-			handle: providerList((*dynamo.Store).ListProviderAdmissions)},
+			handle: providerList((*dynamo.Store).ListProviderAdmissions, access.Admission, func(a procurement.Admission) (string, string) { return a.DPSID, a.ProviderID })},
 		{Method: "GET", Path: "/dps/{dpsId}/categories/{categoryId}/admissions", Function: FnQualification, Roles: officersAudit,
 			Summary: "List the providers admitted, suspended or excluded in a category", Response: dynamo.Page[procurement.Admission]{}, Query: pageParams,
 			handle: func(c *call) (any, error) {
@@ -301,14 +292,10 @@ func qualificationRoutes() []Route {
 				if err != nil {
 					return nil, err
 				}
-				d, err := c.officerDPS(c.path("dpsId"))
-				if err != nil {
+				if _, err := c.dps(access.Admission, access.See); err != nil {
 					return nil, err
 				}
-				if _, ok := d.Category(c.path("categoryId")); !ok {
-					return nil, procurement.Errorf(procurement.ENOTFOUND, "DPS %s has no category %s", d.ID, c.path("categoryId"))
-				}
-				return c.s.Store.ListAdmissions(c.r.Context(), d.ID, c.path("categoryId"), cur, lim)
+				return c.s.Store.ListAdmissions(c.r.Context(), c.path("dpsId"), c.path("categoryId"), cur, lim)
 			}},
 		{Method: "POST", Path: "/dps/{dpsId}/categories/{categoryId}/admissions/{providerId}/status", Function: FnQualification, Roles: officers,
 			Summary: "Suspend, reinstate (admitted) or exclude an admitted provider, with a reason", Request: admissionStatusRequest{}, Response: procurement.Admission{},
@@ -317,7 +304,7 @@ func qualificationRoutes() []Route {
 				if err := c.decode(&in); err != nil {
 					return nil, err
 				}
-				return c.s.Store.SetAdmissionStatus(c.r.Context(), c.actor, c.path("dpsId"), c.path("categoryId"), c.path("providerId"), in.Version, in.Status, in.Reason)
+				return c.s.Store.SetAdmissionStatus(c.r.Context(), c.actor, c.path("dpsId"), c.path("categoryId"), c.path("providerId"), in.Version, in.Status, in.Reason, c.dpsMay(access.Admission, access.Act))
 			}},
 		{Method: "GET", Path: "/dps/{dpsId}/documents/expiring", Function: FnQualification, Roles: officersAudit,
 			Summary: "List documents that expire within N days (expired ones included), soonest first", Response: dynamo.Page[dynamo.ExpiringDocument]{},
@@ -331,7 +318,7 @@ func qualificationRoutes() []Route {
 				if err != nil {
 					return nil, err
 				}
-				if _, err := c.officerDPS(c.path("dpsId")); err != nil {
+				if _, err := c.dps(access.Documents, access.See); err != nil {
 					return nil, err
 				}
 				until := workdays.DateString(c.s.Store.Now().AddDate(0, 0, days))
@@ -344,7 +331,7 @@ func qualificationRoutes() []Route {
 				if err := c.decode(&in); err != nil {
 					return nil, err
 				}
-				return c.s.Store.RequestDeclarations(c.r.Context(), c.actor, c.path("dpsId"), in.ProviderIDs, in.Message, in.DueOn)
+				return c.s.Store.RequestDeclarations(c.r.Context(), c.actor, c.path("dpsId"), in.ProviderIDs, in.Message, in.DueOn, c.dpsMay(access.DeclarationRequest, access.Act))
 			}},
 		{Method: "GET", Path: "/dps/{dpsId}/declaration-requests", Function: FnQualification, Roles: officersAudit,
 			Summary: "List renewed self-declaration requests, earliest due first", Response: dynamo.Page[procurement.DeclarationRequest]{}, Query: pageParams,
@@ -353,14 +340,14 @@ func qualificationRoutes() []Route {
 				if err != nil {
 					return nil, err
 				}
-				if _, err := c.officerDPS(c.path("dpsId")); err != nil {
+				if _, err := c.dps(access.DeclarationRequest, access.See); err != nil {
 					return nil, err
 				}
 				return c.s.Store.ListDeclarationRequests(c.r.Context(), c.path("dpsId"), cur, lim)
 			}},
 		{Method: "GET", Path: "/providers/{providerId}/declaration-requests", Function: FnQualification, Roles: everyone,
 			Summary: "List a provider's declaration requests, newest first (providers: only their own)", Response: dynamo.Page[procurement.DeclarationRequest]{}, Query: pageParams,
-			handle: providerList((*dynamo.Store).ListProviderDeclarationRequests)},
+			handle: providerList((*dynamo.Store).ListProviderDeclarationRequests, access.DeclarationRequest, func(r procurement.DeclarationRequest) (string, string) { return r.DPSID, r.ProviderID })},
 		{Method: "POST", Path: "/declaration-requests/{requestId}/answers", Function: FnQualification, Roles: providers,
 			Summary: "Answer a renewed self-declaration request", Request: declarationAnswer{}, Response: procurement.DeclarationRequest{},
 			handle: func(c *call) (any, error) {
@@ -368,7 +355,9 @@ func qualificationRoutes() []Route {
 				if err := c.decode(&in); err != nil {
 					return nil, err
 				}
-				return c.s.Store.AnswerDeclaration(c.r.Context(), c.actor, c.path("requestId"), in.Version, in.Declaration)
+				return c.s.Store.AnswerDeclaration(c.r.Context(), c.actor, c.path("requestId"), in.Version, in.Declaration, func(r *procurement.DeclarationRequest) error {
+					return access.Ask(c.who(), access.DeclarationRequest, access.Any, access.Scope{Providers: []string{r.ProviderID}}).Require(access.Act, access.NotFound(access.DeclarationRequest, r.ID))
+				})
 			}},
 		{Method: "GET", Path: "/notifications", Function: FnQualification, Roles: everyone,
 			Summary: "List the notifications (outbox) of the caller's organisation, newest first", Response: dynamo.Page[dynamo.Notification]{}, Query: pageParams,
@@ -382,23 +371,53 @@ func qualificationRoutes() []Route {
 	}
 }
 
-// providerList serves a page of one provider's own list; other providers
-// get 404, officers and auditors any provider's.
-func providerList[T any](list func(*dynamo.Store, context.Context, string, string, int) (dynamo.Page[T], error)) func(*call) (any, error) {
+// providerList serves a page of one provider's list: the provider itself
+// first, then each item by the rules of the DPS it belongs to, so that an
+// officer sees only what belongs to its own DPSs.
+func providerList[T any](list func(*dynamo.Store, context.Context, string, string, int) (dynamo.Page[T], error), e access.Entity, owner func(T) (dps, provider string)) func(*call) (any, error) {
 	return func(c *call) (any, error) {
-		if err := c.ownProvider(c.path("providerId")); err != nil {
+		if err := c.provider(c.path("providerId")); err != nil {
 			return nil, err
 		}
 		cur, lim, err := c.page()
 		if err != nil {
 			return nil, err
 		}
-		return list(c.s.Store, c.r.Context(), c.path("providerId"), cur, lim)
+		p, err := list(c.s.Store, c.r.Context(), c.path("providerId"), cur, lim)
+		if err != nil {
+			return nil, err
+		}
+		p.Items, err = visibleItems(c, p.Items, e, owner)
+		return p, err
+	}
+}
+
+// visibleItems keeps the items the caller may see.
+func visibleItems[T any](c *call, items []T, e access.Entity, owner func(T) (dps, provider string)) ([]T, error) {
+	cache := dpsCache{}
+	out := make([]T, 0, len(items))
+	for _, it := range items {
+		dps, prov := owner(it)
+		ok, err := c.visibleIn(cache, dps, e, prov)
+		if err != nil {
+			return nil, err
+		}
+		if ok {
+			out = append(out, it)
+		}
+	}
+	return out, nil
+}
+
+// applicationMay checks an application against the rules of its DPS.
+func (c *call) applicationMay(need access.Ability) func(*procurement.Application, *procurement.DPS) error {
+	return func(a *procurement.Application, d *procurement.DPS) error {
+		return access.Ask(c.who(), access.Application, access.Any, access.DPSScope(d, a.ProviderID)).Require(need, access.NotFound(access.Application, a.ID))
 	}
 }
 
 func (c *call) updateApplication(version int, fn func(a *procurement.Application, d *procurement.DPS) (string, string, error)) (any, error) {
-	a, err := c.s.Store.UpdateApplication(c.r.Context(), c.actor, c.path("dpsId"), c.path("applicationId"), version,
+	a, err := c.s.Store.UpdateApplication(c.r.Context(), c.actor, c.path("dpsId"), c.path("applicationId"), version, c.applicationMay(access.Act),
 		func(a *procurement.Application, d *procurement.DPS) (string, string, []dynamo.Write, error) {
 			action, summary, err := fn(a, d)
 			return action, summary, nil, err

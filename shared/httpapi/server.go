@@ -167,6 +167,11 @@ func (s *Server) problem(w http.ResponseWriter, r *http.Request, err error) {
 	}
 	st := status[code]
 	p := Problem{Type: "urn:rengas:problem:" + code, Title: http.StatusText(st), Status: st, Detail: e.Message, Instance: r.URL.Path, Errors: e.Fields}
+	if code == procurement.ENOTFOUND {
+		// Hidden answers exactly as missing: the text depends only on the
+		// address asked for, never on why nothing is there.
+		p.Detail = "nothing was found at this address: it does not exist, or it is not yours to see"
+	}
 	if code == procurement.EINTERNAL {
 		// Internal errors are logged, never shown.
 		s.Log.Error("internal error", "method", r.Method, "path", r.URL.Path, "err", err)

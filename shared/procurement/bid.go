@@ -2,7 +2,7 @@ package procurement
 
 import (
 	"slices"
-	"strconv"
+	"strings"
 	"time"
 )
 
@@ -102,16 +102,25 @@ func (c *Competition) PlaceBid(prev *Bid, provider string, o Offer, now time.Tim
 			p.Add("answers."+id, "is not a quality criterion of this competition")
 		}
 	}
-	for i, m := range o.Members {
-		if m.BusinessID == inv.Party.BusinessID {
-			p.Add("consortiumMembers["+strconv.Itoa(i)+"]", "the lead is not listed as its own member")
+	if o.Members != nil && len(o.Members) > 0 && !sameMembers(o.Members, inv.Members) {
+		// Only the consortium that was admitted may bid, or the admitted
+		// provider alone; unvetted members would flow into contracts.
+		admitted := make([]string, len(inv.Members))
+		for i, m := range inv.Members {
+			admitted[i] = m.Name + " (" + m.BusinessID + ")"
+		}
+		if len(admitted) == 0 {
+			p.Add("consortiumMembers", "you were admitted alone; leave consortiumMembers empty (a consortium must apply and be admitted as one)")
+		} else {
+			p.Add("consortiumMembers", "must be exactly the consortium admitted to the DPS: %s; or leave it empty to bid as admitted", strings.Join(admitted, ", "))
 		}
 	}
 	if err := p.Err(); err != nil {
 		return nil, err
 	}
+	o.Members = slices.Clone(inv.Members) // the consortium as admitted, with its vetted details
 	if o.Members == nil {
-		o.Members = inv.Members // the consortium as admitted
+		o.Members = []Party{}
 	}
 	if o.Subcontractors == nil {
 		o.Subcontractors = []Subcontractor{}
@@ -121,6 +130,25 @@ func (c *Competition) PlaceBid(prev *Bid, provider string, o Offer, now time.Tim
 		b.SubmittedAt, b.Version = prev.SubmittedAt, prev.Version
 	}
 	return b, nil
+}
+
+// sameMembers reports whether the bid names exactly the admitted members,
+// by business ID.
+func sameMembers(bid, admitted []Party) bool {
+	if len(bid) != len(admitted) {
+		return false
+	}
+	ids := map[string]bool{}
+	for _, m := range admitted {
+		ids[m.BusinessID] = true
+	}
+	for _, m := range bid {
+		if !ids[m.BusinessID] {
+			return false
+		}
+		delete(ids, m.BusinessID)
+	}
+	return true
 }
 
 // Withdraw withdraws the bid before the deadline.

@@ -17,6 +17,9 @@ const (
 	CompEvaluation CompetitionStatus = "evaluation"
 	CompAwarded    CompetitionStatus = "awarded"
 	CompCancelled  CompetitionStatus = "cancelled"
+	// CompClosed is never stored: views show a published competition past
+	// its deadline, not yet opened, as closed for bids. Reading never writes.
+	CompClosed CompetitionStatus = "closed"
 )
 
 // The milestones every outcome-based competition counts.
@@ -123,6 +126,9 @@ type Competition struct {
 	ID    string `json:"id"`
 	DPSID string `json:"dpsId"`
 	Buyer string `json:"buyer"`
+	// DPSBuyers are the buyers of the DPS when the competition was drafted:
+	// the access rules tell the ring's other buyers from outsiders by them.
+	DPSBuyers []string `json:"dpsBuyers"`
 	Definition
 	Status       CompetitionStatus     `json:"status"`
 	PublishedAt  *time.Time            `json:"publishedAt,omitempty"`
@@ -244,7 +250,7 @@ func NewCompetition(d *DPS, by Actor, def Definition, now time.Time) (*Competiti
 	if err := CheckDefinition(d, &def, now); err != nil {
 		return nil, err
 	}
-	return &Competition{DPSID: d.ID, Buyer: by.Org, Definition: def, Status: CompDraft, Invitees: []Invitee{},
+	return &Competition{DPSID: d.ID, Buyer: by.Org, DPSBuyers: slices.Clone(d.Buyers), Definition: def, Status: CompDraft, Invitees: []Invitee{},
 		Amendments: []Amendment{}, Conflicts: []ConflictDeclaration{}, CreatedBy: by.UserID, CreatedAt: now, UpdatedAt: now}, nil
 }
 
