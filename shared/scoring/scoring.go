@@ -364,12 +364,24 @@ func Evaluate(m Model, bids []Bid, seed string) Outcome {
 		if int64(i) < m.Places%n {
 			w.Places++
 		}
-		// Exactly this winner's places at the price per client; rounded once.
-		w.ContractValue = euros(new(big.Rat).Mul(w.evalPrice, frac(w.Places, m.Places)))
+		w.ContractValue = euros(contractValue(w.evalPrice, w.Places, m.Places))
 		out.Winners = append(out.Winners, w.Bid)
 	}
 	out.Results = results
 	return out
+}
+
+// contractValue is exactly a winner's places at the price per client, in
+// cents; it is rounded once, when shown.
+func contractValue(evalPrice *big.Rat, places, of int64) *big.Rat {
+	return new(big.Rat).Mul(evalPrice, frac(places, of))
+}
+
+// ContractValueCents is the contract value of a bid awarded places of the
+// model's places, rounded half up to the cent: the figure Evaluate shows
+// as a winner's contractValueEuros.
+func ContractValueCents(m Model, b Bid, places int64) int64 {
+	return Cents(contractValue(price(m, b).evalPrice, places, m.Places))
 }
 
 func withoutPoints(q []CriterionPoints) []CriterionPoints {
