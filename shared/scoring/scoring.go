@@ -17,6 +17,7 @@ package scoring
 import (
 	"crypto/sha256"
 	"encoding/hex"
+	"encoding/json"
 	"fmt"
 	"math/big"
 	"sort"
@@ -141,10 +142,25 @@ type Draw struct {
 	Bids []LotValue `json:"bids"`
 }
 
+// UnmarshalJSON also reads a draw stored before lot values were recorded:
+// a plain list of bid ids in drawn order.
+func (d *Draw) UnmarshalJSON(b []byte) error {
+	var ids []string
+	if err := json.Unmarshal(b, &ids); err == nil {
+		d.Bids = nil
+		for _, id := range ids {
+			d.Bids = append(d.Bids, LotValue{Bid: id})
+		}
+		return nil
+	}
+	type plain Draw // without this method
+	return json.Unmarshal(b, (*plain)(d))
+}
+
 // LotValue is one tied bid's lot value.
 type LotValue struct {
 	Bid   string `json:"bid"`
-	Value string `json:"lotValue"`
+	Value string `json:"lotValue,omitempty"` // absent only in draws stored before it was recorded
 }
 
 // Outcome is the whole comparison.

@@ -336,6 +336,19 @@ func TestLotIsRecorded(t *testing.T) {
 	}
 }
 
+// Decisions stored before lot values were recorded still read.
+func TestDrawReadsBothForms(t *testing.T) {
+	var o Outcome
+	if err := json.Unmarshal([]byte(`{"lots":[["a","b"]]}`), &o); err != nil || len(o.Lots) != 1 || o.Lots[0].Bids[1].Bid != "b" {
+		t.Errorf("legacy draw: %v %+v", err, o.Lots)
+	}
+	raw, _ := json.Marshal(Outcome{Lots: []Draw{{Bids: []LotValue{{"a", "00ff"}}}}})
+	var again Outcome
+	if err := json.Unmarshal(raw, &again); err != nil || again.Lots[0].Bids[0] != (LotValue{"a", "00ff"}) {
+		t.Errorf("round trip of %s: %v %+v", raw, err, again.Lots)
+	}
+}
+
 func BenchmarkEvaluate1000Bids(b *testing.B) {
 	bids := make([]Bid, 1000)
 	for i := range bids {
