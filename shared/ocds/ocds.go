@@ -6,6 +6,7 @@ package ocds
 
 import (
 	"encoding/json"
+	"errors"
 	"math/big"
 	"strconv"
 	"strings"
@@ -283,10 +284,28 @@ func markSupplier(r *Release, p procurement.Party) {
 }
 
 // NewPackage wraps releases in a package published now.
+//
+// Deprecated: use Build. Without releases NewPackage returns a package
+// that fails the OCDS schema; it remains only until its callers move.
 func NewPackage(uri, publisher string, now time.Time, releases []Release) Package {
-	if releases == nil {
-		releases = []Release{}
+	if p, err := Build(uri, publisher, now, releases); err == nil {
+		return p
 	}
 	return Package{URI: uri, Version: "1.1", PublishedDate: stamp(now), Publisher: Publisher{Name: publisher},
-		License: "http://opendatacommons.org/licenses/pddl/1.0/", Releases: releases}
+		License: "http://opendatacommons.org/licenses/pddl/1.0/", Releases: []Release{}}
+}
+
+// ErrNoReleases is returned for a package without releases: the OCDS
+// release package schema requires at least one (releases minItems 1), so
+// there is nothing valid to publish, e.g. for a quarter without awards.
+var ErrNoReleases = errors.New("ocds: a release package needs at least one release")
+
+// Build wraps releases in a package published now. It refuses an empty
+// package with ErrNoReleases rather than publish one that fails the schema.
+func Build(uri, publisher string, now time.Time, releases []Release) (Package, error) {
+	if len(releases) == 0 {
+		return Package{}, ErrNoReleases
+	}
+	return Package{URI: uri, Version: "1.1", PublishedDate: stamp(now), Publisher: Publisher{Name: publisher},
+		License: "http://opendatacommons.org/licenses/pddl/1.0/", Releases: releases}, nil
 }

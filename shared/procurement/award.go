@@ -20,13 +20,19 @@ type AwardDecision struct {
 	StandstillEnds     time.Time       `json:"standstillEnds"`
 }
 
-// ComparisonMethod explains the computation in every decision.
+// ComparisonMethod explains the computation in every decision, the
+// rounding and the lot exactly as the code does them.
 const ComparisonMethod = "evaluation price = places × (fixed fee + Σ outcome price × expected rate, per client segment); " +
 	"price points = price weight × lowest evaluation price / the bid's evaluation price; " +
 	"quality points = Σ criterion weight × score / 5; total = price points + quality points. " +
-	"Bids above the budget ceiling, below the minimum quality or whose outcome fees exceed the allowed share are rejected. " +
-	"Ties go to higher quality points, then to a lot drawn from the recorded seed (SHA-256 of seed and bidder). " +
-	"Computed exactly; figures are shown rounded to the cent and to two decimals."
+	"Bids above the budget ceiling, below the minimum quality or whose outcome fees exceed the allowed share are rejected, comparing exact values; " +
+	"rejected bids get no points, no total and no rank. " +
+	"Ranking: higher total points, then higher quality points, then a lot. " + scoring.LotMethod + " " +
+	"The top N bids share the places equally, the remainder one each to the better ranked; " +
+	"a winner's contract value = its places × its evaluation price / places. " +
+	"Every figure is computed exactly as a fraction and rounded only when shown, half up (a half goes up): " +
+	"euros to the cent, points and percentages to two decimals; each contract value is rounded half up to the cent once, from its exact value. " +
+	"Exclusion reasons and tie notes show figures exactly, or their first digits cut off and followed by …, never rounded."
 
 // Model returns the scoring model of the competition.
 func (c *Competition) Model() scoring.Model {
@@ -58,16 +64,20 @@ func (c *Competition) Compare(bids []Bid, seed string) scoring.Outcome {
 		if b.Status != BidSubmitted {
 			continue
 		}
-		sb := scoring.Bid{ID: b.ProviderID, FixedFeeCents: b.FixedFeeCents, OutcomeCents: b.OutcomePricesCents, Scores: map[string]int{}}
-		for k, s := range b.Scores {
-			sb.Scores[k] = s.Score
-		}
-		if b.Rejection != nil {
-			sb.Rejected = b.Rejection.Reason
-		}
-		in = append(in, sb)
+		in = append(in, scoringBid(b))
 	}
 	return scoring.Evaluate(c.Model(), in, seed)
+}
+
+func scoringBid(b Bid) scoring.Bid {
+	sb := scoring.Bid{ID: b.ProviderID, FixedFeeCents: b.FixedFeeCents, OutcomeCents: b.OutcomePricesCents, Scores: map[string]int{}}
+	for k, s := range b.Scores {
+		sb.Scores[k] = s.Score
+	}
+	if b.Rejection != nil {
+		sb.Rejected = b.Rejection.Reason
+	}
+	return sb
 }
 
 // Award confirms the award decision. Every valid bid must be scored on
@@ -145,11 +155,11 @@ func (c *Competition) Contracts(bids []Bid, serviceArea []string) []Contract {
 			continue
 		}
 		b := byProvider[r.Bid]
-		// The winner's share of the evaluation price: its places at the
-		// price per client, rounded to the cent.
-		eval, _ := new(big.Rat).SetString(r.EvaluationPrice)
-		value := eval.Mul(eval, big.NewRat(100*r.Places, int64(c.Places)))
-		cents, _ := new(big.Float).SetRat(value).Int64()
+		cents, ok := centsOf(r.ContractValue)
+		if !ok {
+			// A decision made before contract values were recorded.
+			cents = scoring.ContractValueCents(c.Model(), scoringBid(b), r.Places)
+		}
 		out = append(out, Contract{
 			CompetitionID: c.ID, DPSID: c.DPSID, Buyer: c.Buyer, Category: c.Category, Title: c.Title,
 			ProviderID: b.ProviderID, Supplier: b.Bidder, Members: b.Members, Places: r.Places, Rank: r.Rank,
@@ -159,4 +169,17 @@ func (c *Competition) Contracts(bids []Bid, serviceArea []string) []Contract {
 		})
 	}
 	return out
+}
+
+// centsOf reads a euro amount with at most two decimals as cents, exactly.
+func centsOf(euros string) (int64, bool) {
+	x, ok := new(big.Rat).SetString(euros)
+	if !ok || euros == "" {
+		return 0, false
+	}
+	x.Mul(x, big.NewRat(100, 1))
+	if !x.IsInt() || !x.Num().IsInt64() {
+		return 0, false
+	}
+	return x.Num().Int64(), true
 }
