@@ -2,6 +2,7 @@ package httpapi
 
 import (
 	"bytes"
+	"errors"
 	"encoding/csv"
 	"fmt"
 	"slices"
@@ -328,6 +329,9 @@ func auditRoutes() []Route {
 				if dos.Contracts, err = c.s.Store.Contracts(ctx, comp.ID); err != nil {
 					return nil, err
 				}
+				if dos.Contracts == nil {
+					dos.Contracts = []procurement.Contract{}
+				}
 				dos.Notices, err = c.s.Store.Notices(ctx, comp.ID)
 				return dos, err
 			}},
@@ -347,7 +351,7 @@ func auditRoutes() []Route {
 				if err != nil {
 					return nil, err
 				}
-				return ocds.NewPackage(c.packageURI(), "Rengas", c.s.Store.Now(), []ocds.Release{r}), nil
+				return ocds.Build(c.packageURI(), "Rengas", c.s.Store.Now(), []ocds.Release{r})
 			}},
 		{Method: "GET", Path: "/open-data/dps/{dpsId}/quarters/{quarter}/ocds", Function: FnAudit,
 			Summary:  "Open data: OCDS 1.1 release package of the call-offs awarded in a quarter of a DPS (the grouped award notice)",
@@ -373,7 +377,13 @@ func auditRoutes() []Route {
 					}
 					releases = append(releases, r)
 				}
-				return ocds.NewPackage(c.packageURI(), "Rengas", c.s.Store.Now(), releases), nil
+				p, err := ocds.Build(c.packageURI(), "Rengas", c.s.Store.Now(), releases)
+				if errors.Is(err, ocds.ErrNoReleases) {
+					// OCDS packages hold at least one release: a quarter without
+					// awards has no package to publish.
+					return nil, procurement.Errorf(procurement.ENOTFOUND, "no call-off was awarded in %s of DPS %s", c.path("quarter"), c.path("dpsId"))
+				}
+				return p, err
 			}},
 	}
 }

@@ -283,18 +283,6 @@ func markSupplier(r *Release, p procurement.Party) {
 	r.Parties = append(r.Parties, party(p, "supplier"))
 }
 
-// NewPackage wraps releases in a package published now.
-//
-// Deprecated: use Build. Without releases NewPackage returns a package
-// that fails the OCDS schema; it remains only until its callers move.
-func NewPackage(uri, publisher string, now time.Time, releases []Release) Package {
-	if p, err := Build(uri, publisher, now, releases); err == nil {
-		return p
-	}
-	return Package{URI: uri, Version: "1.1", PublishedDate: stamp(now), Publisher: Publisher{Name: publisher},
-		License: "http://opendatacommons.org/licenses/pddl/1.0/", Releases: []Release{}}
-}
-
 // ErrNoReleases is returned for a package without releases: the OCDS
 // release package schema requires at least one (releases minItems 1), so
 // there is nothing valid to publish, e.g. for a quarter without awards.

@@ -1,0 +1,95 @@
+package httpapi_test
+
+import (
+	"io"
+	"net/http"
+	"strings"
+	"testing"
+
+	"github.com/rengas/rengas/shared/httpapi"
+)
+
+// Hostile ids in every path parameter of every route, as every caller:
+// never a server error, always a problem document, and nothing written.
+func TestHostileIDs(t *testing.T) {
+	e := newEnv(t)
+	hostile := []string{"%25", "%2500", "a%00b", "a%0Ab", "a%3Fb", "a%23b", "a%2Fb", "..", "a%20b", "%C3%A4", strings.Repeat("x", 129), "a%22b", "a%7Bb%7D"}
+	before := len(e.must(e.do("auditor", "GET", "/audit/chains/dps.lahti-ph-employment-2026/events?limit=100", nil), 200).body["items"].([]any))
+	n := 0
+	for _, rt := range httpapi.Routes {
+		if !strings.Contains(rt.Path, "{") {
+			continue
+		}
+		for _, h := range hostile {
+			for _, user := range []string{"officer-lahti", "provider-tyopaja", "auditor", ""} {
+				path := pathParamAll(rt.Path, h)
+				req, _ := http.NewRequest(rt.Method, e.url+path, strings.NewReader(`{}`))
+				if user != "" {
+					req.Header.Set("Authorization", "Bearer "+e.tokens[user])
+				}
+				req.Header.Set("Content-Type", "application/json")
+				res, err := http.DefaultClient.Do(req)
+				if err != nil {
+					t.Fatal(err)
+				}
+				body, _ := io.ReadAll(res.Body)
+				res.Body.Close()
+				n++
+				if res.StatusCode >= 500 || res.StatusCode < 400 || !strings.HasPrefix(res.Header.Get("Content-Type"), "application/problem+json") {
+					t.Errorf("%s %s as %q: %d %s %s", rt.Method, path, user, res.StatusCode, res.Header.Get("Content-Type"), body)
+				}
+			}
+		}
+	}
+	after := len(e.must(e.do("auditor", "GET", "/audit/chains/dps.lahti-ph-employment-2026/events?limit=100", nil), 200).body["items"].([]any))
+	if after != before {
+		t.Errorf("hostile requests appended %d events", after-before)
+	}
+	t.Logf("%d hostile requests", n)
+}
+
+func pathParamAll(path, v string) string {
+	for {
+		i := strings.Index(path, "{")
+		if i < 0 {
+			return path
+		}
+		j := strings.Index(path[i:], "}")
+		path = path[:i] + v + path[i+j+1:]
+	}
+}
+
+// A bid may name only the consortium that was admitted, or none.
+func TestBidNamesOnlyTheAdmittedConsortium(t *testing.T) {
+	e := newEnv(t)
+	id := e.publish(definition(e.clock.Now()))
+	o := offer(300000, 120000, 0)
+	o["consortiumMembers"] = []map[string]any{{"name": "Ghost Oy", "businessId": "1572860-0", "legalForm": "company", "homeMunicipality": "Lahti"}}
+	e.problem(e.do("provider-tyopaja", "PUT", "/competitions/"+id+"/bids/mine", o), 400, "consortiumMembers")
+	e.problem(e.do("provider-tyopaja", "GET", "/competitions/"+id+"/bids/mine", nil), 404, "")
+	r := e.must(e.do("provider-tyopaja", "PUT", "/competitions/"+id+"/bids/mine", offer(300000, 120000, 0)), 201)
+	if n := len(r.body["consortiumMembers"].([]any)); n != 0 {
+		t.Errorf("a provider admitted alone bids with %d members", n)
+	}
+}
+
+// Award CSV cells that a spreadsheet would run as formulas are neutralised.
+func TestCSVNeutralisesFormulas(t *testing.T) {
+	e := newEnv(t)
+	def := definition(e.clock.Now())
+	def["title"] = "=HYPERLINK(\"http://x\",\"click\")"
+	id := e.publish(def)
+	e.must(e.do("provider-tyopaja", "PUT", "/competitions/"+id+"/bids/mine", offer(300000, 120000, 0)), 201)
+	e.clock.Advance(13 * 24 * 60 * 60 * 1e9)
+	e.award(id, map[string][3]int{"prov-tyopaja": {3, 3, 3}})
+	r := e.do("auditor", "GET", "/audit/awards.csv?dpsId=lahti-ph-employment-2026", nil)
+	if r.status != 200 || !strings.Contains(string(r.raw), `'=HYPERLINK`) {
+		t.Errorf("CSV: %d %s", r.status, r.raw)
+	}
+}
+
+// A quarter without awards has no OCDS package: 404, not an invalid package.
+func TestEmptyQuarterIsNotFound(t *testing.T) {
+	e := newEnv(t)
+	e.problem(e.do("", "GET", "/open-data/dps/lahti-ph-employment-2026/quarters/2019-Q1/ocds", nil), 404, "")
+}
