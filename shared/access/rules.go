@@ -107,7 +107,7 @@ const (
 	Draft                State = "draft"
 	Published            State = "published"
 	Closed               State = "closed"
-	InEvaluation          State = "evaluation"
+	InEvaluation         State = "evaluation"
 	Awarded              State = "awarded"
 	CancelledUnpublished State = "cancelled-unpublished"
 	Cancelled            State = "cancelled"

@@ -2,8 +2,8 @@ package httpapi
 
 import (
 	"bytes"
-	"errors"
 	"encoding/csv"
+	"errors"
 	"fmt"
 	"slices"
 	"strconv"
