@@ -2,10 +2,16 @@ package dynamo
 
 import (
 	"context"
+	"crypto/hmac"
+	"crypto/sha256"
 	"encoding/base64"
 	"encoding/json"
 	"errors"
+	"fmt"
+	"maps"
 	"math/rand/v2"
+	"os"
+	"slices"
 	"strconv"
 	"strings"
 	"sync/atomic"
@@ -14,6 +20,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+	"github.com/aws/smithy-go"
 
 	"github.com/rengas/rengas/shared/audit"
 	"github.com/rengas/rengas/shared/procurement"
@@ -209,7 +216,7 @@ func (s *Store) commit(ctx context.Context, head *audit.Head, c Change, writes .
 		}
 		var tce *types.TransactionCanceledException
 		if !errors.As(err, &tce) {
-			return audit.Event{}, procurement.Internal(err)
+			return audit.Event{}, err // transact classified it
 		}
 		retry := false
 		for i, r := range tce.CancellationReasons {
@@ -220,6 +227,8 @@ func (s *Store) commit(ctx context.Context, head *audit.Head, c Change, writes .
 				return audit.Event{}, procurement.Errorf(procurement.ECONFLICT, "%s", writes[i].conflict)
 			case code == "ConditionalCheckFailed" || code == "TransactionConflict":
 				retry = true // the chain head moved, or DynamoDB saw a concurrent transaction
+			case code == "ThrottlingError" || code == "ProvisionedThroughputExceeded" || code == "RequestLimitExceeded":
+				return audit.Event{}, unavailable(err)
 			default:
 				return audit.Event{}, procurement.Internal(err)
 			}
@@ -228,7 +237,11 @@ func (s *Store) commit(ctx context.Context, head *audit.Head, c Change, writes .
 			return audit.Event{}, procurement.Errorf(procurement.ECONFLICT, "the record is busy with other changes; try again in a moment")
 		}
 		head = nil
-		time.Sleep(time.Duration(rand.IntN(5<<attempt)+1) * time.Millisecond)
+		select {
+		case <-ctx.Done():
+			return audit.Event{}, unavailable(ctx.Err())
+		case <-time.After(time.Duration(rand.IntN(5<<attempt)+1) * time.Millisecond):
+		}
 	}
 }
 
@@ -273,9 +286,11 @@ func (s *Store) readHead(ctx context.Context, chain string) (audit.Head, error) 
 // get reads one item with a strongly consistent read; nil if absent.
 func (s *Store) get(ctx context.Context, k key) (map[string]types.AttributeValue, error) {
 	s.calls.Add(1)
+	ctx, cancel := context.WithTimeout(ctx, CallTimeout)
+	defer cancel()
 	out, err := s.db.GetItem(ctx, &dynamodb.GetItemInput{TableName: &s.table, Key: k.av(), ConsistentRead: aws.Bool(true)})
 	if err != nil {
-		return nil, procurement.Internal(err)
+		return nil, dbError(err)
 	}
 	return out.Item, nil
 }
@@ -294,11 +309,13 @@ func (s *Store) getMany(ctx context.Context, keys ...key) (map[key]map[string]ty
 	}
 	for len(req) > 0 {
 		s.calls.Add(1)
-		out, err := s.db.BatchGetItem(ctx, &dynamodb.BatchGetItemInput{RequestItems: map[string]types.KeysAndAttributes{
+		cctx, cancel := context.WithTimeout(ctx, CallTimeout)
+		out, err := s.db.BatchGetItem(cctx, &dynamodb.BatchGetItemInput{RequestItems: map[string]types.KeysAndAttributes{
 			s.table: {Keys: req, ConsistentRead: aws.Bool(true)},
 		}})
+		cancel()
 		if err != nil {
-			return nil, procurement.Internal(err)
+			return nil, dbError(err)
 		}
 		for _, m := range out.Responses[s.table] {
 			res[key{attrString(m, AttrPK), attrString(m, AttrSK)}] = m
@@ -313,8 +330,39 @@ func (s *Store) transact(ctx context.Context, items []types.TransactWriteItem) e
 		return errReadOnly
 	}
 	s.calls.Add(1)
+	ctx, cancel := context.WithTimeout(ctx, CallTimeout)
+	defer cancel()
 	_, err := s.db.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: items})
-	return err
+	if _, ok := errors.AsType[*types.TransactionCanceledException](err); ok || err == nil {
+		return err
+	}
+	return dbError(err)
+}
+
+// CallTimeout bounds each DynamoDB call; the request's own budget (below
+// the function's time limit) bounds the whole request.
+const CallTimeout = 3 * time.Second
+
+// dbError classifies an error of a DynamoDB call: throttling, an overrun
+// of the time budget or a cancelled request is EUNAVAILABLE (try again
+// later); anything else is our fault.
+func dbError(err error) error {
+	var throttled *types.ProvisionedThroughputExceededException
+	var limited *types.RequestLimitExceeded
+	var conflict *types.TransactionConflictException
+	var api smithy.APIError
+	switch {
+	case errors.As(err, &throttled), errors.As(err, &limited), errors.As(err, &conflict),
+		errors.Is(err, context.DeadlineExceeded), errors.Is(err, context.Canceled):
+		return unavailable(err)
+	case errors.As(err, &api) && (api.ErrorCode() == "ThrottlingException" || api.ErrorCode() == "ServiceUnavailable" || api.ErrorCode() == "InternalServerError"):
+		return unavailable(err)
+	}
+	return procurement.Internal(err)
+}
+
+func unavailable(err error) error {
+	return &procurement.Error{Code: procurement.EUNAVAILABLE, Message: "the database is busy or slow right now; nothing was changed unless you are told so. Try again in a moment", Err: err}
 }
 
 // Page is one page of a list and the cursor of the next, empty at the end.
@@ -383,38 +431,104 @@ func (s *Store) query(ctx context.Context, q query) ([]map[string]types.Attribut
 		q.limit = 100
 	}
 	in.Limit = aws.Int32(int32(q.limit))
+	bound := q.binding()
 	if q.cursor != "" {
-		start, err := decodeCursor(q.cursor)
-		if err != nil || start[pkName] == nil || attrString(start, pkName) != q.pk {
-			return nil, "", procurement.Invalid("cursor", "is not a cursor of this list; pass the cursor value of the previous page unchanged, or omit it for the first page")
+		start, err := s.decodeCursor(q.cursor, bound)
+		if err != nil || !q.validStart(start, pkName, skName) {
+			return nil, "", procurement.Invalid("cursor", "is not a cursor of this list with these filters; pass the cursor value of the previous page unchanged, or omit it for the first page")
 		}
 		in.ExclusiveStartKey = start
 	}
 	s.calls.Add(1)
+	ctx, cancel := context.WithTimeout(ctx, CallTimeout)
+	defer cancel()
 	out, err := s.db.Query(ctx, in)
 	if err != nil {
-		return nil, "", procurement.Internal(err)
+		return nil, "", dbError(err)
 	}
-	return out.Items, encodeCursor(out.LastEvaluatedKey), nil
+	return out.Items, s.encodeCursor(out.LastEvaluatedKey, bound), nil
 }
 
-// Cursors are the base64url JSON of the last evaluated key; every key
-// attribute in this table is a string.
-func encodeCursor(k map[string]types.AttributeValue) string {
+// binding is what a cursor is bound to: the list and its filters.
+func (q query) binding() string {
+	ix := ""
+	if q.index != nil {
+		ix = q.index.Name
+	}
+	names := slices.Sorted(maps.Keys(q.filterValues))
+	var vals []string
+	for _, n := range names {
+		vals = append(vals, n+"="+fmt.Sprint(q.filterValues[n]))
+	}
+	return strings.Join([]string{ix, q.pk, q.skBegin, q.skFrom, q.skTo, strconv.FormatBool(q.desc), q.filter, strings.Join(vals, ",")}, "\x00")
+}
+
+// validStart checks a decoded start key against the keys DynamoDB expects,
+// so that no cursor can make it refuse the request: the table's key, and
+// the index's, each present, non-empty and within DynamoDB's key sizes,
+// and in the queried partition.
+func (q query) validStart(start map[string]types.AttributeValue, pkName, skName string) bool {
+	want := []string{AttrPK, AttrSK}
+	if q.index != nil {
+		want = append(want, q.index.PK, q.index.SK)
+	}
+	if len(start) != len(want) || attrString(start, pkName) != q.pk {
+		return false
+	}
+	for _, n := range want {
+		v := attrString(start, n)
+		if v == "" || len(v) > 1024 {
+			return false
+		}
+	}
+	return attrString(start, skName) != ""
+}
+
+// Cursors are the base64url JSON of the last evaluated key (every key
+// attribute in this table is a string) and an HMAC-SHA256 over it and the
+// query it came from: a forged cursor, or one reused with other filters,
+// is refused before it reaches DynamoDB.
+func (s *Store) encodeCursor(k map[string]types.AttributeValue, bound string) string {
 	if len(k) == 0 {
 		return ""
 	}
 	m := map[string]string{}
-	for name, v := range k {
+	for name := range k {
 		m[name] = attrString(k, name)
-		_ = v
 	}
 	b, _ := json.Marshal(m)
-	return base64.RawURLEncoding.EncodeToString(b)
+	payload := base64.RawURLEncoding.EncodeToString(b)
+	return payload + "." + base64.RawURLEncoding.EncodeToString(s.cursorMAC(payload, bound))
 }
 
-func decodeCursor(c string) (map[string]types.AttributeValue, error) {
-	b, err := base64.RawURLEncoding.DecodeString(c)
+func (s *Store) cursorMAC(payload, bound string) []byte {
+	h := hmac.New(sha256.New, s.cursorKey())
+	h.Write([]byte(bound))
+	h.Write([]byte{0})
+	h.Write([]byte(payload))
+	return h.Sum(nil)
+}
+
+// cursorKey is CURSOR_KEY from the environment (set it in a deployment so
+// that cursors cannot be forged), or else derived from the table name, which
+// still binds every cursor to its query.
+func (s *Store) cursorKey() []byte {
+	if k := os.Getenv("CURSOR_KEY"); k != "" {
+		return []byte(k)
+	}
+	sum := sha256.Sum256([]byte("rengas cursor " + s.table))
+	return sum[:]
+}
+
+var errCursor = errors.New("dynamo: cursor not valid")
+
+func (s *Store) decodeCursor(c, bound string) (map[string]types.AttributeValue, error) {
+	payload, mac, ok := strings.Cut(c, ".")
+	got, err := base64.RawURLEncoding.DecodeString(mac)
+	if !ok || err != nil || !hmac.Equal(got, s.cursorMAC(payload, bound)) {
+		return nil, errCursor
+	}
+	b, err := base64.RawURLEncoding.DecodeString(payload)
 	if err != nil {
 		return nil, err
 	}

@@ -5,6 +5,7 @@
 package httpapi
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -14,6 +15,7 @@ import (
 	"reflect"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/go-playground/validator/v10"
 
@@ -147,7 +149,12 @@ var status = map[string]int{
 	procurement.EUNAUTHORIZED: http.StatusUnauthorized,
 	ETOOLARGE:                 http.StatusRequestEntityTooLarge,
 	procurement.EINTERNAL:     http.StatusInternalServerError,
+	procurement.EUNAVAILABLE:  http.StatusServiceUnavailable,
 }
+
+// RequestBudget bounds a request's work, below the functions' time limit
+// (10 s), so that an overrun answers 503 rather than being cut off.
+const RequestBudget = 8 * time.Second
 
 // Problem is an RFC 9457 problem document.
 type Problem struct {
@@ -172,6 +179,10 @@ func (s *Server) problem(w http.ResponseWriter, r *http.Request, err error) {
 		// address asked for, never on why nothing is there.
 		p.Detail = "nothing was found at this address: it does not exist, or it is not yours to see"
 	}
+	if code == procurement.EUNAVAILABLE {
+		s.Log.Warn("unavailable", "method", r.Method, "path", r.URL.Path, "err", err)
+		w.Header().Set("Retry-After", "1")
+	}
 	if code == procurement.EINTERNAL {
 		// Internal errors are logged, never shown.
 		s.Log.Error("internal error", "method", r.Method, "path", r.URL.Path, "err", err)
@@ -192,6 +203,9 @@ func writeJSON(w http.ResponseWriter, status int, contentType string, v any) {
 // serve wraps a route: identity, role check, handler, encoding.
 func (s *Server) serve(rt Route) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		ctx, cancel := context.WithTimeout(r.Context(), RequestBudget)
+		defer cancel()
+		r = r.WithContext(ctx)
 		c := &call{w: w, r: r, s: s}
 		if err := checkPathParams(rt, r.PathValue); err != nil {
 			s.problem(w, r, err)

@@ -18,6 +18,7 @@ const (
 	EFORBIDDEN    = "forbidden"    // your role may not do this
 	EUNAUTHORIZED = "unauthorized" // no valid identity
 	EINTERNAL     = "internal"     // our fault; logged, never shown
+	EUNAVAILABLE  = "unavailable"  // the database is throttled or slow; try again later
 )
 
 // FieldError says what is wrong with one input field and how to fix it.
