@@ -341,24 +341,30 @@ func schemaFix(keyword string, s *openapi3.Schema, value any, reason string) str
 		}
 		return fmt.Sprintf("must have at least %d characters", s.MinLength)
 	case "maxLength":
-		return fmt.Sprintf("must be at most %d characters", *s.MaxLength)
+		return fmt.Sprintf("must be at most %d characters", u(s.MaxLength))
 	case "minItems":
 		if s.MinItems == 1 {
 			return "must have at least one item"
 		}
 		return fmt.Sprintf("must have at least %d items", s.MinItems)
 	case "maxItems":
-		return fmt.Sprintf("must be at most %d items", *s.MaxItems)
+		return fmt.Sprintf("must be at most %d items", u(s.MaxItems))
 	case "minProperties":
 		return fmt.Sprintf("must have at least %d entries", s.MinProps)
 	case "maxProperties":
-		return fmt.Sprintf("must be at most %d entries", *s.MaxProps)
+		return fmt.Sprintf("must be at most %d entries", u(s.MaxProps))
 	case "minimum":
-		return "must be at least " + number(*s.Min)
+		return "must be at least " + f(s.Min)
 	case "maximum":
-		return "must be at most " + number(*s.Max)
+		return "must be at most " + f(s.Max)
 	case "exclusiveMinimum":
-		return "must be greater than " + number(*s.Min)
+		if v := s.ExclusiveMin.Value; v != nil {
+			return "must be greater than " + number(*v)
+		}
+	case "exclusiveMaximum":
+		if v := s.ExclusiveMax.Value; v != nil {
+			return "must be less than " + number(*v)
+		}
 	case "enum":
 		vals := make([]string, 0, len(s.Enum))
 		for _, e := range s.Enum {
@@ -385,6 +391,21 @@ func schemaFix(keyword string, s *openapi3.Schema, value any, reason string) str
 	return "is not valid: " + firstLine(reason)
 }
 
+// u and f write a schema's bound, which a failing keyword implies is set.
+func u(p *uint64) uint64 {
+	if p == nil {
+		return 0
+	}
+	return *p
+}
+
+func f(p *float64) string {
+	if p == nil {
+		return "?"
+	}
+	return number(*p)
+}
+
 // paramFix says how to fix a query parameter, from everything its schema
 // requires: a parser error says little about the fix.
 func paramFix(re *openapi3filter.RequestError) string {
@@ -399,9 +420,9 @@ func paramFix(re *openapi3filter.RequestError) string {
 	s := p.Schema.Value
 	switch {
 	case s.Type.Is(openapi3.TypeInteger) && s.Max != nil:
-		return fmt.Sprintf("must be a whole number from %s to %s", number(*s.Min), number(*s.Max))
+		return fmt.Sprintf("must be a whole number from %s to %s", f(s.Min), f(s.Max))
 	case s.Type.Is(openapi3.TypeInteger):
-		return fmt.Sprintf("must be a whole number, %s or more", number(*s.Min))
+		return fmt.Sprintf("must be a whole number, %s or more", f(s.Min))
 	case len(s.Enum) > 0:
 		return schemaFix("enum", s, nil, "")
 	case s.Pattern != "":
