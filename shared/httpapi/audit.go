@@ -20,13 +20,15 @@ import (
 var auditors = []procurement.Role{procurement.RoleAuditor}
 
 var awardParams = append([]Param{
-	{"dpsId", "the DPS (required)"},
-	{"from", "first decision day, YYYY-MM-DD"}, {"to", "last decision day, YYYY-MM-DD"},
-	{"buyer", "buyer id"}, {"category", "category id"},
-	{"provider", "provider id or business ID; matches consortium members too"},
-	{"legalForm", "comma-separated legal forms, or ngo (association and foundation)"},
-	{"minValueCents", "least contract value"}, {"maxValueCents", "greatest contract value"},
-	{"order", "asc (default) or desc by decision day"},
+	{Name: "dpsId", Description: "the DPS (required)", Required: true, Pattern: IDPattern},
+	{Name: "from", Description: "first decision day, YYYY-MM-DD", Pattern: datePattern, Format: "date"},
+	{Name: "to", Description: "last decision day, YYYY-MM-DD", Pattern: datePattern, Format: "date"},
+	{Name: "buyer", Description: "buyer id"}, {Name: "category", Description: "category id"},
+	{Name: "provider", Description: "provider id or business ID; matches consortium members too"},
+	{Name: "legalForm", Description: "comma-separated legal forms, or ngo (association and foundation)", Pattern: legalFormsPattern()},
+	{Name: "minValueCents", Description: "least contract value", Type: "integer"},
+	{Name: "maxValueCents", Description: "greatest contract value", Type: "integer"},
+	{Name: "order", Description: "asc (default) or desc by decision day", Enum: []string{"asc", "desc"}, Default: "asc"},
 }, pageParams...)
 
 // awardFilter reads the award history's filters from the query.
@@ -197,7 +199,7 @@ func auditRoutes() []Route {
 	return []Route{
 		{Method: "GET", Path: "/audit/chains/{chainId}/events", Function: FnAudit, Roles: auditors,
 			Summary:  "Read an audit chain's events (dps.<dpsId>, providers, or bid.<competitionId>.<providerId> after the deadline)",
-			Response: dynamo.Page[audit.Event]{}, Query: append([]Param{{"fromSeq", "first sequence number (default 1)"}}, pageParams...),
+			Response: dynamo.Page[audit.Event]{}, Query: append([]Param{intParam("fromSeq", "first sequence number (default 1)", 1, 1<<40, 1)}, pageParams...),
 			handle: func(c *call) (any, error) {
 				from, err := c.chainStart()
 				if err != nil {
@@ -211,7 +213,7 @@ func auditRoutes() []Route {
 			}},
 		{Method: "GET", Path: "/audit/chains/{chainId}/verification", Function: FnAudit, Roles: auditors,
 			Summary:  "Recompute a chain (or a range of it) and report the first broken link",
-			Response: audit.Result{}, Query: []Param{{"fromSeq", "first sequence number (default 1)"}, {"toSeq", "last sequence number (default: the head)"}},
+			Response: audit.Result{}, Query: []Param{intParam("fromSeq", "first sequence number (default 1)", 1, 1<<40, 1), intParam("toSeq", "last sequence number (default: the head)", 0, 1<<40, 0)},
 			handle: func(c *call) (any, error) {
 				from, err := c.chainStart()
 				if err != nil {
@@ -269,7 +271,7 @@ func auditRoutes() []Route {
 			}},
 		{Method: "GET", Path: "/audit/statistics", Function: FnAudit, Roles: officersAudit,
 			Summary:  "Competition and fairness figures of a DPS for a period of months: bids per competition, shares by legal form and by local providers",
-			Response: dynamo.Statistics{}, Query: []Param{{"dpsId", "the DPS (required)"}, {"from", "first month YYYY-MM"}, {"to", "last month YYYY-MM"}},
+			Response: dynamo.Statistics{}, Query: []Param{{Name: "dpsId", Description: "the DPS (required)", Required: true, Pattern: IDPattern}, {Name: "from", Description: "first month YYYY-MM (default: January of this year)", Pattern: monthPattern}, {Name: "to", Description: "last month YYYY-MM (default: this month)", Pattern: monthPattern}},
 			handle: func(c *call) (any, error) {
 				q := c.r.URL.Query()
 				var p procurement.Problems

@@ -239,7 +239,7 @@ func competitionRoutes() []Route {
 			}},
 		{Method: "GET", Path: "/competitions/{competitionId}/bids", Function: FnCompetitions, Roles: officersAudit,
 			Summary:  "List the bids once opened (officers: after declaring no conflict of interest). Before that the answer is the same whether or not bids exist",
-			Response: dynamo.Page[procurement.Bid]{}, Query: pageParams, handle: func(c *call) (any, error) {
+			Response: dynamo.Page[procurement.Bid]{}, Query: pageParams, Statuses: []int{409}, handle: func(c *call) (any, error) {
 				comp, err := c.evaluation(access.See)
 				if err != nil {
 					return nil, err
@@ -285,7 +285,7 @@ func competitionRoutes() []Route {
 			}},
 		{Method: "GET", Path: "/competitions/{competitionId}/evaluation", Function: FnCompetitions, Roles: officersAudit,
 			Summary:  "Preview the comparison with the scores so far (ties shown with a preview lot; the award draws its own recorded seed)",
-			Response: scoring.Outcome{}, handle: func(c *call) (any, error) {
+			Response: scoring.Outcome{}, Statuses: []int{409}, handle: func(c *call) (any, error) {
 				comp, err := c.evaluation(access.See)
 				if err != nil {
 					return nil, err

@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"os"
 	"strings"
 	"sync/atomic"
@@ -16,6 +17,7 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/getkin/kin-openapi/openapi3filter"
 
 	"github.com/rengas/rengas/shared/apigw"
 	"github.com/rengas/rengas/shared/dynamo"
@@ -146,9 +148,49 @@ func (e *env) do(user, method, path string, body any) resp {
 	}
 	defer res.Body.Close()
 	raw, _ := io.ReadAll(res.Body)
+	if err := conforms(req, res.StatusCode, res.Header, raw); err != nil {
+		e.t.Errorf("%s %s answered %d, which breaks openapi.json: %v\n%s", method, path, res.StatusCode, err, truncate(raw, 2000))
+	}
 	r := resp{status: res.StatusCode, ctype: res.Header.Get("Content-Type"), raw: raw}
 	_ = json.Unmarshal(raw, &r.body)
 	return r
+}
+
+// conforms checks an answer against the operation of its request in the
+// OpenAPI document: the status is documented for it, and the content type
+// and the body match what the document says of that status. An answer to
+// a request the document has no operation for (the gateway's 404 and 405)
+// has nothing to conform to.
+func conforms(req *http.Request, status int, header http.Header, body []byte) error {
+	c, err := httpapi.LoadContract()
+	if err != nil {
+		return err
+	}
+	// The document's server is "/": match the path alone, not the test
+	// server's host.
+	req = req.Clone(context.Background())
+	req.URL = &url.URL{Path: req.URL.Path, RawPath: req.URL.RawPath, RawQuery: req.URL.RawQuery}
+	route, params, err := c.Router.FindRoute(req)
+	if err != nil {
+		if status == http.StatusNotFound || status == http.StatusMethodNotAllowed {
+			return nil
+		}
+		return fmt.Errorf("no operation in the document: %w", err)
+	}
+	in := &openapi3filter.ResponseValidationInput{
+		RequestValidationInput: &openapi3filter.RequestValidationInput{Request: req, PathParams: params, Route: route},
+		Status:                 status,
+		Header:                 header,
+		Options:                httpapi.ContractOptions(),
+	}
+	return openapi3filter.ValidateResponse(context.Background(), in.SetBodyBytes(body))
+}
+
+func truncate(b []byte, n int) []byte {
+	if len(b) > n {
+		return append(b[:n:n], "…"...)
+	}
+	return b
 }
 
 // must fails the test unless the response has the status.

@@ -17,6 +17,9 @@ import (
 // an http.Handler behind the API Gateway v2 adapter.
 func (s *Server) LambdaEntry(function string) func(context.Context, events.APIGatewayV2HTTPRequest) (events.APIGatewayV2HTTPResponse, error) {
 	proxy := httpadapter.NewV2(s.Handler(function)).ProxyWithContext
+	// Load the contract in the Lambda init phase rather than on the first
+	// request; a failure answers 500 on each request and is logged.
+	_, _ = LoadContract()
 	return func(ctx context.Context, ev events.APIGatewayV2HTTPRequest) (events.APIGatewayV2HTTPResponse, error) {
 		res, err := proxy(ctx, ev)
 		if err != nil {

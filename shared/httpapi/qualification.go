@@ -188,7 +188,7 @@ func qualificationRoutes() []Route {
 			}},
 		{Method: "GET", Path: "/dps/{dpsId}/applications", Function: FnQualification, Roles: officersAudit,
 			Summary:  "List applications with a status, earliest decision deadline first (overdue and due-soon lead)",
-			Response: dynamo.Page[applicationView]{}, Query: append([]Param{{"status", "received (default), information_requested or decided"}}, pageParams...),
+			Response: dynamo.Page[applicationView]{}, Query: append([]Param{{Name: "status", Description: "received (default), information_requested or decided", Enum: enumOf(procurement.ApplicationStatuses...), Default: "received"}}, pageParams...),
 			handle: func(c *call) (any, error) {
 				st := procurement.ApplicationStatus(c.r.URL.Query().Get("status"))
 				if st == "" {
@@ -308,7 +308,7 @@ func qualificationRoutes() []Route {
 			}},
 		{Method: "GET", Path: "/dps/{dpsId}/documents/expiring", Function: FnQualification, Roles: officersAudit,
 			Summary: "List documents that expire within N days (expired ones included), soonest first", Response: dynamo.Page[dynamo.ExpiringDocument]{},
-			Query: append([]Param{{"days", "look-ahead in days, 0-730 (default 30)"}}, pageParams...),
+			Query: append([]Param{intParam("days", "look-ahead in days, 0-730 (default 30)", 0, 730, 30)}, pageParams...),
 			handle: func(c *call) (any, error) {
 				days, err := c.queryInt("days", 30, 0, 730)
 				if err != nil {

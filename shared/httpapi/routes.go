@@ -30,11 +30,57 @@ type Route struct {
 	// MayCreate answers 201 when it creates and 200 when it replaces.
 	MayCreate bool
 	Query     []Param
-	handle    func(*call) (any, error)
+	// Statuses are the error statuses the route answers beyond those the
+	// document derives from its shape (body, parameters, roles), e.g. 409
+	// for bids that are still sealed.
+	Statuses []int
+	handle   func(*call) (any, error)
 }
 
-// Param is a query parameter.
-type Param struct{ Name, Description string }
+// Param is a query parameter and the rules its handler enforces, which the
+// OpenAPI document states and the edge checks.
+type Param struct {
+	Name, Description string
+	// Required answers 400 when the parameter is missing or empty.
+	Required bool
+	// Type is the JSON type of the value: "string" (when empty) or "integer".
+	Type string
+	// Min and Max bound an integer; a zero Max leaves it unbounded above.
+	Min, Max int64
+	// Default is the value the handler uses when the parameter is absent.
+	Default any
+	// Pattern is a regular expression a string must match, Format its
+	// OpenAPI format (e.g. date), Enum the values it may take.
+	Pattern, Format string
+	Enum            []string
+}
+
+// Patterns of query parameters.
+const (
+	datePattern  = `^[0-9]{4}-[0-9]{2}-[0-9]{2}$`
+	monthPattern = `^[0-9]{4}-(0[1-9]|1[0-2])$`
+)
+
+// enumOf lists string-typed values as strings, for an enum.
+func enumOf[T ~string](vs ...T) []string {
+	out := make([]string, len(vs))
+	for i, v := range vs {
+		out[i] = string(v)
+	}
+	return out
+}
+
+// legalFormsPattern matches what the award filters accept for legalForm:
+// legal forms or ngo, separated by commas.
+func legalFormsPattern() string {
+	one := `\s*(ngo|` + strings.Join(enumOf(procurement.LegalForms...), "|") + `)\s*`
+	return "^" + one + "(," + one + ")*$"
+}
+
+// intParam is an optional integer parameter within [lo, hi].
+func intParam(name, desc string, lo, hi, def int64) Param {
+	return Param{Name: name, Description: desc, Type: "integer", Min: lo, Max: hi, Default: def}
+}
 
 func (rt Route) status() int {
 	if rt.Created {
@@ -68,7 +114,7 @@ var (
 	providers     = []procurement.Role{procurement.RoleProvider}
 	everyone      = []procurement.Role{procurement.RoleOfficer, procurement.RoleProvider, procurement.RoleAuditor}
 	officersAudit = []procurement.Role{procurement.RoleOfficer, procurement.RoleAuditor}
-	pageParams    = []Param{{"cursor", "the cursor of the previous page; omit for the first"}, {"limit", "items per page, 1-100 (default 50)"}}
+	pageParams    = []Param{{Name: "cursor", Description: "the cursor of the previous page; omit for the first"}, intParam("limit", "items per page, 1-100 (default 50)", 1, 100, 50)}
 )
 
 // Routes is every route of the API.

@@ -223,6 +223,10 @@ func (s *Server) serve(rt Route) http.Handler {
 			}
 			c.actor = a
 		}
+		if err := checkContract(rt, w, r); err != nil {
+			s.problem(w, r, err)
+			return
+		}
 		out, err := rt.handle(c)
 		if err != nil {
 			s.problem(w, r, err)

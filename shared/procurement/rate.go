@@ -36,3 +36,9 @@ func (r Rate) String() string { return strconv.FormatFloat(float64(r)/float64(Ra
 
 // Valid reports whether the rate is within 0..1.
 func (r Rate) Valid() bool { return r >= 0 && r <= RateOne }
+
+// JSONSchema states the rate's JSON form for the OpenAPI document: a number,
+// not the int64 it is held in.
+func (Rate) JSONSchema() map[string]any {
+	return map[string]any{"type": "number", "minimum": 0, "maximum": 1, "description": "a share from 0 to 1 with at most four decimals, e.g. 0.25"}
+}
