@@ -334,7 +334,15 @@ func auditRoutes() []Route {
 				if dos.Contracts == nil {
 					dos.Contracts = []procurement.Contract{}
 				}
-				dos.Notices, err = c.s.Store.Notices(ctx, comp.ID)
+				if dos.Questions == nil {
+					dos.Questions = []procurement.Question{}
+				}
+				if dos.Trail == nil {
+					dos.Trail = []audit.Event{}
+				}
+				if dos.Notices, err = c.s.Store.Notices(ctx, comp.ID); dos.Notices == nil {
+					dos.Notices = []dynamo.Notice{}
+				}
 				return dos, err
 			}},
 		{Method: "GET", Path: "/audit/dps/{dpsId}/quarters/{quarter}", Function: FnAudit, Roles: officersAudit,

@@ -175,6 +175,12 @@ func errorResponses(rt Route) obj {
 	if rt.Roles != nil || pathParam.MatchString(rt.Path) {
 		r["404"] = problemRef("Not found, or not yours to see (a malformed id in the path answers the same).")
 	}
+	if rt.Roles != nil || pathParam.MatchString(rt.Path) {
+		// Every route that reads the database.
+		busy := problemRef("The database is throttled or slow; nothing was changed. Retry after the seconds in Retry-After.")
+		busy["headers"] = obj{"Retry-After": obj{"description": "Seconds to wait before retrying.", "schema": obj{"type": "integer"}}}
+		r["503"] = busy
+	}
 	if rt.Method != http.MethodGet {
 		r["409"] = problemRef("The state changed (stale version) or forbids the action now.")
 	}

@@ -112,6 +112,7 @@ func CheckDue(s Settings, dueOn string, now time.Time) error {
 
 // AnswerWith records the provider's renewed declaration.
 func (r *DeclarationRequest) AnswerWith(d *DPS, decl Declaration, now time.Time) error {
+	decl.normalise()
 	if r.Answer != nil {
 		return Errorf(ECONFLICT, "this request was already answered on %s", workdays.DateString(*r.AnsweredAt))
 	}

@@ -73,6 +73,16 @@ type Document struct {
 	BusinessID string `json:"businessId,omitempty"` // the party it belongs to; set by the server
 }
 
+// normalise makes omitted lists empty, so that answers carry [] not null.
+func (d *Declaration) normalise() {
+	if d.Criteria == nil {
+		d.Criteria = []CriterionAnswer{}
+	}
+	if d.Exclusions == nil {
+		d.Exclusions = []ExclusionAnswer{}
+	}
+}
+
 // Member is a consortium member with its own declaration and documents.
 type Member struct {
 	Party
@@ -146,6 +156,16 @@ func (a *Application) AllDocuments() []Document {
 // starts its decision clock: the decisions are due DecisionWorkdays working
 // days after the day of receipt.
 func NewApplication(d *DPS, p *Provider, a *Application, now time.Time) error {
+	a.Declaration.normalise()
+	for i := range a.Members {
+		a.Members[i].Declaration.normalise()
+		if a.Members[i].Documents == nil {
+			a.Members[i].Documents = []Document{}
+		}
+	}
+	if a.Members == nil {
+		a.Members = []Member{}
+	}
 	var probs Problems
 	if !d.OpenOn(workdays.DateString(now)) {
 		return Errorf(ECONFLICT, "the DPS %q is open for applications from %s to %s", d.ID, d.ValidFrom, d.ValidUntil)
