@@ -498,7 +498,7 @@ func TestSealedAnswersDoNotDependOnBids(t *testing.T) {
 	// The twins are published at the same moment; put the clock back into
 	// their tender period so that they are open for bids.
 	e.clock.Set(e.clock.Now().Add(-20 * 24 * time.Hour))
-	ids := regexp.MustCompile(`\b[0-9a-z]{16,24}\b|\b[0-9a-f]{64}\b|"seq":\d+`)
+	ids := regexp.MustCompile(`\b[0-9a-z]{10,24}\b|\b[0-9a-f]{64}\b|"seq":\d+`)
 	times := regexp.MustCompile(`\d{4}-\d\d-\d\dT[0-9:.]+(Z|[+-]\d\d:\d\d)`)
 	normal := func(r resp, id string) string {
 		s := strings.ReplaceAll(string(r.raw), id, "ID")
