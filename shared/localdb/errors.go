@@ -55,5 +55,5 @@ func (e *apiError) body() []byte {
 }
 
 func (e *apiError) response() response {
-	return response{status: e.status, body: e.body()}
+	return response{status: e.status, body: e.body(), refused: e}
 }

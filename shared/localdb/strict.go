@@ -4,7 +4,9 @@ import (
 	"bytes"
 	"encoding/json"
 	"io"
+	"log"
 	"net/http"
+	"os"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -76,12 +78,17 @@ type layer struct {
 	held    map[string]*holders
 	tokens  map[string]*token
 	order   []tokenAge // tokens by age, to forget expired ones
+
+	// logRefusals logs every request the layer refuses (LOCALDB_LOG=1),
+	// to find which code path breaks a DynamoDB rule.
+	logRefusals bool
 }
 
 func newLayer(st Strict) *layer {
 	l := &layer{
 		inner: server.NewServer(), scratch: server.NewServer(), scratchTables: map[string]bool{},
 		schemas: map[string]*tableSchema{}, held: map[string]*holders{}, tokens: map[string]*token{},
+		logRefusals: os.Getenv("LOCALDB_LOG") != "",
 	}
 	l.strict.Store(&st)
 	return l
@@ -89,9 +96,10 @@ func newLayer(st Strict) *layer {
 
 // response is a recorded answer.
 type response struct {
-	status int
-	header http.Header
-	body   []byte
+	status  int
+	header  http.Header
+	body    []byte
+	refused *apiError // set when the layer, not the engine, answered
 }
 
 func (r response) ok() bool { return r.status == http.StatusOK }
@@ -173,6 +181,13 @@ func (l *layer) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	resp := l.serve(op, body)
+	if resp.refused != nil && l.logRefusals {
+		req := body
+		if len(req) > 2000 {
+			req = req[:2000]
+		}
+		log.Printf("localdb: refused %s: %s: %s\nrequest: %s", op, resp.refused.typ, resp.refused.msg, req)
+	}
 	if f.Kind == LoseResponse {
 		time.Sleep(f.Delay)
 		panic(http.ErrAbortHandler)
