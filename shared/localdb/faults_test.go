@@ -10,7 +10,6 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
-	"github.com/aws/smithy-go"
 )
 
 // once makes the SDK try a request only once, so that a test sees the
@@ -26,7 +25,7 @@ func TestFaultDrop(t *testing.T) {
 	e, db := start(t, nil)
 	e.Faults(FaultNext(1, Fault{Kind: Drop}, "PutItem"))
 	err := putOnce(db, key("d", "1"))
-	var ae smithy.APIError
+	var ae apiErr
 	if err == nil || errors.As(err, &ae) {
 		t.Fatalf("want a connection error, got %v", err)
 	}

@@ -13,7 +13,6 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
-	"github.com/aws/smithy-go"
 )
 
 const table = "rengas-test"
@@ -62,11 +61,18 @@ func sized(pk string, size int) map[string]types.AttributeValue {
 	return withAttrs(key(pk, "s"), "d", s(strings.Repeat("x", size-7)))
 }
 
+// apiErr is what the SDK's errors for API answers implement.
+type apiErr interface {
+	error
+	ErrorCode() string
+	ErrorMessage() string
+}
+
 // wantValidation asserts the SDK saw a ValidationException whose message
 // contains msg.
 func wantValidation(t *testing.T, err error, msg string) {
 	t.Helper()
-	var ae smithy.APIError
+	var ae apiErr
 	if !errors.As(err, &ae) || ae.ErrorCode() != "ValidationException" || !strings.Contains(ae.ErrorMessage(), msg) {
 		t.Fatalf("want ValidationException %q, got %v", msg, err)
 	}
