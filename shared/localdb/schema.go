@@ -110,8 +110,9 @@ func (s *tableSchema) checkKeyValues(it item) *apiError {
 	return checkKeyAttrs(it, s.key, "")
 }
 
-// checkItem validates an item to be written: its primary key and, for
-// every index whose key attributes it carries, the index key values.
+// checkItem validates the keys of an item to be written: its primary key
+// and, for every index whose key attributes it carries, the index key
+// values.
 func (s *tableSchema) checkItem(it item) *apiError {
 	for _, n := range s.key.names() {
 		if it[n] == nil {
@@ -125,9 +126,6 @@ func (s *tableSchema) checkItem(it item) *apiError {
 		if err := checkKeyAttrs(it, s.indexes[name], name); err != nil {
 			return err
 		}
-	}
-	if itemSize(it) > maxItemSize {
-		return validation("Item size has exceeded the maximum allowed size")
 	}
 	return nil
 }

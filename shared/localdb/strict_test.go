@@ -444,8 +444,9 @@ func TestIdempotencyToken(t *testing.T) {
 }
 
 func TestRulesCanBeSwitchedOff(t *testing.T) {
-	_, db := start(t, func(st *Strict) { *st = Strict{} })
+	e, db := start(t, func(st *Strict) { st.ItemSize = false })
 	noErr(t, put(db, sized("a", maxItemSize+1)))
+	e.SetStrict(Strict{})
 	_, err := db.Query(context.Background(), &dynamodb.QueryInput{TableName: aws.String(table), KeyConditionExpression: aws.String("PK = :p AND SK BETWEEN :a AND :b"),
 		ExpressionAttributeValues: map[string]types.AttributeValue{":p": s("q"), ":a": s("b"), ":b": s("a")}})
 	noErr(t, err)
