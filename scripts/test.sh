@@ -11,6 +11,8 @@ if [ -n "$unformatted" ]; then
   echo "gofmt would change:"; echo "$unformatted"; exit 1
 fi
 go vet ./...
+# go.mod lists exactly what the code imports, direct dependencies as direct.
+go mod tidy -diff
 go test -race -count=1 -timeout 30m ./...
 # One iteration of every benchmark, so that they keep compiling and running.
 go test -run '^$' -bench . -benchtime 1x ./shared/... > /dev/null

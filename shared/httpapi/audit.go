@@ -45,6 +45,9 @@ func (c *call) awardFilter() (dynamo.AwardFilter, error) {
 			p.Add(d.name, "must be a date YYYY-MM-DD")
 		}
 	}
+	if f.From != "" && f.To != "" && f.From > f.To {
+		p.Add("to", "must not be before from (%s)", f.From)
+	}
 	if lf := q.Get("legalForm"); lf != "" {
 		for _, x := range strings.Split(lf, ",") {
 			switch form := procurement.LegalForm(strings.TrimSpace(x)); {
@@ -223,6 +226,9 @@ func auditRoutes() []Route {
 				if err != nil {
 					return nil, err
 				}
+				if to != 0 && to < from {
+					return nil, procurement.Invalid("toSeq", "must not be below fromSeq (%d)", from)
+				}
 				return c.s.Store.VerifyChain(c.r.Context(), c.path("chainId"), int64(from), int64(to))
 			}},
 		{Method: "GET", Path: "/audit/awards", Function: FnAudit, Roles: officersAudit,
@@ -290,6 +296,9 @@ func auditRoutes() []Route {
 					if _, err := time.Parse("2006-01", m.v); err != nil {
 						p.Add(m.name, "must be a month YYYY-MM")
 					}
+				}
+				if from > to {
+					p.Add("to", "must not be before from (%s)", from)
 				}
 				if err := p.Err(); err != nil {
 					return nil, err

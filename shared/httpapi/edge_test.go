@@ -93,3 +93,20 @@ func TestEmptyQuarterIsNotFound(t *testing.T) {
 	e := newEnv(t)
 	e.problem(e.do("", "GET", "/open-data/dps/lahti-ph-employment-2026/quarters/2019-Q1/ocds", nil), 404, "")
 }
+
+// Reversed ranges are refused with a field error, never passed to DynamoDB.
+func TestReversedRanges(t *testing.T) {
+	e := newEnv(t)
+	e.problem(e.do("auditor", "GET", "/audit/awards?dpsId=lahti-ph-employment-2026&from=2026-12-01&to=2026-01-01", nil), 400, "to")
+	e.problem(e.do("auditor", "GET", "/audit/statistics?dpsId=lahti-ph-employment-2026&from=2026-12&to=2026-01", nil), 400, "to")
+	e.problem(e.do("auditor", "GET", "/audit/chains/dps.lahti-ph-employment-2026/verification?fromSeq=9&toSeq=2", nil), 400, "toSeq")
+	// A cursor that was not issued for this list, or is reused with other filters.
+	page := e.must(e.do("auditor", "GET", "/dps/lahti-ph-employment-2026/applications?status=decided&limit=1", nil), 200)
+	cur := page.str("cursor")
+	if cur == "" || cur == "<nil>" {
+		t.Fatalf("no cursor: %s", page.raw)
+	}
+	e.problem(e.do("auditor", "GET", "/dps/lahti-ph-employment-2026/applications?status=received&limit=1&cursor="+cur, nil), 400, "cursor")
+	e.problem(e.do("auditor", "GET", "/dps/lahti-ph-employment-2026/applications?status=decided&limit=1&cursor=eyJQSyI6IngifQ.AAAA", nil), 400, "cursor")
+	e.must(e.do("auditor", "GET", "/dps/lahti-ph-employment-2026/applications?status=decided&limit=1&cursor="+cur, nil), 200)
+}
