@@ -48,7 +48,7 @@ type conflictRequest struct {
 }
 
 type scoreRequest struct {
-	Criterion string `json:"criterion" validate:"required,max=40"`
+	Criterion string `json:"criterion" validate:"required,max=40,id"`
 	Score     *int   `json:"score" validate:"required,gte=0,lte=5"`
 	Reason    string `json:"reason" validate:"required,max=5000"`
 	Version   int    `json:"version" validate:"required,gte=1"`

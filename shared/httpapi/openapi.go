@@ -507,6 +507,8 @@ func constrain(s obj, t reflect.Type, rule, param string) {
 		}
 	case "slug":
 		s["pattern"] = slug.String()
+	case "id":
+		s["pattern"] = IDPattern
 	case "businessid":
 		s["pattern"] = `^[0-9]{7}-[0-9]$`
 		s["description"] = "Finnish business ID (Y-tunnus) with a valid check digit"

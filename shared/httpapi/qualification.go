@@ -15,14 +15,14 @@ type createDPSRequest struct {
 	ID               string                        `json:"id" validate:"required,max=40,slug"`
 	Title            string                        `json:"title" validate:"required,max=300"`
 	Ring             string                        `json:"ring" validate:"required,max=200"`
-	Buyers           []string                      `json:"buyers" validate:"required,min=1,max=20,dive,required,max=60"`
+	Buyers           []string                      `json:"buyers" validate:"required,min=1,max=20,dive,required,max=60,id"`
 	BuyerNames       map[string]string             `json:"buyerNames" validate:"max=20,dive,max=200"`
 	ServiceArea      []string                      `json:"serviceArea" validate:"required,min=1,max=100,dive,required,max=100"`
 	ValidFrom        string                        `json:"validFrom" validate:"required,datetime=2006-01-02"`
 	ValidUntil       string                        `json:"validUntil" validate:"required,datetime=2006-01-02"`
 	Categories       []procurement.Category        `json:"categories" validate:"required,min=1,max=30,dive"`
 	ExclusionGrounds []procurement.ExclusionGround `json:"exclusionGrounds" validate:"required,min=1,max=50,dive"`
-	QualityCriteria  []string                      `json:"qualityCriteria" validate:"max=30,dive,required,max=40"`
+	QualityCriteria  []string                      `json:"qualityCriteria" validate:"max=30,dive,required,max=40,id"`
 	Settings         *procurement.Settings         `json:"settings"`
 }
 
@@ -32,7 +32,7 @@ type registerProviderRequest struct {
 }
 
 type applicationRequest struct {
-	Categories  []string                `json:"categories" validate:"required,min=1,max=30,dive,required,max=40"`
+	Categories  []string                `json:"categories" validate:"required,min=1,max=30,dive,required,max=40,id"`
 	Declaration procurement.Declaration `json:"declaration"`
 	Documents   []procurement.Document  `json:"documents" validate:"max=60,dive"`
 	// Members makes the application a consortium's, led by the applicant.
@@ -40,7 +40,7 @@ type applicationRequest struct {
 }
 
 type decisionRequest struct {
-	Category string              `json:"category" validate:"required,max=40"`
+	Category string              `json:"category" validate:"required,max=40,id"`
 	Outcome  procurement.Outcome `json:"outcome" validate:"required,oneof=admitted rejected"`
 	Reason   string              `json:"reason" validate:"max=5000"`
 	Version  int                 `json:"version" validate:"required,gte=1"`
@@ -69,7 +69,7 @@ type admissionStatusRequest struct {
 }
 
 type declarationRequestsRequest struct {
-	ProviderIDs []string `json:"providerIds" validate:"required,min=1,max=40,dive,required,max=60"`
+	ProviderIDs []string `json:"providerIds" validate:"required,min=1,max=40,dive,required,max=60,id"`
 	Message     string   `json:"message" validate:"required,max=5000"`
 	DueOn       string   `json:"dueOn" validate:"required,datetime=2006-01-02"`
 }

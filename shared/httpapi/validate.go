@@ -24,6 +24,7 @@ func newValidator() *validator.Validate {
 		}
 		return name
 	})
+	must(v.RegisterValidation("id", func(fl validator.FieldLevel) bool { return ValidID(fl.Field().String()) }))
 	must(v.RegisterValidation("slug", func(fl validator.FieldLevel) bool { return slug.MatchString(fl.Field().String()) }))
 	must(v.RegisterValidation("businessid", func(fl validator.FieldLevel) bool {
 		return procurement.ValidateBusinessID(fl.Field().String()) == nil
@@ -97,6 +98,8 @@ func fixMessage(fe validator.FieldError) string {
 		return "must be hexadecimal (the SHA-256 checksum of the file, 64 hex digits)"
 	case "slug":
 		return "must use only lower-case letters, digits and hyphens, e.g. job-coaching"
+	case "id":
+		return "must be an id: letters, digits, '.', '-' and '_', at most 128"
 	case "businessid":
 		if err := procurement.ValidateBusinessID(fmt.Sprint(fe.Value())); err != nil {
 			return err.Error()

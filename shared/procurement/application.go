@@ -36,20 +36,20 @@ const (
 
 // CriterionAnswer answers one selection criterion of one category.
 type CriterionAnswer struct {
-	Category  string `json:"category" validate:"required,max=40"`
-	Criterion string `json:"criterion" validate:"required,max=40"`
+	Category  string `json:"category" validate:"required,max=40,id"`
+	Criterion string `json:"criterion" validate:"required,max=40,id"`
 	// Confirmed answers a declaration criterion.
 	Confirmed *bool `json:"confirmed,omitempty"`
 	// Value answers a minimum-figure criterion.
 	Value *int64 `json:"value,omitempty" validate:"omitempty,gte=0"`
 	// DocumentID names the attached document that answers a document criterion.
-	DocumentID string `json:"documentId,omitempty" validate:"max=40"`
+	DocumentID string `json:"documentId,omitempty" validate:"omitempty,max=40,id"`
 }
 
 // ExclusionAnswer answers one exclusion ground. Applies=true means the
 // ground applies to the party, which the officers must weigh.
 type ExclusionAnswer struct {
-	Ground      string `json:"ground" validate:"required,max=40"`
+	Ground      string `json:"ground" validate:"required,max=40,id"`
 	Applies     *bool  `json:"applies" validate:"required"`
 	Explanation string `json:"explanation,omitempty" validate:"max=2000"`
 }

@@ -53,7 +53,7 @@ type Segment struct {
 // QualityCriterion is an award criterion named in the DPS notice, with the
 // weight this competition gives it.
 type QualityCriterion struct {
-	ID          string `json:"id" validate:"required,max=40"`
+	ID          string `json:"id" validate:"required,max=40,id"`
 	Description string `json:"description" validate:"required,max=2000"`
 	Weight      int    `json:"weight" validate:"gte=1,lte=100"`
 }
@@ -61,7 +61,7 @@ type QualityCriterion struct {
 // Definition is everything an officer states when drafting or amending a
 // mini-competition.
 type Definition struct {
-	Category           string             `json:"category" validate:"required,max=40"`
+	Category           string             `json:"category" validate:"required,max=40,id"`
 	Title              string             `json:"title" validate:"required,max=300"`
 	Description        string             `json:"description" validate:"required,max=20000"`
 	TargetGroup        string             `json:"targetGroup" validate:"required,max=2000"`
