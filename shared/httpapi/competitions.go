@@ -177,7 +177,7 @@ func competitionRoutes() []Route {
 			}},
 		{Method: "PUT", Path: "/competitions/{competitionId}/bids/mine", Function: FnCompetitions, Roles: providers,
 			Summary: "Submit (version 0) or replace your sealed bid before the deadline; send an Idempotency-Key header to make retries safe",
-			Request: bidRequest{}, Response: procurement.Bid{}, MayCreate: true, handle: func(c *call) (any, error) {
+			Request: bidRequest{}, Response: procurement.Bid{}, MayCreate: true, Idempotent: true, handle: func(c *call) (any, error) {
 				var in bidRequest
 				if err := c.decode(&in); err != nil {
 					return nil, err

@@ -70,6 +70,11 @@ func GenerateOpenAPI() ([]byte, error) {
 		for _, q := range rt.Query {
 			params = append(params, queryParam(q))
 		}
+		if rt.Idempotent {
+			params = append(params, obj{"name": "Idempotency-Key", "in": "header", "required": false,
+				"description": "Makes a retry safe: the same key with the same request answers the first result (header Idempotent-Replayed: true); with another route, target or body it answers 400. Bound to the caller; remembered 24 hours.",
+				"schema": obj{"type": "string", "maxLength": 100, "pattern": IDPattern}})
+		}
 		if params != nil {
 			op["parameters"] = params
 		}
@@ -84,6 +89,12 @@ func GenerateOpenAPI() ([]byte, error) {
 			ok["content"] = obj{"application/json": obj{"schema": g.schema(reflect.TypeOf(rt.Response))}}
 		}
 		responses[itoa(rt.status())] = ok
+		if rt.Idempotent {
+			ok["headers"] = obj{"Idempotent-Replayed": obj{"description": "true when the answer repeats an earlier request with the same Idempotency-Key.", "schema": obj{"type": "string", "enum": []string{"true"}}}}
+		}
+		if rt.ContentType == "text/csv" {
+			ok["headers"] = obj{"Next-Cursor": obj{"description": "The cursor of the next page, when there is one.", "schema": obj{"type": "string"}}}
+		}
 		if rt.MayCreate {
 			responses["201"] = obj{"description": "Created", "content": ok["content"]}
 		}

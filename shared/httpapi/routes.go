@@ -29,6 +29,9 @@ type Route struct {
 	ContentType string
 	// MayCreate answers 201 when it creates and 200 when it replaces.
 	MayCreate bool
+	// Idempotent routes take an optional Idempotency-Key header: a retry
+	// with the same key and request answers the first result again.
+	Idempotent bool
 	Query     []Param
 	// Statuses are the error statuses the route answers beyond those the
 	// document derives from its shape (body, parameters, roles), e.g. 409
