@@ -73,7 +73,7 @@ func GenerateOpenAPI() ([]byte, error) {
 		if rt.Idempotent {
 			params = append(params, obj{"name": "Idempotency-Key", "in": "header", "required": false,
 				"description": "Makes a retry safe: the same key with the same request answers the first result (header Idempotent-Replayed: true); with another route, target or body it answers 400. Bound to the caller; remembered 24 hours.",
-				"schema": obj{"type": "string", "maxLength": 100, "pattern": IDPattern}})
+				"schema":      obj{"type": "string", "maxLength": 100, "pattern": IDPattern}})
 		}
 		if params != nil {
 			op["parameters"] = params

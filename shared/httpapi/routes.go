@@ -32,7 +32,7 @@ type Route struct {
 	// Idempotent routes take an optional Idempotency-Key header: a retry
 	// with the same key and request answers the first result again.
 	Idempotent bool
-	Query     []Param
+	Query      []Param
 	// Statuses are the error statuses the route answers beyond those the
 	// document derives from its shape (body, parameters, roles), e.g. 409
 	// for bids that are still sealed.
