@@ -28,12 +28,15 @@ func (c *call) competitionMay(e access.Entity, need access.Ability) func(*procur
 // must first be allowed to know of the competition itself; otherwise the
 // answer is the one a missing competition gets.
 func (c *call) mayCompetition(comp *procurement.Competition, e access.Entity, need access.Ability) error {
-	now := c.s.Store.Now()
-	hidden := access.NotFound(access.Competition, comp.ID)
-	if err := access.AskCompetition(c.who(), access.Competition, comp, now).Require(access.Know, hidden); err != nil {
+	if err := c.knowCompetition(comp); err != nil {
 		return err
 	}
-	return access.AskCompetition(c.who(), e, comp, now).Require(need, access.NotFound(e, comp.ID))
+	return access.AskCompetition(c.who(), e, comp, c.s.Store.Now()).Require(need, access.NotFound(e, comp.ID))
+}
+
+// knowCompetition refuses, as missing, a competition the caller may not know of.
+func (c *call) knowCompetition(comp *procurement.Competition) error {
+	return access.AskCompetition(c.who(), access.Competition, comp, c.s.Store.Now()).Require(access.Know, access.NotFound(access.Competition, comp.ID))
 }
 
 // competition loads the competition in the path and asks the rules about a
@@ -49,11 +52,10 @@ func (c *call) competition(e access.Entity, need access.Ability) (*procurement.C
 // bidMay checks one provider's bid in a competition.
 func (c *call) bidMay(provider string, need access.Ability) func(*procurement.Competition) error {
 	return func(comp *procurement.Competition) error {
-		now := c.s.Store.Now()
-		if err := access.AskCompetition(c.who(), access.Competition, comp, now).Require(access.Know, access.NotFound(access.Competition, comp.ID)); err != nil {
+		if err := c.knowCompetition(comp); err != nil {
 			return err
 		}
-		v := access.Ask(c.who(), access.Bid, access.CompetitionState(comp, now), access.BidScope(comp, provider))
+		v := access.Ask(c.who(), access.Bid, access.CompetitionState(comp, c.s.Store.Now()), access.BidScope(comp, provider))
 		return v.Require(need, access.NotFound(access.Bid, provider))
 	}
 }
@@ -65,10 +67,14 @@ func (c *call) dpsMay(e access.Entity, need access.Ability, providers ...string)
 	}
 }
 
-// dps loads the DPS in the path and asks the rules about e in it. The DPS
-// is read only when the caller's relation depends on it.
+// dps loads the DPS in the path and asks the rules about e in it.
 func (c *call) dps(e access.Entity, need access.Ability) (*procurement.DPS, error) {
-	id := c.path("dpsId")
+	return c.dpsNamed(c.path("dpsId"), e, need)
+}
+
+// dpsNamed loads the DPS id and asks the rules about e in it. The DPS is
+// read only when the caller's relation depends on it (then it is returned).
+func (c *call) dpsNamed(id string, e access.Entity, need access.Ability) (*procurement.DPS, error) {
 	if !access.NeedsScope(c.who()) {
 		return nil, access.Ask(c.who(), e, access.Any, access.Scope{}).Require(need, access.NotFound(e, id))
 	}
@@ -77,18 +83,6 @@ func (c *call) dps(e access.Entity, need access.Ability) (*procurement.DPS, erro
 		return nil, err
 	}
 	return d, c.dpsMay(e, need)(d)
-}
-
-// dpsNamed is dps for a DPS named in the query.
-func (c *call) dpsNamed(id string, e access.Entity, need access.Ability) error {
-	if !access.NeedsScope(c.who()) {
-		return access.Ask(c.who(), e, access.Any, access.Scope{}).Require(need, access.NotFound(e, id))
-	}
-	d, err := c.s.Store.GetDPS(c.r.Context(), id)
-	if err != nil {
-		return err
-	}
-	return c.dpsMay(e, need)(d)
 }
 
 // dpsCache remembers the DPSs one request has read, for lists that span them.

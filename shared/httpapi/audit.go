@@ -151,7 +151,7 @@ func (c *call) quarterAwards(e access.Entity) (AwardNotice, error) {
 	if err != nil {
 		return AwardNotice{}, err
 	}
-	if err := c.dpsNamed(c.path("dpsId"), e, access.See); err != nil {
+	if _, err := c.dpsNamed(c.path("dpsId"), e, access.See); err != nil {
 		return AwardNotice{}, err
 	}
 	f := dynamo.AwardFilter{DPSID: c.path("dpsId"), From: from, To: to}
@@ -239,7 +239,7 @@ func auditRoutes() []Route {
 				if err != nil {
 					return nil, err
 				}
-				if err := c.dpsNamed(f.DPSID, access.AwardHistory, access.See); err != nil {
+				if _, err := c.dpsNamed(f.DPSID, access.AwardHistory, access.See); err != nil {
 					return nil, err
 				}
 				cur, lim, err := c.page()
@@ -255,7 +255,7 @@ func auditRoutes() []Route {
 				if err != nil {
 					return nil, err
 				}
-				if err := c.dpsNamed(f.DPSID, access.AwardHistory, access.See); err != nil {
+				if _, err := c.dpsNamed(f.DPSID, access.AwardHistory, access.See); err != nil {
 					return nil, err
 				}
 				cursor := c.r.URL.Query().Get("cursor")
@@ -303,7 +303,7 @@ func auditRoutes() []Route {
 				if err := p.Err(); err != nil {
 					return nil, err
 				}
-				if err := c.dpsNamed(q.Get("dpsId"), access.AwardHistory, access.See); err != nil {
+				if _, err := c.dpsNamed(q.Get("dpsId"), access.AwardHistory, access.See); err != nil {
 					return nil, err
 				}
 				return c.s.Store.Statistics(c.r.Context(), q.Get("dpsId"), from, to)
