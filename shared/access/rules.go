@@ -29,7 +29,6 @@ const (
 	K    = Know
 	KS   = Know | See
 	KSA  = Know | See | Act
-	KA   = Know | Act
 )
 
 // Relation is how the caller stands to an entity.

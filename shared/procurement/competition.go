@@ -242,25 +242,14 @@ func checkTenderPeriod(d *DPS, deadline, now time.Time) error {
 	return nil
 }
 
-// NewCompetition drafts a competition for the officer's buyer.
+// NewCompetition drafts a competition for the officer's buyer. Who may
+// draft is decided by package access before this is called.
 func NewCompetition(d *DPS, by Actor, def Definition, now time.Time) (*Competition, error) {
-	if err := d.CheckOfficer(by); err != nil {
-		return nil, err
-	}
 	if err := CheckDefinition(d, &def, now); err != nil {
 		return nil, err
 	}
 	return &Competition{DPSID: d.ID, Buyer: by.Org, DPSBuyers: slices.Clone(d.Buyers), Definition: def, Status: CompDraft, Invitees: []Invitee{},
 		Amendments: []Amendment{}, Conflicts: []ConflictDeclaration{}, CreatedBy: by.UserID, CreatedAt: now, UpdatedAt: now}, nil
-}
-
-// CheckBuyer refuses officers of other buyers: only the buyer that runs a
-// competition acts on it.
-func (c *Competition) CheckBuyer(a Actor) error {
-	if !a.Is(RoleOfficer) || a.Org != c.Buyer {
-		return Errorf(EFORBIDDEN, "this mini-competition is run by %s; you act for %s", c.Buyer, a.Org)
-	}
-	return nil
 }
 
 // Publish freezes the invitee list: every provider admitted and not
@@ -376,9 +365,6 @@ func (c *Competition) Open(bids int, anchor string, now time.Time) error {
 
 // DeclareNoConflict records an evaluator's conflict-of-interest declaration.
 func (c *Competition) DeclareNoConflict(by Actor, statement string, now time.Time) error {
-	if err := c.CheckBuyer(by); err != nil {
-		return err
-	}
 	if c.Status != CompEvaluation {
 		return Errorf(ECONFLICT, "declarations are made when the bids are opened for evaluation; the competition is %s", c.Status)
 	}
@@ -398,12 +384,10 @@ func (c *Competition) HasDeclared(user string) bool {
 	return slices.ContainsFunc(c.Conflicts, func(d ConflictDeclaration) bool { return d.By == user })
 }
 
-// CheckEvaluator refuses an officer who may not see or score bids: not of
-// the buyer, before opening, or before the conflict declaration.
+// CheckEvaluator refuses an officer who may not yet see or score bids:
+// before opening, or before the conflict declaration. Whose officers may
+// evaluate at all is decided by package access.
 func (c *Competition) CheckEvaluator(by Actor) error {
-	if err := c.CheckBuyer(by); err != nil {
-		return err
-	}
 	if c.Status != CompEvaluation && c.Status != CompAwarded {
 		return Errorf(ECONFLICT, "bids are sealed until the competition is opened after its deadline")
 	}

@@ -1,7 +1,6 @@
 package procurement
 
 import (
-	"slices"
 	"strconv"
 	"time"
 )
@@ -139,9 +138,6 @@ func (d *DPS) BuyerName(id string) string {
 	return id
 }
 
-// HasBuyer reports whether org is a buyer of the DPS.
-func (d *DPS) HasBuyer(org string) bool { return slices.Contains(d.Buyers, org) }
-
 // OpenOn reports whether the DPS accepts applications on the day (YYYY-MM-DD).
 // A DPS stays open to new applicants for its whole validity.
 func (d *DPS) OpenOn(day string) bool { return d.ValidFrom <= day && day <= d.ValidUntil }
@@ -180,13 +176,4 @@ func (d *DPS) Validate() error {
 		p.Add("settings.extendedDecisionWorkdays", "must be at least decisionWorkdays")
 	}
 	return p.Err()
-}
-
-// CheckOfficer refuses officers who do not act for a buyer of the DPS:
-// officers act only for their own buyer.
-func (d *DPS) CheckOfficer(a Actor) error {
-	if !a.Is(RoleOfficer) || !d.HasBuyer(a.Org) {
-		return Errorf(EFORBIDDEN, "you act for %q, which is not a buyer of DPS %s (buyers: %v)", a.Org, d.ID, d.Buyers)
-	}
-	return nil
 }
