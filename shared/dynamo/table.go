@@ -142,12 +142,37 @@ const (
 	publishedPartition = "COMPS#published"
 )
 
-// DPSChain is the audit chain of a DPS: qualification and the public steps
-// of its mini-competitions.
+// Audit chains are per entity, so that no write touches a chain head that
+// unrelated writes also touch: two applications, two bids or two
+// registrations never queue on one item. The heads of all chains are
+// anchored together periodically, and the bid chains at opening.
+
+// DPSChain is the audit chain of the DPS itself (its creation and settings).
 func DPSChain(dps string) string { return "dps." + dps }
 
-// BidChain is the audit chain of one sealed bid. Bids have chains of their
-// own so that the DPS chain reveals neither that a bid exists nor how many
-// there are before the deadline; opening anchors every bid chain's head in
-// the DPS chain.
+// ApplicationChain is the audit chain of one application to a DPS: receipt,
+// information requests and answers, extensions and the decisions.
+func ApplicationChain(app string) string { return "app." + app }
+
+// AdmissionChain is the audit chain of one provider's admission to one
+// category: suspension, reinstatement and exclusion.
+func AdmissionChain(dps, cat, prov string) string { return "adm." + dps + "." + cat + "." + prov }
+
+// ProviderChain is the audit chain of one provider's registration.
+func ProviderChain(prov string) string { return "prov." + prov }
+
+// DeclarationChain is the audit chain of one declaration request.
+func DeclarationChain(req string) string { return "decl." + req }
+
+// CompetitionChain is the audit chain of a mini-competition's public steps:
+// drafting, publication, amendments, answers, opening, declarations and award.
+func CompetitionChain(comp string) string { return "comp." + comp }
+
+// QuestionChain is the audit chain of one clarification question.
+func QuestionChain(comp, q string) string { return "q." + comp + "." + q }
+
+// BidChain is the audit chain of one sealed bid and, after opening, its
+// evaluation. Bids have chains of their own so that no other chain reveals
+// that a bid exists or how many there are before the deadline; opening
+// anchors every bid chain's head in the competition's chain.
 func BidChain(comp, provider string) string { return "bid." + comp + "." + provider }
