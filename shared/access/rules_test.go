@@ -112,7 +112,7 @@ func TestProvidersAndPublic(t *testing.T) {
 }
 
 func TestRelations(t *testing.T) {
-	c := &procurement.Competition{ID: "c", Buyer: "b1", DPSBuyers: []string{"b1", "b2"}, Invitees: []procurement.Invitee{{ProviderID: "p1"}}}
+	c := &procurement.Competition{ID: "c", Buyer: "b1", DPSBuyers: []string{"b1", "b2"}, Invitees: []string{"p1"}}
 	sc := CompetitionScope(c)
 	for _, tt := range []struct {
 		a    *procurement.Actor

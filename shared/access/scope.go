@@ -141,11 +141,7 @@ func CompetitionState(c *procurement.Competition, now time.Time) State {
 // CompetitionScope is the scope of a mini-competition: its DPS's buyers,
 // the buyer running it, and its invitees.
 func CompetitionScope(c *procurement.Competition) Scope {
-	s := Scope{Buyers: c.DPSBuyers, Runner: c.Buyer}
-	for _, inv := range c.Invitees {
-		s.Providers = append(s.Providers, inv.ProviderID)
-	}
-	return s
+	return Scope{Buyers: c.DPSBuyers, Runner: c.Buyer, Providers: c.Invitees}
 }
 
 // AskCompetition returns the verdict on a part of a mini-competition.
@@ -156,7 +152,7 @@ func AskCompetition(a *procurement.Actor, e Entity, c *procurement.Competition, 
 // BidScope is the scope of one provider's bid in a competition.
 func BidScope(c *procurement.Competition, provider string) Scope {
 	s := Scope{Buyers: c.DPSBuyers, Runner: c.Buyer}
-	if _, ok := c.Invitee(provider); ok {
+	if c.Invited(provider) {
 		s.Providers = []string{provider}
 	}
 	return s

@@ -20,7 +20,7 @@ func CompetitionView(a *procurement.Actor, c *procurement.Competition, now time.
 		v.Status = procurement.CompClosed
 	}
 	if !AskCompetition(a, Internals, c, now).Can(See) {
-		v.Invitees, v.Conflicts, v.CreatedBy = []procurement.Invitee{}, []procurement.ConflictDeclaration{}, ""
+		v.Invitees, v.Conflicts, v.CreatedBy = []string{}, []procurement.ConflictDeclaration{}, ""
 	}
 	if c.Decision != nil {
 		v.Decision = DecisionView(a, c, now)

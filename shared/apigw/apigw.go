@@ -26,12 +26,21 @@ type Invoker func(context.Context, events.APIGatewayV2HTTPRequest) (events.APIGa
 // Gateway routes requests to functions.
 type Gateway struct {
 	mux *http.ServeMux
+	now func() time.Time
+}
+
+// WithClock makes the gateway stamp each request's time of receipt
+// (requestContext.timeEpoch) from now rather than the system clock, for
+// tests that move the store's clock.
+func (g *Gateway) WithClock(now func() time.Time) *Gateway {
+	g.now = now
+	return g
 }
 
 // New returns a gateway for the routes, invoking functions by name and
 // verifying tokens with the issuer.
 func New(routes []httpapi.Route, functions map[string]Invoker, issuer *LocalIssuer) *Gateway {
-	g := &Gateway{mux: http.NewServeMux()}
+	g := &Gateway{mux: http.NewServeMux(), now: time.Now}
 	for _, rt := range routes {
 		fn := functions[rt.Function]
 		if fn == nil {
@@ -55,12 +64,13 @@ func problem(w http.ResponseWriter, status int, detail string) {
 
 func (g *Gateway) route(rt httpapi.Route, fn Invoker, issuer *LocalIssuer) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		received := g.now()
 		ev := events.APIGatewayV2HTTPRequest{
 			Version:  "2.0", // API Gateway passes the path as it was sent, still percent-encoded.
 			RouteKey: rt.Method + " " + rt.Path, RawPath: r.URL.EscapedPath(), RawQueryString: r.URL.RawQuery,
 			Headers: map[string]string{}, PathParameters: map[string]string{},
 			RequestContext: events.APIGatewayV2HTTPRequestContext{
-				RouteKey: rt.Method + " " + rt.Path, Stage: "$default", DomainName: r.Host, TimeEpoch: time.Now().UnixMilli(),
+				RouteKey: rt.Method + " " + rt.Path, Stage: "$default", DomainName: r.Host, TimeEpoch: received.UnixMilli(),
 				RequestID: fmt.Sprintf("local-%d", time.Now().UnixNano()),
 				HTTP:      events.APIGatewayV2HTTPRequestContextHTTPDescription{Method: r.Method, Path: r.URL.Path, SourceIP: r.RemoteAddr, UserAgent: r.UserAgent()},
 			},

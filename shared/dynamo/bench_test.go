@@ -69,11 +69,11 @@ func openCompetition(b *testing.B, st *dynamo.Store) string {
 	return c.ID
 }
 
-func place(fee int64) func(c *procurement.Competition, prev *procurement.Bid, now time.Time) (*procurement.Bid, string, error) {
-	return func(c *procurement.Competition, prev *procurement.Bid, now time.Time) (*procurement.Bid, string, error) {
-		b, err := c.PlaceBid(prev, provider.Org, procurement.Offer{FixedFeeCents: fee,
+func place(fee int64) func(c *procurement.Competition, inv *procurement.Invitee, prev *procurement.Bid, now time.Time) (*procurement.Bid, string, error) {
+	return func(c *procurement.Competition, inv *procurement.Invitee, prev *procurement.Bid, now time.Time) (*procurement.Bid, string, error) {
+		b, err := c.PlaceBid(prev, inv, procurement.Offer{FixedFeeCents: fee,
 			OutcomePricesCents: map[string]int64{procurement.MilestoneEmployed: 100000},
-			Answers:            map[string]string{"individual-service": "a", "employer-network": "b", "outcome-follow-up": "c"}}, now)
+			Answers:            map[string]string{"individual-service": "a", "employer-network": "b", "outcome-follow-up": "c"}}, now, now)
 		return b, "bid.submitted", err
 	}
 }

@@ -3,10 +3,13 @@ package dynamo
 import (
 	"context"
 	"crypto/rand"
+	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"maps"
+	mrand "math/rand/v2"
 	"slices"
 	"strings"
 	"time"
@@ -23,8 +26,12 @@ import (
 // deadlineKey formats a deadline so that keys sort and compare in time order.
 func deadlineKey(t time.Time) string { return t.UTC().Format("2006-01-02T15:04:05.000000Z") }
 
+// competitionItem is the competition without its decision, which has an
+// item of its own (its per-bid results grow with the bids).
 func (s *Store) competitionItem(c *procurement.Competition) item {
-	it := entity(competitionKey(c.ID), "competition", 0, c)
+	bare := *c
+	bare.Decision = nil
+	it := entity(competitionKey(c.ID), "competition", 0, &bare)
 	it.GSI[0] = key{competitionsOf(c.DPSID), deadlineKey(c.CreatedAt) + "#" + c.ID}
 	if c.Status == procurement.CompPublished {
 		// Indexed only while published: the scheduled job finds the
@@ -98,11 +105,11 @@ func (s *Store) DispatchPending(ctx context.Context) (int, error) {
 // CreateCompetition drafts a mini-competition. may is asked first, with
 // the DPS. Errors: EINVALID, ENOTFOUND, and may's.
 func (s *Store) CreateCompetition(ctx context.Context, actor procurement.Actor, dpsID string, def procurement.Definition, may func(*procurement.DPS) error) (*procurement.Competition, error) {
-	got, err := s.getMany(ctx, dpsKey(dpsID), chainHeadKey(DPSChain(dpsID)))
+	m, err := s.get(ctx, dpsKey(dpsID))
 	if err != nil {
 		return nil, err
 	}
-	d, err := decodeAs[procurement.DPS](got[dpsKey(dpsID)], "DPS "+dpsID)
+	d, err := decodeAs[procurement.DPS](m, "DPS "+dpsID)
 	if err != nil {
 		return nil, err
 	}
@@ -114,35 +121,39 @@ func (s *Store) CreateCompetition(ctx context.Context, actor procurement.Actor, 
 		return nil, err
 	}
 	c.ID, c.Version = s.NewID(), 1
-	head := headFrom(got[chainHeadKey(DPSChain(dpsID))])
-	_, err = s.commit(ctx, &head, Change{Actor: actor, Chain: DPSChain(dpsID), Action: "competition.drafted",
+	// A new competition starts a chain of its own.
+	_, err = s.commit(ctx, &audit.Head{}, Change{Actor: actor, Chain: CompetitionChain(c.ID), Action: "competition.drafted",
 		EntityType: "competition", EntityID: c.ID, Subject: c.ID, State: c, Summary: c.Title},
 		s.putVersion(s.competitionItem(c), 0, "competition exists"))
 	return c, err
 }
 
-// ReadCompetition returns a competition as stored, with one read. Reading
-// never writes: only the scheduled job opens competitions past their
-// deadline. Errors: ENOTFOUND.
+// ReadCompetition returns a competition as stored, with its decision, in
+// one BatchGetItem. Reading never writes: only the scheduled job opens
+// competitions past their deadline. Errors: ENOTFOUND.
 func (s *Store) ReadCompetition(ctx context.Context, id string) (*procurement.Competition, error) {
-	c, _, err := s.readCompetition(ctx, id)
+	c, _, err := s.loadCompetition(ctx, id)
 	return c, err
 }
 
-// readCompetition also returns the evaluation counter, which every score
-// and rejection increments, so that an award can commit on the evaluation
-// it was computed from.
-func (s *Store) readCompetition(ctx context.Context, id string) (*procurement.Competition, int64, error) {
-	m, err := s.get(ctx, competitionKey(id))
+// loadCompetition reads the competition and its decision together with
+// the extra items asked for, in one BatchGetItem.
+func (s *Store) loadCompetition(ctx context.Context, id string, extra ...key) (*procurement.Competition, map[key]map[string]types.AttributeValue, error) {
+	got, err := s.getMany(ctx, append([]key{competitionKey(id), decisionKey(id)}, extra...)...)
 	if err != nil {
-		return nil, 0, err
+		return nil, nil, err
 	}
-	c, err := decodeAs[procurement.Competition](m, "mini-competition "+id)
-	return c, attrInt(m, evalCounter), err
+	c, err := decodeAs[procurement.Competition](got[competitionKey(id)], "mini-competition "+id)
+	if err != nil {
+		return nil, nil, err
+	}
+	if m := got[decisionKey(id)]; m != nil {
+		if c.Decision, err = decodeAs[procurement.AwardDecision](m, "decision"); err != nil {
+			return nil, nil, err
+		}
+	}
+	return c, got, nil
 }
-
-// evalCounter is the competition item's attribute counting evaluation steps.
-const evalCounter = "evaluations"
 
 // ListCompetitions pages through a DPS's competitions, oldest first.
 func (s *Store) ListCompetitions(ctx context.Context, dpsID, cursor string, limit int) (Page[procurement.Competition], error) {
@@ -153,13 +164,28 @@ func (s *Store) ListCompetitions(ctx context.Context, dpsID, cursor string, limi
 // audit action and summary, extra writes and an optional fan-out.
 type CompetitionUpdate func(c *procurement.Competition, d *procurement.DPS) (action, summary string, extra []write, fan *fanout, err error)
 
-// UpdateCompetition loads the competition, asks may, then loads its DPS
-// and chain head, applies fn and writes the result on condition of the
-// version (and, with version 0, of the version read). may runs before any
-// answer that depends on the competition's state. Errors: ENOTFOUND,
-// ECONFLICT, and may's and fn's.
+// UpdateCompetition loads the competition, asks may, then loads its DPS,
+// applies fn and writes the result on condition of the version (and, with
+// version 0, of the version read, retrying a few times when another change
+// came in between). may runs before any answer that depends on the
+// competition's state. Errors: ENOTFOUND, ECONFLICT, and may's and fn's.
 func (s *Store) UpdateCompetition(ctx context.Context, actor procurement.Actor, id string, version int, may func(*procurement.Competition) error, fn CompetitionUpdate) (*procurement.Competition, error) {
-	c, evals, err := s.readCompetition(ctx, id)
+	for attempt := 0; ; attempt++ {
+		c, err := s.updateCompetition(ctx, actor, id, version, may, fn)
+		if version != 0 || attempt >= 3 || !errors.Is(err, errStaleCompetition) {
+			if errors.Is(err, errStaleCompetition) {
+				err = procurement.Errorf(procurement.ECONFLICT, "%s", staleVersion("the mini-competition"))
+			}
+			return c, err
+		}
+	}
+}
+
+var errStaleCompetition = errors.New("stale competition")
+
+func (s *Store) updateCompetition(ctx context.Context, actor procurement.Actor, id string, version int, may func(*procurement.Competition) error, fn CompetitionUpdate) (*procurement.Competition, error) {
+	chain := CompetitionChain(id)
+	c, got, err := s.loadCompetition(ctx, id, chainHeadKey(chain))
 	if err != nil {
 		return nil, err
 	}
@@ -169,11 +195,11 @@ func (s *Store) UpdateCompetition(ctx context.Context, actor procurement.Actor, 
 	if version != 0 && c.Version != version {
 		return nil, procurement.Errorf(procurement.ECONFLICT, "%s", staleVersion(fmt.Sprintf("the mini-competition (you sent version %d, it is at %d)", version, c.Version)))
 	}
-	got, err := s.getMany(ctx, dpsKey(c.DPSID), chainHeadKey(DPSChain(c.DPSID)))
+	dm, err := s.get(ctx, dpsKey(c.DPSID))
 	if err != nil {
 		return nil, err
 	}
-	d, err := decodeAs[procurement.DPS](got[dpsKey(c.DPSID)], "DPS")
+	d, err := decodeAs[procurement.DPS](dm, "DPS")
 	if err != nil {
 		return nil, err
 	}
@@ -183,13 +209,7 @@ func (s *Store) UpdateCompetition(ctx context.Context, actor procurement.Actor, 
 		return nil, err
 	}
 	c.Version = prev + 1
-	// The write commits on the version read and on the evaluation read: a
-	// score or rejection committed in between makes it fail, so no decision
-	// rests on stale data.
 	put := s.putVersion(s.competitionItem(c), prev, staleVersion("the mini-competition"))
-	put.tw.Put.ConditionExpression = aws.String("version = :v AND (attribute_not_exists(#ev) OR #ev = :e)")
-	put.tw.Put.ExpressionAttributeNames = map[string]string{"#ev": evalCounter}
-	put.tw.Put.ExpressionAttributeValues[":e"] = num(evals)
 	writes := append([]write{put}, extra...)
 	if fan != nil {
 		f, w := s.newFanout(fan.Recipients, fan.Kind, fan.Ref, fan.Message)
@@ -198,9 +218,12 @@ func (s *Store) UpdateCompetition(ctx context.Context, actor procurement.Actor, 
 		notice := s.putNew(entity(key{competitionKey(c.ID).PK, "NOTICE#" + f.At + "#" + f.ID}, "notice", 1, f), "notice exists")
 		writes = append(writes, w, notice)
 	}
-	head := headFrom(got[chainHeadKey(DPSChain(c.DPSID))])
-	if _, err := s.commit(ctx, &head, Change{Actor: actor, Chain: DPSChain(c.DPSID), Action: action,
+	head := headFrom(got[chainHeadKey(chain)])
+	if _, err := s.commit(ctx, &head, Change{Actor: actor, Chain: chain, Action: action,
 		EntityType: "competition", EntityID: c.ID, Subject: c.ID, State: c, Summary: summary}, writes...); err != nil {
+		if procurement.ErrorCode(err) == procurement.ECONFLICT && err.(*procurement.Error).Message == staleVersion("the mini-competition") {
+			return nil, errStaleCompetition
+		}
 		return nil, err
 	}
 	if fan != nil {
@@ -212,12 +235,83 @@ func (s *Store) UpdateCompetition(ctx context.Context, actor procurement.Actor, 
 	return c, nil
 }
 
-func invitees(c *procurement.Competition) []string {
-	ids := make([]string, len(c.Invitees))
-	for i, inv := range c.Invitees {
-		ids[i] = inv.ProviderID
+func invitees(c *procurement.Competition) []string { return slices.Clone(c.Invitees) }
+
+// putInvitations writes the invitees of a publication, 25 per
+// BatchWriteItem, before the publication commits. Each carries the
+// publication's id: until the competition names that id they are inert, so
+// a publication that fails leaves nothing that admits a bid.
+func (s *Store) putInvitations(ctx context.Context, comp, publication string, invited []procurement.Invitee) error {
+	reqs := make([]types.WriteRequest, len(invited))
+	for i := range invited {
+		it := entity(invitationKey(comp, invited[i].ProviderID), "invitation", 1, &invited[i])
+		it.Extras = map[string]types.AttributeValue{"pub": str(publication)}
+		reqs[i] = types.WriteRequest{PutRequest: &types.PutRequest{Item: it.av()}}
 	}
-	return ids
+	return s.batchWrite(ctx, reqs)
+}
+
+// batchWrite writes the requests 25 per BatchWriteItem, resending what
+// DynamoDB leaves unprocessed with a growing pause.
+func (s *Store) batchWrite(ctx context.Context, reqs []types.WriteRequest) error {
+	for attempt := 0; len(reqs) > 0; {
+		n := min(25, len(reqs))
+		s.calls.Add(1)
+		cctx, cancel := context.WithTimeout(ctx, CallTimeout)
+		out, err := s.db.BatchWriteItem(cctx, &dynamodb.BatchWriteItemInput{RequestItems: map[string][]types.WriteRequest{s.table: reqs[:n]}})
+		cancel()
+		if err != nil {
+			return dbError(err)
+		}
+		left := out.UnprocessedItems[s.table]
+		reqs = append(left, reqs[n:]...)
+		if len(left) > 0 {
+			attempt++
+			select {
+			case <-ctx.Done():
+				return unavailable(ctx.Err())
+			case <-time.After(time.Duration(min(attempt, 8)*10) * time.Millisecond):
+			}
+		}
+	}
+	return nil
+}
+
+// ListInvitees pages through the invitees of a competition as they stood
+// at publication.
+func (s *Store) ListInvitees(ctx context.Context, comp, cursor string, limit int) (Page[procurement.Invitee], error) {
+	return queryPage[procurement.Invitee](ctx, s, query{pk: competitionKey(comp).PK, skBegin: "INV#", cursor: cursor, limit: limit})
+}
+
+// seal closes every invitation of a competition to bid writes. Each bid
+// write carries a condition that its own invitation is not sealed, so once
+// seal returns no bid can commit: an opening that reads the bids after it
+// sees every bid that will ever be stored. Bidders never share an item;
+// only the opening touches all invitations. Safe to run again.
+func (s *Store) seal(ctx context.Context, comp string, at time.Time) error {
+	all, err := All(func(cur string) (Page[map[string]types.AttributeValue], error) {
+		items, next, err := s.query(ctx, query{pk: competitionKey(comp).PK, skBegin: "INV#", cursor: cur})
+		return Page[map[string]types.AttributeValue]{Items: items, Cursor: next}, err
+	})
+	if err != nil {
+		return err
+	}
+	open := slices.DeleteFunc(all, func(m map[string]types.AttributeValue) bool { return m["sealed"] != nil })
+	for start := 0; start < len(open); start += 100 {
+		var items []types.TransactWriteItem
+		for _, m := range open[start:min(start+100, len(open))] {
+			items = append(items, types.TransactWriteItem{Update: &types.Update{
+				TableName: &s.table, Key: key{attrString(m, AttrPK), attrString(m, AttrSK)}.av(),
+				UpdateExpression:          aws.String("SET sealed = :at"),
+				ConditionExpression:       aws.String("attribute_exists(PK)"),
+				ExpressionAttributeValues: map[string]types.AttributeValue{":at": str(deadlineKey(at))},
+			}})
+		}
+		if err := s.transactRetrying(ctx, items); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // PublishCompetition publishes a draft and invites, at one moment, every
@@ -239,7 +333,12 @@ func (s *Store) PublishCompetition(ctx context.Context, actor procurement.Actor,
 		if err != nil {
 			return "", "", nil, nil, err
 		}
-		if err := c.Publish(d, actor, admitted, s.Now()); err != nil {
+		invited, err := c.Publish(d, actor, admitted, s.Now())
+		if err != nil {
+			return "", "", nil, nil, err
+		}
+		c.Publication = s.NewID()
+		if err := s.putInvitations(ctx, c.ID, c.Publication, invited); err != nil {
 			return "", "", nil, nil, err
 		}
 		check := s.check(cat, "version = :v", map[string]types.AttributeValue{":v": num(membership)},
@@ -268,9 +367,12 @@ func (s *Store) AmendCompetition(ctx context.Context, actor procurement.Actor, i
 	})
 }
 
-// CancelCompetition cancels a competition with a reason and tells invitees.
+// CancelCompetition cancels a competition with a reason and tells
+// invitees. A published competition's invitations are sealed after the
+// cancellation commits, so no bid is stored afterwards; a bid that commits
+// in between is never opened.
 func (s *Store) CancelCompetition(ctx context.Context, actor procurement.Actor, id string, version int, reason string, may func(*procurement.Competition) error) (*procurement.Competition, error) {
-	return s.UpdateCompetition(ctx, actor, id, version, may, func(c *procurement.Competition, d *procurement.DPS) (string, string, []write, *fanout, error) {
+	c, err := s.UpdateCompetition(ctx, actor, id, version, may, func(c *procurement.Competition, d *procurement.DPS) (string, string, []write, *fanout, error) {
 		if err := c.Cancel(actor, reason, s.Now()); err != nil {
 			return "", "", nil, nil, err
 		}
@@ -280,15 +382,51 @@ func (s *Store) CancelCompetition(ctx context.Context, actor procurement.Actor, 
 		}
 		return "competition.cancelled", reason, nil, fan, nil
 	})
+	if err == nil && c.PublishedAt != nil && c.Opening == nil {
+		// Committed; if sealing fails, a bid stored later is never opened.
+		_ = s.seal(ctx, c.ID, s.Now())
+	}
+	return c, err
 }
 
-// openIfDue moves a published competition past its deadline into
-// evaluation, recording the opening once: the version condition lets only
-// one of concurrent openers win, the others reload.
+// transactRetrying writes a transaction that no condition of ours can
+// fail, retrying while DynamoDB cancels it for a conflict with a
+// transaction in flight.
+func (s *Store) transactRetrying(ctx context.Context, items []types.TransactWriteItem) error {
+	for attempt := 0; ; attempt++ {
+		err := s.transact(ctx, items)
+		tce, ok := errors.AsType[*types.TransactionCanceledException](err)
+		if !ok {
+			return err
+		}
+		for _, r := range tce.CancellationReasons {
+			if c := aws.ToString(r.Code); c != "" && c != "None" && c != "TransactionConflict" {
+				return procurement.Internal(err)
+			}
+		}
+		if attempt+1 >= maxChainAttempts {
+			return unavailable(err)
+		}
+		select {
+		case <-ctx.Done():
+			return unavailable(ctx.Err())
+		case <-time.After(time.Duration(mrand.IntN(5<<min(attempt, 6))+1) * time.Millisecond):
+		}
+	}
+}
+
+// openIfDue moves a published competition past its deadline (and the
+// grace) into evaluation, recording the opening once. It first seals every
+// invitation, so that no bid can commit after the bids are read: the
+// opening's count and anchor hold every bid ever accepted. The version
+// condition lets only one of concurrent openers win; the others reload.
 func (s *Store) openIfDue(ctx context.Context, c *procurement.Competition) (*procurement.Competition, error) {
 	now := s.Now()
 	if c.Status != procurement.CompPublished || !c.DeadlinePassed(now.Add(-OpeningGrace)) {
 		return c, nil
+	}
+	if err := s.seal(ctx, c.ID, now); err != nil {
+		return nil, err
 	}
 	bids, err := s.AllBids(ctx, c.ID)
 	if err != nil {
@@ -304,9 +442,7 @@ func (s *Store) openIfDue(ctx context.Context, c *procurement.Competition) (*pro
 		if err != nil {
 			return nil, err
 		}
-		for k, v := range got {
-			heads[k] = v
-		}
+		maps.Copy(heads, got)
 	}
 	type anchor struct {
 		Provider string     `json:"provider"`
@@ -327,23 +463,20 @@ func (s *Store) openIfDue(ctx context.Context, c *procurement.Competition) (*pro
 	}
 	c.Version = prev + 1
 	system := procurement.Actor{UserID: "system", Role: "system", Org: "rengas"}
-	_, err = s.commit(ctx, nil, Change{Actor: system, Chain: DPSChain(c.DPSID), Action: "competition.opened", EntityType: "competition",
+	_, err = s.commit(ctx, nil, Change{Actor: system, Chain: CompetitionChain(c.ID), Action: "competition.opened", EntityType: "competition",
 		EntityID: c.ID, Subject: c.ID, State: c, Summary: fmt.Sprintf("%d bids; bid chains anchored %s", submitted, c.Opening.Anchor)},
 		s.putVersion(s.competitionItem(c), prev, "opened concurrently"))
 	if procurement.ErrorCode(err) == procurement.ECONFLICT {
-		m, err := s.get(ctx, competitionKey(c.ID))
-		if err != nil {
-			return nil, err
-		}
-		return decodeAs[procurement.Competition](m, "mini-competition "+c.ID)
+		return s.ReadCompetition(ctx, c.ID)
 	}
 	return c, err
 }
 
 // OpeningGrace is how long after a deadline the opening waits: a request
-// received before the deadline may still be in flight for as long as a
-// function may run.
-const OpeningGrace = 10 * time.Second
+// received before the deadline may still be in flight for as long as the
+// gateway waits for a function (30 s), which covers a cold start and the
+// function's own time limit. Until then the competition shows as closed.
+const OpeningGrace = 30 * time.Second
 
 // OpenDue opens every published competition whose deadline (plus
 // OpeningGrace) has passed. It
@@ -400,22 +533,26 @@ type idempotent struct {
 const idempotencyTTL = 24 * time.Hour
 
 // WriteBid submits, replaces or withdraws the provider's own bid in two
-// round trips: one BatchGetItem (competition, bid, its chain head, the
-// idempotency record) and one TransactWriteItems whose condition on the
-// competition refuses the write at and after the deadline by the server
-// clock. An Idempotency-Key with the same request returns the first result
-// without writing again. Errors: ENOTFOUND (not invited), ECONFLICT
-// (deadline, stale version), EINVALID.
+// round trips: one BatchGetItem (competition, the provider's invitation,
+// bid, its chain head, the idempotency record) and one TransactWriteItems.
+// Whether the bid is on time is decided by received, the time the request
+// reached the gateway, never by how late it is processed. The transaction
+// touches only the provider's own items: its bid, its bid chain and its
+// invitation, whose condition (not sealed, of this publication) refuses
+// the write once the opening has begun. Bidders never contend. An
+// Idempotency-Key with the same request returns the first result without
+// writing again. Errors: ENOTFOUND (not invited), ECONFLICT (deadline,
+// stale version), EINVALID.
 //
 // may is asked with the competition before anything that depends on the bid
 // or the key. The request digest must bind the route and the competition,
 // so that a key reused elsewhere is refused rather than replayed.
 func (s *Store) WriteBid(ctx context.Context, actor procurement.Actor, comp string, version int, idemKey, requestDigest string,
 	may func(*procurement.Competition) error,
-	fn func(c *procurement.Competition, prev *procurement.Bid, now time.Time) (*procurement.Bid, string, error)) (BidResult, error) {
+	fn func(c *procurement.Competition, inv *procurement.Invitee, prev *procurement.Bid, now time.Time) (*procurement.Bid, string, error)) (BidResult, error) {
 	prov := actor.Org
 	chain := BidChain(comp, prov)
-	keys := []key{competitionKey(comp), bidKey(comp, prov), chainHeadKey(chain)}
+	keys := []key{competitionKey(comp), invitationKey(comp, prov), bidKey(comp, prov), chainHeadKey(chain)}
 	if idemKey != "" {
 		keys = append(keys, idempotencyKey(prov, idemKey))
 	}
@@ -430,6 +567,14 @@ func (s *Store) WriteBid(ctx context.Context, actor procurement.Actor, comp stri
 	if err := may(c); err != nil {
 		return BidResult{}, err
 	}
+	invItem := got[invitationKey(comp, prov)]
+	if invItem == nil || attrString(invItem, "pub") != c.Publication {
+		return BidResult{}, procurement.Errorf(procurement.ENOTFOUND, "mini-competition %s not found", comp)
+	}
+	inv, err := decodeAs[procurement.Invitee](invItem, "invitation")
+	if err != nil {
+		return BidResult{}, err
+	}
 	if idemKey != "" {
 		if m := got[idempotencyKey(prov, idemKey)]; m != nil {
 			return replay(m, requestDigest)
@@ -442,7 +587,7 @@ func (s *Store) WriteBid(ctx context.Context, actor procurement.Actor, comp stri
 		}
 	}
 	now := s.Now()
-	b, action, err := fn(c, prev, now)
+	b, action, err := fn(c, inv, prev, now)
 	if err != nil {
 		return BidResult{}, err
 	}
@@ -458,9 +603,8 @@ func (s *Store) WriteBid(ctx context.Context, actor procurement.Actor, comp stri
 	it.Extras = map[string]types.AttributeValue{"status": str(string(b.Status))}
 	writes := []write{
 		s.putVersion(it, current, staleVersion("your bid")),
-		s.check(competitionKey(comp), "#st = :pub AND bidDeadline > :now", map[string]types.AttributeValue{
-			":pub": str(string(procurement.CompPublished)), ":now": str(deadlineKey(now))},
-			"bids are closed: the deadline passed (server time) before your bid was stored; it was not accepted"),
+		s.check(invitationKey(comp, prov), "pub = :pub AND attribute_not_exists(sealed)", map[string]types.AttributeValue{":pub": str(c.Publication)},
+			"bids are closed: the bids were sealed for opening before your bid was stored; it was not accepted"),
 	}
 	res := BidResult{Bid: b, Created: prev == nil}
 	if idemKey != "" {
@@ -470,9 +614,11 @@ func (s *Store) WriteBid(ctx context.Context, actor procurement.Actor, comp stri
 			Extras: map[string]types.AttributeValue{"expires": num(now.Add(idempotencyTTL).Unix())}}, "")
 		writes = append(writes, w)
 	}
-	// The trail of a sealed bid holds the digest of the bid, never its content.
+	// The trail of a sealed bid holds the digest of the bid and its time of
+	// receipt, never its content.
 	_, err = s.commit(ctx, &audit.Head{Seq: attrInt(got[chainHeadKey(chain)], "version"), Hash: attrString(got[chainHeadKey(chain)], "hash")},
-		Change{Actor: actor, Chain: chain, Action: action, EntityType: "bid", EntityID: comp + "/" + prov, State: b, Subject: comp}, writes...)
+		Change{Actor: actor, Chain: chain, Action: action, EntityType: "bid", EntityID: comp + "/" + prov, State: b, Subject: comp,
+			Summary: "received " + b.ReceivedAt.UTC().Format(time.RFC3339Nano)}, writes...)
 	if err != nil {
 		if idemKey != "" && procurement.ErrorCode(err) == procurement.ECONFLICT {
 			// A concurrent retry with the same key may have won.
@@ -510,22 +656,22 @@ func (s *Store) GetBid(ctx context.Context, comp, prov string) (*procurement.Bid
 }
 
 // UpdateBidEvaluation applies an evaluator's score or rejection to a bid.
-// may is asked with the competition before the bid is even looked up, so
-// that nobody learns from the answer whether a bid exists. The write
-// increments the competition's evaluation counter, on which an award
-// commits. Errors: ENOTFOUND, ECONFLICT, EFORBIDDEN, EINVALID.
+// may is asked with the competition before anything depends on the bid, so
+// that nobody learns from the answer whether a bid exists. The event goes
+// on the bid's chain, and the write increments one of the competition's
+// evaluation shards (chosen by the bidder), on which an award commits:
+// evaluators scoring different bids rarely touch the same item, and never
+// the competition's. A shard closed by the award refuses the write.
+// Errors: ENOTFOUND, ECONFLICT, EFORBIDDEN, EINVALID.
 func (s *Store) UpdateBidEvaluation(ctx context.Context, actor procurement.Actor, comp, prov string, version int, action string,
 	may func(*procurement.Competition) error,
 	fn func(c *procurement.Competition, b *procurement.Bid) error) (*procurement.Bid, error) {
-	c, err := s.ReadCompetition(ctx, comp)
+	chain := BidChain(comp, prov)
+	c, got, err := s.loadCompetition(ctx, comp, bidKey(comp, prov), chainHeadKey(chain))
 	if err != nil {
 		return nil, err
 	}
 	if err := may(c); err != nil {
-		return nil, err
-	}
-	got, err := s.getMany(ctx, bidKey(comp, prov), chainHeadKey(DPSChain(c.DPSID)))
-	if err != nil {
 		return nil, err
 	}
 	b, err := decodeAs[procurement.Bid](got[bidKey(comp, prov)], "bid of "+prov)
@@ -541,17 +687,51 @@ func (s *Store) UpdateBidEvaluation(ctx context.Context, actor procurement.Actor
 	b.Version = version + 1
 	it := entity(bidKey(comp, prov), "bid", 0, b)
 	it.Extras = map[string]types.AttributeValue{"status": str(string(b.Status))}
-	head := headFrom(got[chainHeadKey(DPSChain(c.DPSID))])
-	_, err = s.commit(ctx, &head, Change{Actor: actor, Chain: DPSChain(c.DPSID), Action: action, EntityType: "bid", EntityID: comp + "/" + prov, State: b, Subject: comp},
+	head := headFrom(got[chainHeadKey(chain)])
+	_, err = s.commit(ctx, &head, Change{Actor: actor, Chain: chain, Action: action, EntityType: "bid", EntityID: comp + "/" + prov, State: b, Subject: comp},
 		s.putVersion(it, version, staleVersion("the bid")),
 		write{tw: types.TransactWriteItem{Update: &types.Update{
-			TableName: &s.table, Key: competitionKey(comp).av(),
-			UpdateExpression:          aws.String("ADD #ev :one"),
-			ConditionExpression:       aws.String("#st = :ev"),
-			ExpressionAttributeNames:  map[string]string{"#ev": evalCounter, "#st": "status"},
-			ExpressionAttributeValues: map[string]types.AttributeValue{":one": num(1), ":ev": str(string(procurement.CompEvaluation))},
-		}}, conflict: "the competition is no longer in evaluation"})
+			TableName: &s.table, Key: evalShardKey(comp, evalShard(prov)).av(),
+			UpdateExpression:          aws.String("ADD #n :one"),
+			ConditionExpression:       aws.String("attribute_not_exists(closed)"),
+			ExpressionAttributeNames:  map[string]string{"#n": "n"},
+			ExpressionAttributeValues: map[string]types.AttributeValue{":one": num(1)},
+		}}, conflict: "the evaluation is closed: the award decision was made"})
 	return b, err
+}
+
+// evalShards is the number of evaluation counters of a competition.
+const evalShards = 16
+
+func evalShard(prov string) int {
+	h := sha256.Sum256([]byte(prov))
+	return int(h[0]) % evalShards
+}
+
+// closeEvaluation returns the award's writes that close every evaluation
+// shard on condition that none moved since the bids were read: a score or
+// rejection committed in between fails the award, and none can commit
+// after it.
+func (s *Store) closeEvaluation(ctx context.Context, comp string) ([]write, error) {
+	keys := make([]key, evalShards)
+	for i := range keys {
+		keys[i] = evalShardKey(comp, i)
+	}
+	got, err := s.getMany(ctx, keys...)
+	if err != nil {
+		return nil, err
+	}
+	writes := make([]write, evalShards)
+	for i, k := range keys {
+		writes[i] = write{tw: types.TransactWriteItem{Update: &types.Update{
+			TableName: &s.table, Key: k.av(),
+			UpdateExpression:          aws.String("SET closed = :t"),
+			ConditionExpression:       aws.String("(attribute_not_exists(#n) OR #n = :n) AND attribute_not_exists(closed)"),
+			ExpressionAttributeNames:  map[string]string{"#n": "n"},
+			ExpressionAttributeValues: map[string]types.AttributeValue{":t": &types.AttributeValueMemberBOOL{Value: true}, ":n": num(attrInt(got[k], "n"))},
+		}}, conflict: staleVersion("the evaluation (a score or rejection was recorded while the decision was computed)")}
+	}
+	return writes, nil
 }
 
 // DeclareNoConflict records an evaluator's conflict-of-interest declaration.
@@ -562,9 +742,17 @@ func (s *Store) DeclareNoConflict(ctx context.Context, actor procurement.Actor, 
 }
 
 // Award confirms the award decision, creates a contract per winner and
-// notifies every bidder, in one transaction.
+// notifies every bidder, in one transaction that also closes the
+// evaluation on the shards' counts read before the bids, so the decision
+// commits only on the evaluation it was computed from.
 func (s *Store) Award(ctx context.Context, actor procurement.Actor, id string, version int, reasons string, may func(*procurement.Competition) error) (*procurement.Competition, error) {
 	return s.UpdateCompetition(ctx, actor, id, version, may, func(c *procurement.Competition, d *procurement.DPS) (string, string, []write, *fanout, error) {
+		// The shards are read before the bids: a score committed after this
+		// read moves a shard and fails the award's condition.
+		closing, err := s.closeEvaluation(ctx, c.ID)
+		if err != nil {
+			return "", "", nil, nil, err
+		}
 		bids, err := s.AllBids(ctx, c.ID)
 		if err != nil {
 			return "", "", nil, nil, err
@@ -574,7 +762,7 @@ func (s *Store) Award(ctx context.Context, actor procurement.Actor, id string, v
 		if err := c.Award(d, actor, bids, reasons, hex.EncodeToString(seed), s.Now()); err != nil {
 			return "", "", nil, nil, err
 		}
-		var extra []write
+		extra := append(closing, s.putNew(entity(decisionKey(c.ID), "decision", 1, c.Decision), "the competition was already decided"))
 		var bidders []string
 		for _, b := range bids {
 			if b.Status == procurement.BidSubmitted {
@@ -606,7 +794,8 @@ func (s *Store) AskQuestion(ctx context.Context, actor procurement.Actor, comp, 
 		return nil, err
 	}
 	q := &procurement.Question{ID: s.NewID(), CompetitionID: comp, AskedBy: actor.Org, Text: text, AskedAt: now, Version: 1}
-	_, err = s.commit(ctx, nil, Change{Actor: actor, Chain: DPSChain(c.DPSID), Action: "question.asked", EntityType: "question", EntityID: comp + "/" + q.ID, State: q, Subject: comp},
+	// Each question starts a chain of its own: askers never queue on one head.
+	_, err = s.commit(ctx, &audit.Head{}, Change{Actor: actor, Chain: QuestionChain(comp, q.ID), Action: "question.asked", EntityType: "question", EntityID: comp + "/" + q.ID, State: q, Subject: comp},
 		s.putNew(entity(questionKey(comp, q.ID), "question", 1, q), "question exists"),
 		s.notify(c.Buyer, "question.asked", comp, fmt.Sprintf("A new clarification question on %q awaits an answer.", c.Title)))
 	return q, err

@@ -20,6 +20,9 @@
 //	notification         OUTBOX#<org>               <at>#<id>
 //	notification fan-out FANOUT                     <at>#<id>
 //	competition          COMP#<comp>                META                   DPS#<dps>#COMPS / <created>#<comp>                                     COMPS#published / <deadline>#<comp>
+//	decision             COMP#<comp>                DECISION
+//	invitation (gate)    COMP#<comp>                INV#<provider>
+//	evaluation shard     COMP#<comp>                EVAL#<00-15>
 //	bid                  COMP#<comp>                BID#<provider>
 //	question             COMP#<comp>                Q#<question>
 //	sent notice          COMP#<comp>                NOTICE#<at>#<id>
@@ -117,8 +120,13 @@ func eventKey(chain string, seq int64) key {
 	return key{"CHAIN#" + chain, fmt.Sprintf("EV#%012d", seq)}
 }
 
-func competitionKey(id string) key      { return key{"COMP#" + id, meta} }
-func bidKey(comp, prov string) key      { return key{"COMP#" + comp, "BID#" + prov} }
+func competitionKey(id string) key     { return key{"COMP#" + id, meta} }
+func bidKey(comp, prov string) key     { return key{"COMP#" + comp, "BID#" + prov} }
+func decisionKey(comp string) key      { return key{"COMP#" + comp, "DECISION"} }
+func invitationKey(comp, p string) key { return key{"COMP#" + comp, "INV#" + p} }
+func evalShardKey(comp string, n int) key {
+	return key{"COMP#" + comp, fmt.Sprintf("EVAL#%02d", n)}
+}
 func questionKey(comp, q string) key    { return key{"COMP#" + comp, "Q#" + q} }
 func contractKey(comp, prov string) key { return key{"COMP#" + comp, "CONTRACT#" + prov} }
 func idempotencyKey(org, k string) key  { return key{"IDEM#" + org + "#" + k, "IDEM"} }

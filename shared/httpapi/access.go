@@ -55,7 +55,10 @@ func (c *call) bidMay(provider string, need access.Ability) func(*procurement.Co
 		if err := c.knowCompetition(comp); err != nil {
 			return err
 		}
-		v := access.Ask(c.who(), access.Bid, access.CompetitionState(comp, c.s.Store.Now()), access.BidScope(comp, provider))
+		// A bid is judged in the state the competition was in when the
+		// request was received: one received before the deadline is on
+		// time however late it is processed.
+		v := access.Ask(c.who(), access.Bid, access.CompetitionState(comp, c.received), access.BidScope(comp, provider))
 		return v.Require(need, access.NotFound(access.Bid, provider))
 	}
 }

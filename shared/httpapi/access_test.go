@@ -69,6 +69,7 @@ func competitionProbes(now time.Time) map[string]probe {
 		"GET /competitions/{competitionId}/bids/mine":                      {entity: access.Bid, need: access.See, maybeMissing: true},
 		"POST /competitions/{competitionId}/bids/mine/withdrawal":          {entity: access.Bid, need: access.Act, body: map[string]any{"version": stale}, maybeMissing: true},
 		"GET /competitions/{competitionId}/bids":                           {entity: access.Evaluation, need: access.See},
+		"GET /competitions/{competitionId}/invitees":                       {entity: access.Internals, need: access.See},
 		"POST /competitions/{competitionId}/conflict-declarations":         {entity: access.Internals, need: access.Act, body: map[string]any{"statement": "No ties to any bidder."}},
 		"POST /competitions/{competitionId}/bids/{providerId}/scores":      {entity: access.Bid, need: access.Act, bidOf: "prov-college", body: map[string]any{"criterion": "individual-service", "score": 3, "reason": "Plan.", "version": stale}},
 		"POST /competitions/{competitionId}/bids/{providerId}/rejection":   {entity: access.Bid, need: access.Act, bidOf: "prov-college", body: map[string]any{"reason": "Incomplete.", "version": stale}},

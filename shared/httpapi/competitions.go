@@ -105,6 +105,19 @@ func competitionRoutes() []Route {
 				}
 				return access.CompetitionView(c.who(), comp, c.s.Store.Now()), nil
 			}},
+		{Method: "GET", Path: "/competitions/{competitionId}/invitees", Function: FnCompetitions, Roles: officersAudit,
+			Summary:  "List the providers invited at publication, as they stood then (the competition's own officers and auditors)",
+			Response: dynamo.Page[procurement.Invitee]{}, Query: pageParams, handle: func(c *call) (any, error) {
+				comp, err := c.competition(access.Internals, access.See)
+				if err != nil {
+					return nil, err
+				}
+				cur, lim, err := c.page()
+				if err != nil {
+					return nil, err
+				}
+				return c.s.Store.ListInvitees(c.r.Context(), comp.ID, cur, lim)
+			}},
 		{Method: "PUT", Path: "/competitions/{competitionId}", Function: FnCompetitions, Roles: officers,
 			Summary: "Edit a draft, or amend a published competition before its deadline with a reason (material amendments notify all invitees)",
 			Request: competitionRequest{}, Response: procurement.Competition{}, handle: func(c *call) (any, error) {
@@ -187,8 +200,8 @@ func competitionRoutes() []Route {
 					return nil, err
 				}
 				res, err := c.s.Store.WriteBid(c.r.Context(), c.actor, c.path("competitionId"), in.Version, key, c.requestDigest(in), c.bidMay(c.actor.Org, access.Act),
-					func(comp *procurement.Competition, prev *procurement.Bid, now time.Time) (*procurement.Bid, string, error) {
-						b, err := comp.PlaceBid(prev, c.actor.Org, in.Offer, now)
+					func(comp *procurement.Competition, inv *procurement.Invitee, prev *procurement.Bid, now time.Time) (*procurement.Bid, string, error) {
+						b, err := comp.PlaceBid(prev, inv, in.Offer, c.received, now)
 						action := "bid.submitted"
 						if prev != nil {
 							action = "bid.replaced"
@@ -225,15 +238,15 @@ func competitionRoutes() []Route {
 					return nil, err
 				}
 				res, err := c.s.Store.WriteBid(c.r.Context(), c.actor, c.path("competitionId"), in.Version, "", "", c.bidMay(c.actor.Org, access.Act),
-					func(comp *procurement.Competition, prev *procurement.Bid, now time.Time) (*procurement.Bid, string, error) {
+					func(comp *procurement.Competition, _ *procurement.Invitee, prev *procurement.Bid, now time.Time) (*procurement.Bid, string, error) {
 						if prev == nil {
-							if _, err := comp.CheckBidding(c.actor.Org, now); err != nil {
+							if err := comp.CheckBidding(c.actor.Org, c.received); err != nil {
 								return nil, "", err
 							}
 							return nil, "", procurement.Errorf(procurement.ENOTFOUND, "you have no bid to withdraw")
 						}
 						b := *prev
-						return &b, "bid.withdrawn", comp.Withdraw(&b, now)
+						return &b, "bid.withdrawn", comp.Withdraw(&b, c.received, now)
 					})
 				return res.Bid, err
 			}},

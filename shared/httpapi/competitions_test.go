@@ -117,13 +117,18 @@ func TestMiniCompetitionFromPublicationToAward(t *testing.T) {
 	base := "/competitions/" + id
 
 	r := e.must(e.do("officer-lahti", "GET", base, nil), 200)
-	var invited []string
+	var ids []string
 	for _, inv := range r.body["invitees"].([]any) {
+		ids = append(ids, inv.(string))
+	}
+	r = e.must(e.do("officer-lahti", "GET", base+"/invitees", nil), 200)
+	var invited []string
+	for _, inv := range r.body["items"].([]any) {
 		invited = append(invited, inv.(map[string]any)["providerId"].(string))
 	}
 	slices.Sort(invited)
-	if !slices.Equal(invited, []string{"prov-college", "prov-foundation", "prov-tyopaja"}) {
-		t.Fatalf("invitees = %v, want every provider admitted in job-coaching", invited)
+	if want := []string{"prov-college", "prov-foundation", "prov-tyopaja"}; !slices.Equal(invited, want) || !slices.Equal(ids, want) {
+		t.Fatalf("invitees = %v (ids %v), want every provider admitted in job-coaching", invited, ids)
 	}
 	r = e.must(e.do("provider-tyopaja", "GET", "/notifications", nil), 200)
 	if r.str("items.0.kind") != "competition.invited" {

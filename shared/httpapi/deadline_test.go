@@ -2,11 +2,13 @@ package httpapi_test
 
 import (
 	"fmt"
+	"strings"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/rengas/rengas/shared/auth"
+	"github.com/rengas/rengas/shared/dynamo"
 	"github.com/rengas/rengas/shared/procurement"
 	"github.com/rengas/rengas/shared/seed"
 )
@@ -105,4 +107,69 @@ func TestTwoHundredBiddersAtTheDeadline(t *testing.T) {
 		}
 	}
 	t.Logf("%d bids accepted before the deadline, %d refused after it", len(accepted), refused)
+}
+
+// The time of receipt, stamped by the gateway, decides whether a bid is on
+// time, however late it is processed; the opening seals the invitations
+// first, so a request that is still in flight after the grace cannot add
+// a bid that the opening did not count.
+func TestReceiptTimeDecidesAndOpeningSeals(t *testing.T) {
+	e := newEnv(t)
+	e.admit("prov-foundation")
+	def := definition(e.clock.Now())
+	id := e.publish(def)
+	deadline, _ := time.Parse(time.RFC3339, def["bidDeadline"].(string))
+	bids := "/competitions/" + id + "/bids/mine"
+
+	// Received just before the deadline, served 5 s after it: on time.
+	e.clock.Set(deadline.Add(5 * time.Second))
+	e.lag.Store(int64(5*time.Second + 300*time.Millisecond))
+	r := e.must(e.do("provider-tyopaja", "PUT", bids, offer(300000, 120000, 0)), 201)
+	receivedAt, _ := time.Parse(time.RFC3339Nano, r.str("receivedAt"))
+	if !receivedAt.Before(deadline) || receivedAt.Before(deadline.Add(-time.Second)) {
+		t.Errorf("receivedAt = %s, want the gateway's time of receipt, just before the deadline %s", r.str("receivedAt"), deadline)
+	}
+	// Received exactly at the deadline: late, whenever it is served.
+	e.lag.Store(int64(5 * time.Second))
+	e.must(e.do("provider-college", "PUT", bids, offer(300000, 120000, 0)), 409)
+
+	// A write that read the competition while it was published and
+	// commits after the opening has sealed the invitations is refused.
+	e.lag.Store(0)
+	foundation := procurement.Actor{UserID: "provider-foundation", Role: procurement.RoleProvider, Org: "prov-foundation"}
+	_, err := e.store.WriteBid(t.Context(), foundation, id, 0, "", "", seed.System[procurement.Competition],
+		func(c *procurement.Competition, inv *procurement.Invitee, prev *procurement.Bid, now time.Time) (*procurement.Bid, string, error) {
+			e.openBids(deadline) // the opening runs between this write's read and its commit
+			b, err := c.PlaceBid(prev, inv, procurement.Offer{FixedFeeCents: 290000, OutcomePricesCents: map[string]int64{"employed": 120000},
+				Answers: map[string]string{"individual-service": "a", "employer-network": "b", "outcome-follow-up": "c"}}, deadline.Add(-time.Second), now)
+			return b, "bid.submitted", err
+		})
+	if procurement.ErrorCode(err) != procurement.ECONFLICT || !strings.Contains(err.Error(), "sealed") {
+		t.Errorf("a bid committing after the seal: %v, want a conflict naming the seal", err)
+	}
+
+	// Received before the deadline, still in flight after the opening.
+	e.lag.Store(int64(dynamo.OpeningGrace + 2*time.Second))
+	e.must(e.do("provider-foundation", "PUT", bids, offer(290000, 120000, 0)), 409)
+	e.must(e.do("provider-tyopaja", "PUT", bids, offer(280000, 120000, 1)), 409)
+	e.lag.Store(0)
+
+	r = e.must(e.do("officer-lahti", "GET", "/competitions/"+id, nil), 200)
+	if n := r.str("opening.bids"); n != "1" {
+		t.Errorf("the opening counted %s bids, want 1", n)
+	}
+	all, err := e.store.AllBids(t.Context(), id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(all) != 1 || all[0].ProviderID != "prov-tyopaja" || all[0].FixedFeeCents != 300000 {
+		t.Errorf("stored bids %+v, want only the first bid of prov-tyopaja", all)
+	}
+	evs, err := e.store.ListEvents(t.Context(), dynamo.BidChain(id, "prov-tyopaja"), 1, "", 10)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(evs.Items) != 1 || !strings.Contains(evs.Items[0].Summary, receivedAt.UTC().Format(time.RFC3339Nano)) {
+		t.Errorf("the bid's trail does not record its time of receipt: %+v", evs.Items)
+	}
 }

@@ -53,6 +53,9 @@ type env struct {
 	srv    *httpapi.Server
 	issuer *apigw.LocalIssuer
 	tokens map[string]string
+	// lag is how long before the store's clock the gateway stamps a
+	// request's receipt: a request that waited that long to be served.
+	lag *atomic.Int64
 }
 
 func newEnv(t *testing.T) *env {
@@ -79,9 +82,11 @@ func newEnv(t *testing.T) *env {
 	ro.Now, ro.ReadOnly = clock.Now, true
 	fns[httpapi.FnAudit] = httpapi.NewServer(ro, srv.Log).LambdaEntry(httpapi.FnAudit)
 	issuer := apigw.NewLocalIssuer()
-	ts := httptest.NewServer(apigw.New(httpapi.Routes, fns, issuer))
+	lag := &atomic.Int64{}
+	received := func() time.Time { return clock.Now().Add(-time.Duration(lag.Load())) }
+	ts := httptest.NewServer(apigw.New(httpapi.Routes, fns, issuer).WithClock(received))
 	t.Cleanup(ts.Close)
-	e := &env{t: t, url: ts.URL, store: store, db: db, clock: clock, srv: srv, issuer: issuer, tokens: map[string]string{}}
+	e := &env{t: t, url: ts.URL, store: store, db: db, clock: clock, srv: srv, issuer: issuer, tokens: map[string]string{}, lag: lag}
 	for _, u := range seed.Users {
 		tok, err := issuer.Sign(u, time.Hour)
 		if err != nil {

@@ -4,9 +4,12 @@ import (
 	"context"
 	"encoding/json"
 	"log/slog"
+	"net/http"
 	"os"
+	"time"
 
 	"github.com/aws/aws-lambda-go/events"
+	"github.com/awslabs/aws-lambda-go-api-proxy/core"
 	"github.com/awslabs/aws-lambda-go-api-proxy/httpadapter"
 
 	"github.com/rengas/rengas/shared/dynamo"
@@ -46,4 +49,26 @@ func ServerFromEnv(ctx context.Context) (*Server, error) {
 	}
 	log := slog.New(slog.NewJSONHandler(os.Stdout, nil))
 	return NewServer(dynamo.New(db, dynamo.TableName()), log), nil
+}
+
+// maxClockSkew is how far the gateway's time of receipt may lie ahead of
+// the function's clock before it is distrusted.
+const maxClockSkew = 2 * time.Second
+
+// receivedAt is the time the request reached API Gateway, from the
+// request context's timeEpoch (the local gateway stamps it the same way).
+// A request without one, such as a direct call in a test, was received
+// when the function began serving it. A time of receipt later than the
+// function's clock allows is not believed: the function's clock is used.
+func (s *Server) receivedAt(r *http.Request) time.Time {
+	now := s.Store.Now()
+	rc, ok := core.GetAPIGatewayV2ContextFromContext(r.Context())
+	if !ok || rc.TimeEpoch <= 0 {
+		return now
+	}
+	t := time.UnixMilli(rc.TimeEpoch)
+	if t.After(now.Add(maxClockSkew)) {
+		return now
+	}
+	return t
 }

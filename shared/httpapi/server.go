@@ -59,6 +59,9 @@ type call struct {
 	r     *http.Request
 	actor procurement.Actor
 	s     *Server
+	// received is when the request reached the gateway: the legal time of
+	// receipt of a bid.
+	received time.Time
 }
 
 func (c *call) path(name string) string { return c.r.PathValue(name) }
@@ -206,7 +209,7 @@ func (s *Server) serve(rt Route) http.Handler {
 		ctx, cancel := context.WithTimeout(r.Context(), RequestBudget)
 		defer cancel()
 		r = r.WithContext(ctx)
-		c := &call{w: w, r: r, s: s}
+		c := &call{w: w, r: r, s: s, received: s.receivedAt(r)}
 		if err := checkPathParams(rt, r.PathValue); err != nil {
 			s.problem(w, r, err)
 			return

@@ -47,7 +47,10 @@ type Bid struct {
 	ProviderID    string `json:"providerId"`
 	Bidder        Party  `json:"bidder"`
 	Offer
-	Status      BidStatus        `json:"status"`
+	Status BidStatus `json:"status"`
+	// ReceivedAt is when the request that last submitted, replaced or
+	// withdrew the bid reached the gateway: the legal time of receipt.
+	ReceivedAt  time.Time        `json:"receivedAt"`
 	SubmittedAt time.Time        `json:"submittedAt"`
 	UpdatedAt   time.Time        `json:"updatedAt"`
 	Scores      map[string]Score `json:"scores,omitempty"`
@@ -56,25 +59,24 @@ type Bid struct {
 }
 
 // CheckBidding refuses a bid write that the rules forbid: only invitees,
-// only while the competition is published, only before the deadline by the
-// server clock.
-func (c *Competition) CheckBidding(provider string, now time.Time) (*Invitee, error) {
-	inv, ok := c.Invitee(provider)
-	if !ok {
+// only while the competition is published, only when the request was
+// received before the deadline. received is the time the request reached
+// the gateway, however late it is processed.
+func (c *Competition) CheckBidding(provider string, received time.Time) error {
+	if !c.Invited(provider) {
 		// Not invited: answer as if the competition did not exist for them.
-		return nil, Errorf(ENOTFOUND, "mini-competition %s not found", c.ID)
+		return Errorf(ENOTFOUND, "mini-competition %s not found", c.ID)
 	}
-	if c.Status != CompPublished || c.DeadlinePassed(now) {
-		return nil, Errorf(ECONFLICT, "bids are closed: the deadline was %s (server time); no bid can be submitted, replaced or withdrawn after it",
-			c.BidDeadline.UTC().Format(time.RFC3339))
+	if c.Status != CompPublished || c.DeadlinePassed(received) {
+		return Errorf(ECONFLICT, "bids are closed: the deadline was %s; your request was received at %s; no bid can be submitted, replaced or withdrawn at or after the deadline",
+			c.BidDeadline.UTC().Format(time.RFC3339Nano), received.UTC().Format(time.RFC3339Nano))
 	}
-	return inv, nil
+	return nil
 }
 
-// PlaceBid creates or replaces the provider's bid.
-func (c *Competition) PlaceBid(prev *Bid, provider string, o Offer, now time.Time) (*Bid, error) {
-	inv, err := c.CheckBidding(provider, now)
-	if err != nil {
+// PlaceBid creates or replaces the provider's bid, as the invitee inv.
+func (c *Competition) PlaceBid(prev *Bid, inv *Invitee, o Offer, received, now time.Time) (*Bid, error) {
+	if err := c.CheckBidding(inv.ProviderID, received); err != nil {
 		return nil, err
 	}
 	var p Problems
@@ -125,7 +127,7 @@ func (c *Competition) PlaceBid(prev *Bid, provider string, o Offer, now time.Tim
 	if o.Subcontractors == nil {
 		o.Subcontractors = []Subcontractor{}
 	}
-	b := &Bid{CompetitionID: c.ID, ProviderID: provider, Bidder: inv.Party, Offer: o, Status: BidSubmitted, SubmittedAt: now, UpdatedAt: now}
+	b := &Bid{CompetitionID: c.ID, ProviderID: inv.ProviderID, Bidder: inv.Party, Offer: o, Status: BidSubmitted, ReceivedAt: received, SubmittedAt: now, UpdatedAt: now}
 	if prev != nil {
 		b.SubmittedAt, b.Version = prev.SubmittedAt, prev.Version
 	}
@@ -151,15 +153,16 @@ func sameMembers(bid, admitted []Party) bool {
 	return true
 }
 
-// Withdraw withdraws the bid before the deadline.
-func (c *Competition) Withdraw(b *Bid, now time.Time) error {
-	if _, err := c.CheckBidding(b.ProviderID, now); err != nil {
+// Withdraw withdraws the bid when the request was received before the
+// deadline.
+func (c *Competition) Withdraw(b *Bid, received, now time.Time) error {
+	if err := c.CheckBidding(b.ProviderID, received); err != nil {
 		return err
 	}
 	if b.Status == BidWithdrawn {
 		return Errorf(ECONFLICT, "the bid is already withdrawn")
 	}
-	b.Status, b.UpdatedAt = BidWithdrawn, now
+	b.Status, b.ReceivedAt, b.UpdatedAt = BidWithdrawn, received, now
 	return nil
 }
 

@@ -81,7 +81,9 @@ type Definition struct {
 	BidDeadline        time.Time          `json:"bidDeadline" validate:"required"`
 }
 
-// Invitee is a provider invited at publication, as it stood then.
+// Invitee is a provider invited at publication, as it stood then. The
+// store keeps each in an item of its own; the competition holds only the
+// invitees' ids.
 type Invitee struct {
 	ProviderID string  `json:"providerId"`
 	Party      Party   `json:"party"`
@@ -130,9 +132,12 @@ type Competition struct {
 	// the access rules tell the ring's other buyers from outsiders by them.
 	DPSBuyers []string `json:"dpsBuyers"`
 	Definition
-	Status       CompetitionStatus     `json:"status"`
-	PublishedAt  *time.Time            `json:"publishedAt,omitempty"`
-	Invitees     []Invitee             `json:"invitees"`
+	Status      CompetitionStatus `json:"status"`
+	PublishedAt *time.Time        `json:"publishedAt,omitempty"`
+	// Publication identifies the publication whose invitations admit bids.
+	Publication string `json:"publication,omitempty"`
+	// Invitees are the ids of the providers invited at publication.
+	Invitees     []string              `json:"invitees"`
 	Amendments   []Amendment           `json:"amendments"`
 	Cancellation *Note                 `json:"cancellation,omitempty"`
 	Opening      *Opening              `json:"opening,omitempty"`
@@ -248,40 +253,40 @@ func NewCompetition(d *DPS, by Actor, def Definition, now time.Time) (*Competiti
 	if err := CheckDefinition(d, &def, now); err != nil {
 		return nil, err
 	}
-	return &Competition{DPSID: d.ID, Buyer: by.Org, DPSBuyers: slices.Clone(d.Buyers), Definition: def, Status: CompDraft, Invitees: []Invitee{},
+	return &Competition{DPSID: d.ID, Buyer: by.Org, DPSBuyers: slices.Clone(d.Buyers), Definition: def, Status: CompDraft, Invitees: []string{},
 		Amendments: []Amendment{}, Conflicts: []ConflictDeclaration{}, CreatedBy: by.UserID, CreatedAt: now, UpdatedAt: now}, nil
 }
 
 // Publish freezes the invitee list: every provider admitted and not
 // suspended in the category at this moment. Picking a subset is illegal.
-func (c *Competition) Publish(d *DPS, by Actor, admitted []Admission, now time.Time) error {
+// It returns the invitees as they stand, for the store to keep.
+func (c *Competition) Publish(d *DPS, by Actor, admitted []Admission, now time.Time) ([]Invitee, error) {
 	if c.Status != CompDraft {
-		return Errorf(ECONFLICT, "only a draft can be published; this competition is %s", c.Status)
+		return nil, Errorf(ECONFLICT, "only a draft can be published; this competition is %s", c.Status)
 	}
 	if err := CheckDefinition(d, &c.Definition, now); err != nil {
-		return err
+		return nil, err
 	}
-	c.Invitees = []Invitee{}
+	var invited []Invitee
+	c.Invitees = []string{}
 	for _, a := range admitted {
 		if a.Status == AdmissionAdmitted && a.Category == c.Category {
-			c.Invitees = append(c.Invitees, Invitee{ProviderID: a.ProviderID, Party: a.Provider, Members: a.Members})
+			invited = append(invited, Invitee{ProviderID: a.ProviderID, Party: a.Provider, Members: a.Members})
+			c.Invitees = append(c.Invitees, a.ProviderID)
 		}
 	}
-	if len(c.Invitees) == 0 {
-		return Errorf(ECONFLICT, "no provider is admitted in category %s; a competition needs at least one invitee", c.Category)
+	if len(invited) == 0 {
+		return nil, Errorf(ECONFLICT, "no provider is admitted in category %s; a competition needs at least one invitee", c.Category)
 	}
+	slices.Sort(c.Invitees)
 	c.Status, c.PublishedAt, c.UpdatedAt = CompPublished, &now, now
-	return nil
+	return invited, nil
 }
 
-// Invitee returns the invitee entry of a provider.
-func (c *Competition) Invitee(provider string) (*Invitee, bool) {
-	for i := range c.Invitees {
-		if c.Invitees[i].ProviderID == provider {
-			return &c.Invitees[i], true
-		}
-	}
-	return nil, false
+// Invited reports whether the provider was invited at publication.
+func (c *Competition) Invited(provider string) bool {
+	_, ok := slices.BinarySearch(c.Invitees, provider)
+	return ok
 }
 
 // DeadlinePassed reports whether bids are closed by the server clock.
@@ -321,6 +326,9 @@ func (c *Competition) Update(d *DPS, by Actor, def Definition, reason string, no
 	if reason == "" {
 		return false, Invalid("reason", "an amendment of a published competition must state its reason")
 	}
+	if len(c.Amendments) >= MaxAmendments {
+		return false, Errorf(ECONFLICT, "the competition has been amended %d times, the most allowed; cancel it and publish a new one", MaxAmendments)
+	}
 	if def.BidDeadline.Before(c.BidDeadline) || def.QuestionDeadline.Before(c.QuestionDeadline) {
 		return false, Invalid("bidDeadline", "deadlines of a published competition can only be extended")
 	}
@@ -341,6 +349,14 @@ func (c *Competition) Update(d *DPS, by Actor, def Definition, reason string, no
 	c.Definition, c.UpdatedAt = def, now
 	return mat, nil
 }
+
+// MaxAmendments and MaxDeclarations bound what the competition itself
+// records, so that its item stays far below DynamoDB's 400 KB: invitees,
+// bids, questions and the decision's results are items of their own.
+const (
+	MaxAmendments   = 20
+	MaxDeclarations = 50
+)
 
 // Cancel ends the competition with a reason at any point before award.
 func (c *Competition) Cancel(by Actor, reason string, now time.Time) error {
@@ -373,6 +389,9 @@ func (c *Competition) DeclareNoConflict(by Actor, statement string, now time.Tim
 	}
 	if statement == "" {
 		return Invalid("statement", "state that you have no conflict of interest with any bidder (Act on Public Procurement, section 24)")
+	}
+	if len(c.Conflicts) >= MaxDeclarations {
+		return Errorf(ECONFLICT, "%d evaluators have declared, the most one competition records", MaxDeclarations)
 	}
 	c.Conflicts = append(c.Conflicts, ConflictDeclaration{By: by.UserID, Statement: statement, At: now})
 	c.UpdatedAt = now

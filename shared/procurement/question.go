@@ -18,7 +18,7 @@ type Question struct {
 
 // Ask checks that an invitee may ask now.
 func (c *Competition) Ask(provider, text string, now time.Time) error {
-	if _, ok := c.Invitee(provider); !ok {
+	if !c.Invited(provider) {
 		return Errorf(ENOTFOUND, "mini-competition %s not found", c.ID)
 	}
 	if c.Status != CompPublished || !now.Before(c.QuestionDeadline) {

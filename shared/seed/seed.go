@@ -294,8 +294,8 @@ func seedCompetition(ctx context.Context, st *dynamo.Store) error {
 				"employer-network": "Apprenticeship partners across Päijät-Häme.", "outcome-follow-up": "Follow-up at 3 and 6 months."}},
 	}
 	for user, o := range offers {
-		_, err := st.WriteBid(ctx, actor(user), c.ID, 0, "", "", System[procurement.Competition], func(c *procurement.Competition, prev *procurement.Bid, now time.Time) (*procurement.Bid, string, error) {
-			b, err := c.PlaceBid(prev, actor(user).Org, o, now)
+		_, err := st.WriteBid(ctx, actor(user), c.ID, 0, "", "", System[procurement.Competition], func(c *procurement.Competition, inv *procurement.Invitee, prev *procurement.Bid, now time.Time) (*procurement.Bid, string, error) {
+			b, err := c.PlaceBid(prev, inv, o, now, now)
 			return b, "bid.submitted", err
 		})
 		if err != nil {
