@@ -20,6 +20,7 @@ import (
 
 	"github.com/rengas/rengas/shared/audit"
 	"github.com/rengas/rengas/shared/procurement"
+	"github.com/rengas/rengas/shared/scoring"
 	"github.com/rengas/rengas/shared/workdays"
 )
 
@@ -148,11 +149,70 @@ func (s *Store) loadCompetition(ctx context.Context, id string, extra ...key) (*
 		return nil, nil, err
 	}
 	if m := got[decisionKey(id)]; m != nil {
-		if c.Decision, err = decodeAs[procurement.AwardDecision](m, "decision"); err != nil {
+		if c.Decision, err = s.readDecision(ctx, id, m); err != nil {
 			return nil, nil, err
 		}
 	}
 	return c, got, nil
+}
+
+// resultsPerItem is how many bids' results the decision item holds; the
+// rest go into items of their own (each bid's result can take some 5 KB).
+const resultsPerItem = 40
+
+// decisionWrites splits a decision into its item, holding the first
+// results, and the items of the remaining results, keyed by the
+// decision's own id. The result items are written first (they are inert
+// until a decision item names their id); the decision item goes into the
+// award's transaction.
+func (s *Store) decisionWrites(ctx context.Context, comp string, d *procurement.AwardDecision) (write, error) {
+	id := s.NewID()
+	results := d.Comparison.Results
+	head := *d
+	head.Comparison.Results = results[:min(resultsPerItem, len(results))]
+	var reqs []types.WriteRequest
+	chunks := 0
+	for start := resultsPerItem; start < len(results); start += resultsPerItem {
+		part := results[start:min(start+resultsPerItem, len(results))]
+		it := entity(resultsKey(comp, id, chunks), "results", 1, part)
+		reqs = append(reqs, types.WriteRequest{PutRequest: &types.PutRequest{Item: it.av()}})
+		chunks++
+	}
+	if err := s.batchWrite(ctx, reqs); err != nil {
+		return write{}, err
+	}
+	it := entity(decisionKey(comp), "decision", 1, &head)
+	it.Extras = map[string]types.AttributeValue{"did": str(id), "chunks": num(int64(chunks))}
+	return s.putNew(it, "the competition was already decided"), nil
+}
+
+// readDecision decodes a decision item and, when the decision has more
+// results than the item holds, reads the rest in one BatchGetItem.
+func (s *Store) readDecision(ctx context.Context, comp string, m map[string]types.AttributeValue) (*procurement.AwardDecision, error) {
+	d, err := decodeAs[procurement.AwardDecision](m, "decision")
+	if err != nil {
+		return nil, err
+	}
+	n := int(attrInt(m, "chunks"))
+	if n == 0 {
+		return d, nil
+	}
+	keys := make([]key, n)
+	for i := range keys {
+		keys[i] = resultsKey(comp, attrString(m, "did"), i)
+	}
+	got, err := s.getMany(ctx, keys...)
+	if err != nil {
+		return nil, err
+	}
+	for _, k := range keys {
+		part, err := decodeAs[[]scoring.Result](got[k], "decision results")
+		if err != nil {
+			return nil, procurement.Internal(fmt.Errorf("decision of %s: %w", comp, err))
+		}
+		d.Comparison.Results = append(d.Comparison.Results, *part...)
+	}
+	return d, nil
 }
 
 // ListCompetitions pages through a DPS's competitions, oldest first.
@@ -762,7 +822,11 @@ func (s *Store) Award(ctx context.Context, actor procurement.Actor, id string, v
 		if err := c.Award(d, actor, bids, reasons, hex.EncodeToString(seed), s.Now()); err != nil {
 			return "", "", nil, nil, err
 		}
-		extra := append(closing, s.putNew(entity(decisionKey(c.ID), "decision", 1, c.Decision), "the competition was already decided"))
+		decided, err := s.decisionWrites(ctx, c.ID, c.Decision)
+		if err != nil {
+			return "", "", nil, nil, err
+		}
+		extra := append(closing, decided)
 		var bidders []string
 		for _, b := range bids {
 			if b.Status == procurement.BidSubmitted {

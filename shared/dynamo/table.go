@@ -21,6 +21,7 @@
 //	notification fan-out FANOUT                     <at>#<id>
 //	competition          COMP#<comp>                META                   DPS#<dps>#COMPS / <created>#<comp>                                     COMPS#published / <deadline>#<comp>
 //	decision             COMP#<comp>                DECISION
+//	decision results     COMP#<comp>                RESULT#<decision>#<n>
 //	invitation (gate)    COMP#<comp>                INV#<provider>
 //	evaluation shard     COMP#<comp>                EVAL#<00-15>
 //	bid                  COMP#<comp>                BID#<provider>
@@ -120,9 +121,12 @@ func eventKey(chain string, seq int64) key {
 	return key{"CHAIN#" + chain, fmt.Sprintf("EV#%012d", seq)}
 }
 
-func competitionKey(id string) key     { return key{"COMP#" + id, meta} }
-func bidKey(comp, prov string) key     { return key{"COMP#" + comp, "BID#" + prov} }
-func decisionKey(comp string) key      { return key{"COMP#" + comp, "DECISION"} }
+func competitionKey(id string) key { return key{"COMP#" + id, meta} }
+func bidKey(comp, prov string) key { return key{"COMP#" + comp, "BID#" + prov} }
+func decisionKey(comp string) key  { return key{"COMP#" + comp, "DECISION"} }
+func resultsKey(comp, decision string, n int) key {
+	return key{"COMP#" + comp, fmt.Sprintf("RESULT#%s#%04d", decision, n)}
+}
 func invitationKey(comp, p string) key { return key{"COMP#" + comp, "INV#" + p} }
 func evalShardKey(comp string, n int) key {
 	return key{"COMP#" + comp, fmt.Sprintf("EVAL#%02d", n)}

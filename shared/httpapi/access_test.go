@@ -500,7 +500,7 @@ func TestSealedAnswersDoNotDependOnBids(t *testing.T) {
 	// their tender period so that they are open for bids.
 	e.clock.Set(e.clock.Now().Add(-20 * 24 * time.Hour))
 	ids := regexp.MustCompile(`\b[0-9a-z]{10,24}\b|\b[0-9a-f]{64}\b|"seq":\d+`)
-	times := regexp.MustCompile(`\d{4}-\d\d-\d\dT[0-9:.]+(Z|[+-]\d\d:\d\d)`)
+	times := regexp.MustCompile(`\d{4}-\d\d-\d\dT[0-9:.]+(Z|[+-]\d\d:\d\d)|\b\d{8}T\d{6}\b`)
 	normal := func(r resp, id string) string {
 		s := strings.ReplaceAll(string(r.raw), id, "ID")
 		return times.ReplaceAllString(ids.ReplaceAllString(s, "X"), "T")

@@ -1,7 +1,11 @@
 package httpapi_test
 
 import (
+	"context"
 	"fmt"
+	"os"
+	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -20,39 +24,7 @@ func TestTwoHundredBiddersAtTheDeadline(t *testing.T) {
 	const n = 200
 	e := newEnv(t)
 	ctx := t.Context()
-	d, err := e.store.GetDPS(ctx, seed.DPSID)
-	if err != nil {
-		t.Fatal(err)
-	}
-	officer := procurement.Actor{UserID: "officer-lahti", Role: procurement.RoleOfficer, Org: seed.BuyerLahti}
-	users := make([]string, n)
-	for i := range n {
-		org := fmt.Sprintf("prov-load-%03d", i)
-		u := auth.User{ID: "user-" + org, Name: org, Role: procurement.RoleProvider, Org: org}
-		users[i] = u.ID
-		tok, err := e.issuer.Sign(u, time.Hour)
-		if err != nil {
-			t.Fatal(err)
-		}
-		e.tokens[u.ID] = tok
-		actor := procurement.Actor{UserID: u.ID, Role: u.Role, Org: org}
-		bid := ""
-		for k := 0; bid == ""; k++ {
-			bid = procurement.BusinessIDFor(3100000 + 10*i + k)
-		}
-		if err := e.store.RegisterProvider(ctx, actor, &procurement.Provider{ID: org, Contact: procurement.Contact{Name: org, Email: "x@example.fi"},
-			Party: procurement.Party{Name: org, BusinessID: bid, LegalForm: procurement.FormCompany, HomeMunicipality: "Lahti"}}); err != nil {
-			t.Fatal(err)
-		}
-		decl, docs := seed.Declaration(d, org, []string{"job-coaching"}, 10, e.clock.Now())
-		a := &procurement.Application{Categories: []string{"job-coaching"}, Declaration: decl, Documents: docs}
-		if err := e.store.SubmitApplication(ctx, actor, seed.DPSID, a); err != nil {
-			t.Fatal(err)
-		}
-		if _, err := e.store.Decide(ctx, officer, seed.DPSID, a.ID, a.Version, "job-coaching", procurement.OutcomeAdmitted, "", seed.SystemApplication); err != nil {
-			t.Fatal(err)
-		}
-	}
+	users := e.loadProviders(n)
 	def := definition(e.clock.Now())
 	id := e.publish(def)
 	deadline, _ := time.Parse(time.RFC3339, def["bidDeadline"].(string))
@@ -77,7 +49,7 @@ func TestTwoHundredBiddersAtTheDeadline(t *testing.T) {
 	for i, st := range statuses {
 		switch st {
 		case 201:
-			accepted[fmt.Sprintf("prov-load-%03d", i)] = true
+			accepted[fmt.Sprintf("prov-load-%04d", i)] = true
 		case 409:
 			refused++
 		default:
@@ -171,5 +143,180 @@ func TestReceiptTimeDecidesAndOpeningSeals(t *testing.T) {
 	}
 	if len(evs.Items) != 1 || !strings.Contains(evs.Items[0].Summary, receivedAt.UTC().Format(time.RFC3339Nano)) {
 		t.Errorf("the bid's trail does not record its time of receipt: %+v", evs.Items)
+	}
+}
+
+// setupWorkers is how many registrations and admissions loadProviders
+// runs at once.
+const setupWorkers = 1
+
+// loadProviders registers n providers, each with a user and a token, and
+// admits them all to job-coaching, setupWorkers at a time. It returns their users.
+func (e *env) loadProviders(n int) []string {
+	e.t.Helper()
+	ctx := context.Background()
+	d, err := e.store.GetDPS(ctx, seed.DPSID)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	officer := procurement.Actor{UserID: "officer-lahti", Role: procurement.RoleOfficer, Org: seed.BuyerLahti}
+	users := make([]string, n)
+	tokens := make([]string, n)
+	var wg sync.WaitGroup
+	work := make(chan int)
+	for range setupWorkers {
+		wg.Go(func() {
+			for i := range work {
+				org := fmt.Sprintf("prov-load-%04d", i)
+				u := auth.User{ID: "user-" + org, Name: org, Role: procurement.RoleProvider, Org: org}
+				users[i] = u.ID
+				tok, err := e.issuer.Sign(u, time.Hour)
+				if err != nil {
+					e.t.Error(err)
+					return
+				}
+				tokens[i] = tok
+				actor := procurement.Actor{UserID: u.ID, Role: u.Role, Org: org}
+				bid := ""
+				for k := 0; bid == ""; k++ {
+					bid = procurement.BusinessIDFor(3100000 + 10*i + k)
+				}
+				if err := e.store.RegisterProvider(ctx, actor, &procurement.Provider{ID: org, Contact: procurement.Contact{Name: org, Email: "x@example.fi"},
+					Party: procurement.Party{Name: org, BusinessID: bid, LegalForm: procurement.FormCompany, HomeMunicipality: "Lahti"}}); err != nil {
+					e.t.Error(err)
+					return
+				}
+				decl, docs := seed.Declaration(d, org, []string{"job-coaching"}, 10, e.clock.Now())
+				a := &procurement.Application{Categories: []string{"job-coaching"}, Declaration: decl, Documents: docs}
+				if err := e.store.SubmitApplication(ctx, actor, seed.DPSID, a); err != nil {
+					e.t.Error(err)
+					return
+				}
+				if _, err := e.store.Decide(ctx, officer, seed.DPSID, a.ID, a.Version, "job-coaching", procurement.OutcomeAdmitted, "", seed.SystemApplication); err != nil {
+					e.t.Error(err)
+					return
+				}
+			}
+		})
+	}
+	for i := range n {
+		work <- i
+	}
+	close(work)
+	wg.Wait()
+	if e.t.Failed() {
+		e.t.FailNow()
+	}
+	for i, u := range users {
+		e.tokens[u] = tokens[i]
+	}
+	return users
+}
+
+// BenchmarkDeadlineRush: 1,000 admitted bidders send their bids in the
+// last 5 s before the deadline and 100 more in the second after it,
+// through the local gateway and the strict engine. Every bid received
+// before the deadline must be stored and opened, none received after it,
+// and nothing may answer 5xx. It reports the latency percentiles and the
+// transaction conflicts the strict layer saw during the rush.
+//
+// The figure is 1,000 bidders and 100 late ones; the embedded
+// engine cannot serve that: it takes one lock for every request and copies
+// the whole table for each transaction, so at 1,100 admitted providers
+// each bid waits seconds and every call passes its 3 s timeout. By default
+// the rush is therefore 200 + 20; RENGAS_RUSH=1000 runs the full size
+// against DYNAMODB_ENDPOINT or for a patient look at the engine.
+func BenchmarkDeadlineRush(b *testing.B) {
+	before := 200
+	if n, err := strconv.Atoi(os.Getenv("RENGAS_RUSH")); err == nil && n > 0 {
+		before = n
+	}
+	after := before / 10
+	for b.Loop() {
+		b.StopTimer()
+		e := newEnv(b)
+		// The embedded engine serves one request at a time and copies the
+		// table for each transaction, so 200 bids a second queue far
+		// longer than on DynamoDB; the budget is raised so that the queue
+		// shows in the latencies rather than as 503s.
+		e.srv.Budget = time.Minute
+		users := e.loadProviders(before + after)
+		def := definition(e.clock.Now())
+		id := e.publish(def)
+		deadline, _ := time.Parse(time.RFC3339, def["bidDeadline"].(string))
+		e.clock.Set(deadline.Add(-5 * time.Second))
+		conflicts := engine.Conflicts()
+		b.StartTimer()
+
+		statuses := make([]int, before+after)
+		latency := make([]time.Duration, before+after)
+		var wg sync.WaitGroup
+		start := time.Now()
+		for i := range before + after {
+			at := time.Duration(i) * 5 * time.Second / time.Duration(before) // over the last 5 s
+			if i >= before {
+				at = 5*time.Second + time.Duration(i-before)*time.Second/time.Duration(after) // over the next second
+			}
+			wg.Go(func() {
+				time.Sleep(time.Until(start.Add(at)))
+				t0 := time.Now()
+				statuses[i] = e.do(users[i], "PUT", "/competitions/"+id+"/bids/mine", offer(300000+i, 120000, 0)).status
+				latency[i] = time.Since(t0)
+			})
+		}
+		wg.Wait()
+		b.StopTimer()
+		conflicts = engine.Conflicts() - conflicts
+
+		accepted, refused, unknown := map[string]bool{}, 0, map[string]bool{}
+		for i, st := range statuses {
+			switch {
+			case st == 201:
+				accepted[fmt.Sprintf("prov-load-%04d", i)] = true
+			case st == 409:
+				refused++
+			case st == 503:
+				// The engine did not answer in time: the bidder is told
+				// the outcome is unknown and to read its bid or retry.
+				unknown[fmt.Sprintf("prov-load-%04d", i)] = true
+			default:
+				b.Errorf("bidder %d got %d", i, st)
+			}
+		}
+		e.openBids(deadline)
+		r := e.must(e.do("officer-lahti", "GET", "/competitions/"+id, nil), 200)
+		opened := r.str("opening.bids")
+		stored, err := e.store.AllBids(context.Background(), id)
+		if err != nil {
+			b.Fatal(err)
+		}
+		landed := 0
+		for _, bid := range stored {
+			switch {
+			case unknown[bid.ProviderID]:
+				landed++
+			case !accepted[bid.ProviderID]:
+				b.Errorf("bid of %s is stored but was refused", bid.ProviderID)
+			}
+		}
+		// The clock runs in real time from 5 s before the deadline, so the
+		// bids sent before it were received before it, give or take the
+		// moment between the clock's setting and the start.
+		if len(stored) != len(accepted)+landed || opened != fmt.Sprint(len(stored)) || len(accepted)+len(unknown) < before-5 || refused < after-5 {
+			b.Errorf("accepted %d (sent before the deadline %d), refused %d (sent after %d), unknown %d (%d of them stored), stored %d, opened %s",
+				len(accepted), before, refused, after, len(unknown), landed, len(stored), opened)
+		}
+		slices.Sort(latency)
+		pct := func(p float64) float64 { return float64(latency[int(p*float64(len(latency)-1))].Milliseconds()) }
+		b.ReportMetric(pct(0.5), "p50-ms")
+		b.ReportMetric(pct(0.95), "p95-ms")
+		b.ReportMetric(pct(0.99), "p99-ms")
+		b.ReportMetric(pct(1), "max-ms")
+		b.ReportMetric(float64(len(accepted)), "accepted")
+		b.ReportMetric(float64(refused), "refused")
+		b.ReportMetric(float64(len(unknown)), "5xx")
+		b.ReportMetric(float64(landed), "5xx-stored")
+		b.ReportMetric(float64(conflicts), "tx-conflicts")
+		b.StartTimer()
 	}
 }

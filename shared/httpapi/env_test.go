@@ -45,7 +45,7 @@ func TestMain(m *testing.M) {
 // env is a seeded Rengas behind the local gateway, on its own table of the
 // embedded engine, reached over real HTTP.
 type env struct {
-	t      *testing.T
+	t      testing.TB
 	url    string
 	store  *dynamo.Store
 	db     *dynamodb.Client
@@ -58,7 +58,7 @@ type env struct {
 	lag *atomic.Int64
 }
 
-func newEnv(t *testing.T) *env {
+func newEnv(t testing.TB) *env {
 	t.Helper()
 	ctx := context.Background()
 	table := fmt.Sprintf("t%d", tableCount.Add(1))
@@ -249,7 +249,7 @@ func mustJSON(v any) string {
 }
 
 // testLog sends the server's log to the test's output.
-type testLog struct{ t *testing.T }
+type testLog struct{ t testing.TB }
 
 func (l testLog) Write(p []byte) (int, error) {
 	l.t.Log(strings.TrimSpace(string(p)))

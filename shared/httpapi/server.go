@@ -29,14 +29,16 @@ const MaxBodyBytes = 256 << 10
 
 // Server holds the dependencies of the handlers.
 type Server struct {
-	Store    *dynamo.Store
-	Log      *slog.Logger
+	Store *dynamo.Store
+	Log   *slog.Logger
+	// Budget bounds each request's work (RequestBudget unless set).
+	Budget   time.Duration
 	validate *validator.Validate
 }
 
 // NewServer returns a server on the store.
 func NewServer(store *dynamo.Store, log *slog.Logger) *Server {
-	return &Server{Store: store, Log: log, validate: newValidator()}
+	return &Server{Store: store, Log: log, Budget: RequestBudget, validate: newValidator()}
 }
 
 // Handler returns the routes of one function ("" for all of them).
@@ -206,7 +208,7 @@ func writeJSON(w http.ResponseWriter, status int, contentType string, v any) {
 // serve wraps a route: identity, role check, handler, encoding.
 func (s *Server) serve(rt Route) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		ctx, cancel := context.WithTimeout(r.Context(), RequestBudget)
+		ctx, cancel := context.WithTimeout(r.Context(), s.Budget)
 		defer cancel()
 		r = r.WithContext(ctx)
 		c := &call{w: w, r: r, s: s, received: s.receivedAt(r)}

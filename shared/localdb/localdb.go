@@ -76,6 +76,16 @@ func (e *Engine) SetStrict(st Strict) {
 	}
 }
 
+// Conflicts returns how many requests the layer has refused so far
+// because a transaction in flight held one of their items
+// (TransactionConflict): the contention DynamoDB would show.
+func (e *Engine) Conflicts() int64 {
+	if e.layer == nil {
+		return 0
+	}
+	return e.layer.conflicts.Load()
+}
+
 // Faults makes f decide a fault for every request from now on; nil stops
 // injecting faults. It does nothing for an external engine (see Embedded).
 func (e *Engine) Faults(f FaultFunc) {

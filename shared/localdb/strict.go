@@ -79,6 +79,10 @@ type layer struct {
 	tokens  map[string]*token
 	order   []tokenAge // tokens by age, to forget expired ones
 
+	// conflicts counts the requests refused for a conflict with a
+	// transaction in flight.
+	conflicts atomic.Int64
+
 	// logRefusals logs every request the layer refuses (LOCALDB_LOG=1),
 	// to find which code path breaks a DynamoDB rule.
 	logRefusals bool

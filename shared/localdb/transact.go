@@ -78,6 +78,7 @@ func (l *layer) holdSingle(st Strict, s *tableSchema, table string, key item) (f
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	if st.Conflicts && l.held[id] != nil && l.held[id].tx > 0 {
+		l.conflicts.Add(1)
 		return nil, &apiError{status: http.StatusBadRequest, typ: "TransactionConflictException", msg: conflictMessage}
 	}
 	return l.registerLocked([]string{id}, false), nil
@@ -266,6 +267,7 @@ func (l *layer) applyTransaction(st Strict, body []byte, acts []action, ids []st
 	if st.Conflicts {
 		release, reasons := l.holdTx(ids, true)
 		if reasons != nil {
+			l.conflicts.Add(1)
 			return canceled(reasons).response()
 		}
 		defer release()
