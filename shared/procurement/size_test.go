@@ -64,10 +64,16 @@ func TestLargestItemsStayBelowTheLimit(t *testing.T) {
 	if err := c.Award(testDPS(), evaluator, bids, long(5000), "seed", awardNow); err != nil {
 		t.Fatal(err)
 	}
-	decision := c.Decision
-	c.Decision = nil // the store keeps the decision in an item of its own
+	// The store keeps the decision in an item of its own with its first 40
+	// results, and every further 40 results in another (resultsPerItem in
+	// shared/dynamo).
+	const perItem = 40
+	decision := *c.Decision
+	results := decision.Comparison.Results
+	decision.Comparison.Results = results[:perItem]
+	c.Decision = nil
 	sizes := map[string]int{}
-	for name, v := range map[string]any{"competition": c, "decision": decision, "bid": bids[0]} {
+	for name, v := range map[string]any{"competition": c, "decision": decision, "results": results[perItem : 2*perItem], "bid": bids[0]} {
 		raw, err := json.Marshal(v)
 		if err != nil {
 			t.Fatal(err)
