@@ -1,6 +1,7 @@
 package dynamo
 
 import (
+	"bytes"
 	"context"
 	"crypto/hmac"
 	"crypto/sha256"
@@ -90,13 +91,17 @@ func (it item) av() map[string]types.AttributeValue {
 	return m
 }
 
-// entity makes the envelope of a domain value.
+// entity makes the envelope of a domain value. HTML characters are kept
+// as they are: escaped, each of < > & takes six bytes, and a bid of
+// angle brackets would pass DynamoDB's item limit though its body did not.
 func entity(k key, typ string, version int, v any) item {
-	b, err := json.Marshal(v)
-	if err != nil {
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(v); err != nil {
 		panic("dynamo: cannot encode " + typ + ": " + err.Error())
 	}
-	return item{key: k, Type: typ, Ver: version, Data: b}
+	return item{key: k, Type: typ, Ver: version, Data: bytes.TrimSuffix(buf.Bytes(), []byte("\n"))}
 }
 
 func decode(m map[string]types.AttributeValue, v any) error {
@@ -229,6 +234,8 @@ func (s *Store) commit(ctx context.Context, head *audit.Head, c Change, writes .
 				retry = true // the chain head moved, or DynamoDB saw a concurrent transaction
 			case code == "ThrottlingError" || code == "ProvisionedThroughputExceeded" || code == "RequestLimitExceeded":
 				return audit.Event{}, unavailable(err)
+			case code == "ValidationError" && strings.Contains(strings.ToLower(aws.ToString(r.Message)), "size"):
+				return audit.Event{}, tooLarge(err)
 			default:
 				return audit.Event{}, procurement.Internal(err)
 			}
@@ -362,8 +369,18 @@ func dbError(err error) error {
 		return unavailable(err)
 	case errors.As(err, &api) && (api.ErrorCode() == "ThrottlingException" || api.ErrorCode() == "ServiceUnavailable" || api.ErrorCode() == "InternalServerError"):
 		return unavailable(err)
+	case errors.As(err, &api) && api.ErrorCode() == "ValidationException" && strings.Contains(strings.ToLower(api.ErrorMessage()), "size"):
+		return tooLarge(err)
 	}
 	return procurement.Internal(err)
+}
+
+// tooLarge is a change that would make a record larger than DynamoDB
+// allows (400 KB an item, 4 MB a transaction): the request's fault.
+func tooLarge(err error) error {
+	return &procurement.Error{Code: procurement.EINVALID, Err: err,
+		Message: "the change would make the record larger than the database allows (400 KB); send shorter texts",
+		Fields:  []procurement.FieldError{{Field: "body", Message: "is too large to store; shorten the longest texts"}}}
 }
 
 func unavailable(err error) error {

@@ -1,12 +1,15 @@
 package httpapi_test
 
 import (
+	"bytes"
+	"encoding/json"
 	"io"
 	"net/http"
 	"strings"
 	"testing"
 
 	"github.com/rengas/rengas/shared/httpapi"
+	"github.com/rengas/rengas/shared/procurement"
 )
 
 // Hostile ids in every path parameter of every route, as every caller:
@@ -109,4 +112,41 @@ func TestReversedRanges(t *testing.T) {
 	e.problem(e.do("auditor", "GET", "/dps/lahti-ph-employment-2026/applications?status=received&limit=1&cursor="+cur, nil), 400, "cursor")
 	e.problem(e.do("auditor", "GET", "/dps/lahti-ph-employment-2026/applications?status=decided&limit=1&cursor=eyJQSyI6IngifQ.AAAA", nil), 400, "cursor")
 	e.must(e.do("auditor", "GET", "/dps/lahti-ph-employment-2026/applications?status=decided&limit=1&cursor="+cur, nil), 200)
+}
+
+// A bid at the limits, written in the characters JSON encoders like to
+// escape, is stored: the stored record is no larger than what was sent.
+func TestBidOfHTMLCharactersFitsItsItem(t *testing.T) {
+	e := newEnv(t)
+	def := definition(e.clock.Now())
+	id := e.publish(def)
+	o := offer(300000, 120000, 0)
+	answers := map[string]string{}
+	for _, k := range []string{"individual-service", "employer-network", "outcome-follow-up"} {
+		answers[k] = strings.Repeat("<&>", 20000/3)
+	}
+	o["answers"] = answers
+	var subs []map[string]any
+	for i := range 20 {
+		bid := ""
+		for k := 0; bid == ""; k++ {
+			bid = procurement.BusinessIDFor(4100000 + 10*i + k)
+		}
+		subs = append(subs, map[string]any{"name": strings.Repeat("&", 200), "businessId": bid, "role": strings.Repeat("<", 500)})
+	}
+	o["subcontractors"] = subs
+	var body bytes.Buffer
+	enc := json.NewEncoder(&body)
+	enc.SetEscapeHTML(false) // as sent by most clients
+	if err := enc.Encode(o); err != nil {
+		t.Fatal(err)
+	}
+	r := e.do("provider-tyopaja", "PUT", "/competitions/"+id+"/bids/mine", body.String())
+	if r.status != 201 {
+		t.Fatalf("a %d-byte bid of < & > answered %d: %s", body.Len(), r.status, truncate(r.raw, 500))
+	}
+	b, err := e.store.GetBid(t.Context(), id, "prov-tyopaja")
+	if err != nil || b.Answers["employer-network"] != answers["employer-network"] {
+		t.Errorf("the bid was not stored as sent: %v", err)
+	}
 }
