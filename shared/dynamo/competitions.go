@@ -317,7 +317,7 @@ func (s *Store) batchWrite(ctx context.Context, reqs []types.WriteRequest) error
 	for attempt := 0; len(reqs) > 0; {
 		n := min(25, len(reqs))
 		s.calls.Add(1)
-		cctx, cancel := context.WithTimeout(ctx, CallTimeout)
+		cctx, cancel := context.WithTimeout(ctx, s.Timeout)
 		out, err := s.db.BatchWriteItem(cctx, &dynamodb.BatchWriteItemInput{RequestItems: map[string][]types.WriteRequest{s.table: reqs[:n]}})
 		cancel()
 		if err != nil {

@@ -39,13 +39,15 @@ type Store struct {
 	// ReadOnly refuses every write, as the audit function's IAM role does;
 	// setting it locally and in tests makes a stray write fail there too.
 	ReadOnly bool
+	// Timeout bounds each DynamoDB call (CallTimeout unless set).
+	Timeout time.Duration
 }
 
 var errReadOnly = procurement.Internal(errors.New("dynamo: write attempted on a read-only store"))
 
 // New returns a store on the table.
 func New(db *dynamodb.Client, table string) *Store {
-	return &Store{db: db, table: table, Now: time.Now, NewID: newID}
+	return &Store{db: db, table: table, Now: time.Now, NewID: newID, Timeout: CallTimeout}
 }
 
 // RoundTrips returns the number of DynamoDB requests the store has made.
@@ -293,7 +295,7 @@ func (s *Store) readHead(ctx context.Context, chain string) (audit.Head, error) 
 // get reads one item with a strongly consistent read; nil if absent.
 func (s *Store) get(ctx context.Context, k key) (map[string]types.AttributeValue, error) {
 	s.calls.Add(1)
-	ctx, cancel := context.WithTimeout(ctx, CallTimeout)
+	ctx, cancel := context.WithTimeout(ctx, s.Timeout)
 	defer cancel()
 	out, err := s.db.GetItem(ctx, &dynamodb.GetItemInput{TableName: &s.table, Key: k.av(), ConsistentRead: aws.Bool(true)})
 	if err != nil {
@@ -316,7 +318,7 @@ func (s *Store) getMany(ctx context.Context, keys ...key) (map[key]map[string]ty
 	}
 	for len(req) > 0 {
 		s.calls.Add(1)
-		cctx, cancel := context.WithTimeout(ctx, CallTimeout)
+		cctx, cancel := context.WithTimeout(ctx, s.Timeout)
 		out, err := s.db.BatchGetItem(cctx, &dynamodb.BatchGetItemInput{RequestItems: map[string]types.KeysAndAttributes{
 			s.table: {Keys: req, ConsistentRead: aws.Bool(true)},
 		}})
@@ -337,7 +339,7 @@ func (s *Store) transact(ctx context.Context, items []types.TransactWriteItem) e
 		return errReadOnly
 	}
 	s.calls.Add(1)
-	ctx, cancel := context.WithTimeout(ctx, CallTimeout)
+	ctx, cancel := context.WithTimeout(ctx, s.Timeout)
 	defer cancel()
 	_, err := s.db.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: items})
 	if _, ok := errors.AsType[*types.TransactionCanceledException](err); ok || err == nil {
@@ -462,7 +464,7 @@ func (s *Store) query(ctx context.Context, q query) ([]map[string]types.Attribut
 		in.ExclusiveStartKey = start
 	}
 	s.calls.Add(1)
-	ctx, cancel := context.WithTimeout(ctx, CallTimeout)
+	ctx, cancel := context.WithTimeout(ctx, s.Timeout)
 	defer cancel()
 	out, err := s.db.Query(ctx, in)
 	if err != nil {
