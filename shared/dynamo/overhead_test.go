@@ -61,10 +61,9 @@ func overhead(b *testing.B, timer *engineTimer, prepare, op func(i int)) {
 	var wall, engine time.Duration
 	for i := 0; b.Loop(); i++ {
 		prepare(i)
-		f := op
 		before := timer.spent.Load()
 		start := time.Now()
-		f(i)
+		op(i)
 		wall += time.Since(start)
 		engine += time.Duration(timer.spent.Load() - before)
 	}
