@@ -59,7 +59,14 @@ func (c *call) bidMay(provider string, need access.Ability) func(*procurement.Co
 		// request was received: one received before the deadline is on
 		// time however late it is processed.
 		v := access.Ask(c.who(), access.Bid, access.CompetitionState(comp, c.received), access.BidScope(comp, provider))
-		return v.Require(need, access.NotFound(access.Bid, provider))
+		err := v.Require(need, access.NotFound(access.Bid, provider))
+		if need == access.Act && procurement.ErrorCode(err) == procurement.ECONFLICT && c.actor.Is(procurement.RoleProvider) && c.actor.Org == provider {
+			// Tell the bidder the deadline and when its request was received.
+			if cerr := comp.CheckBidding(provider, c.received); cerr != nil {
+				return cerr
+			}
+		}
+		return err
 	}
 }
 
