@@ -14,7 +14,9 @@ package dynamo
 // type that the change wrote (the application, the bid, the question...),
 // as stored; the HTTP layer renders them again as the route renders its
 // answer, so a retry gets the first answer even when the first response
-// was lost, with no second write after the commit.
+// was lost, with no second write after the commit. What an entity keeps
+// in immutable items of its own (an award's decision) is read back
+// (CompleteEntity).
 //
 // Bids keep their own record, written by WriteBid in its two round trips;
 // both kinds share the key space IDEM#<org>#<key> and the "request" field,
@@ -128,6 +130,22 @@ func (s *Store) claimed(ctx context.Context, writes []write) []write {
 		ExpressionAttributeValues: map[string]types.AttributeValue{":now": num(now.Unix())},
 	}}, conflict: "a concurrent request with the same Idempotency-Key was stored first; send the request again to get its answer"}
 	return append(slices.Clip(writes), w)
+}
+
+// CompleteEntity fills in, for a replay, what an entity keeps in items of
+// its own rather than in the item the change wrote: an awarded
+// competition's decision, which is written once and never changes.
+func (s *Store) CompleteEntity(ctx context.Context, v any) error {
+	c, ok := v.(*procurement.Competition)
+	if !ok || c.Status != procurement.CompAwarded || c.Decision != nil {
+		return nil
+	}
+	m, err := s.get(ctx, decisionKey(c.ID))
+	if err != nil || m == nil {
+		return err
+	}
+	c.Decision, err = s.readDecision(ctx, c.ID, m)
+	return err
 }
 
 // resultTypes are the stored types of the entities answers are made of.

@@ -8,7 +8,8 @@ package httpapi
 // caller's record of the key (one GetItem) before the handler runs:
 //
 //   - same digest: the first answer again, with Idempotent-Replayed: true,
-//     rendered from the entities the first change stored (nothing written);
+//     rendered from the entities the first change stored (nothing written;
+//     an award's decision, kept in items of its own, is read back);
 //   - another digest: 400 naming the Idempotency-Key header;
 //   - no record: the handler runs with a claim in its context, and the
 //     store's commit writes the record in the change's own transaction.
@@ -123,7 +124,7 @@ func (s *Server) answerFrom(rt Route, c *call, rec *dynamo.IdempotencyRecord, re
 	plan, err := replayPlanOf(rt)
 	var out any
 	if err == nil {
-		out, err = plan.render(rec.Items, rec.At)
+		out, err = plan.render(rec.Items, rec.At, func(v any) error { return s.Store.CompleteEntity(c.r.Context(), v) })
 	}
 	if err != nil {
 		s.problem(c.w, c.r, procurement.Internal(fmt.Errorf("replay of %s %s: %w", rt.Method, rt.Path, err)))
@@ -182,7 +183,9 @@ func (c *call) requestDigest(any) string {
 type replayPlan struct {
 	// result is the stored type of the entities the answer is made of.
 	result string
-	render func(items []json.RawMessage, at time.Time) (any, error)
+	// render decodes the entities, completes each (see
+	// dynamo.Store.CompleteEntity) and renders them as the route does.
+	render func(items []json.RawMessage, at time.Time, complete func(any) error) (any, error)
 }
 
 // replayPlanOf derives the plan from the route's response type: one
@@ -194,27 +197,31 @@ func replayPlanOf(rt Route) (replayPlan, error) {
 	case t == nil:
 		return replayPlan{}, errors.New("the route declares no response type")
 	case t == reflect.TypeFor[applicationView]():
-		return replayPlan{result: dynamo.ResultType(reflect.TypeFor[procurement.Application]()), render: func(items []json.RawMessage, at time.Time) (any, error) {
+		return replayPlan{result: dynamo.ResultType(reflect.TypeFor[procurement.Application]()), render: func(items []json.RawMessage, at time.Time, complete func(any) error) (any, error) {
 			var a procurement.Application
-			if err := decodeOne(items, &a); err != nil {
+			if err := decodeOne(items, &a, complete); err != nil {
 				return nil, err
 			}
 			return viewOf(&a, at), nil
 		}}, nil
 	case t.Kind() == reflect.Slice && dynamo.ResultType(t.Elem()) != "":
-		return replayPlan{result: dynamo.ResultType(t.Elem()), render: func(items []json.RawMessage, _ time.Time) (any, error) {
+		return replayPlan{result: dynamo.ResultType(t.Elem()), render: func(items []json.RawMessage, _ time.Time, complete func(any) error) (any, error) {
 			out := reflect.MakeSlice(t, len(items), len(items))
 			for i, raw := range items {
-				if err := json.Unmarshal(raw, out.Index(i).Addr().Interface()); err != nil {
+				v := out.Index(i).Addr().Interface()
+				if err := json.Unmarshal(raw, v); err != nil {
+					return nil, err
+				}
+				if err := complete(v); err != nil {
 					return nil, err
 				}
 			}
 			return out.Interface(), nil
 		}}, nil
 	case dynamo.ResultType(t) != "":
-		return replayPlan{result: dynamo.ResultType(t), render: func(items []json.RawMessage, _ time.Time) (any, error) {
+		return replayPlan{result: dynamo.ResultType(t), render: func(items []json.RawMessage, _ time.Time, complete func(any) error) (any, error) {
 			v := reflect.New(t)
-			if err := decodeOne(items, v.Interface()); err != nil {
+			if err := decodeOne(items, v.Interface(), complete); err != nil {
 				return nil, err
 			}
 			return v.Interface(), nil
@@ -223,9 +230,12 @@ func replayPlanOf(rt Route) (replayPlan, error) {
 	return replayPlan{}, fmt.Errorf("no stored entity type answers with %s; map it in dynamo.ResultType or give the route a plan", t)
 }
 
-func decodeOne(items []json.RawMessage, v any) error {
+func decodeOne(items []json.RawMessage, v any, complete func(any) error) error {
 	if len(items) != 1 {
 		return fmt.Errorf("the record holds %d entities of the answer's type, want 1", len(items))
 	}
-	return json.Unmarshal(items[0], v)
+	if err := json.Unmarshal(items[0], v); err != nil {
+		return err
+	}
+	return complete(v)
 }
