@@ -128,7 +128,8 @@ type documentRecord struct {
 type ExpiringDocument = documentRecord
 
 // maxTransactItems is DynamoDB's limit on items in one transaction; two
-// are taken by the audit event and the chain head.
+// are taken by the audit event and the chain head, one by the record of
+// an Idempotency-Key.
 const maxTransactItems = 100
 
 // SubmitApplication checks an application against the DPS and stores it,
@@ -152,8 +153,8 @@ func (s *Store) SubmitApplication(ctx context.Context, actor procurement.Actor, 
 		return err
 	}
 	docs := a.AllDocuments()
-	if len(docs)+3 > maxTransactItems {
-		return procurement.Invalid("documents", "attach at most %d documents in one application", maxTransactItems-3)
+	if len(docs)+4 > maxTransactItems {
+		return procurement.Invalid("documents", "attach at most %d documents in one application", maxTransactItems-4)
 	}
 	a.Version = 1
 	head := headFrom(got[chainHeadKey(DPSChain(dpsID))])

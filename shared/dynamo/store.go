@@ -198,6 +198,7 @@ const maxChainAttempts = 12
 // re-read and the transaction retried: the entity conditions are
 // unchanged, so no update is lost or applied twice.
 func (s *Store) commit(ctx context.Context, head *audit.Head, c Change, writes ...write) (audit.Event, error) {
+	writes = s.claimed(ctx, writes) // the Idempotency-Key of the request, if any (idempotency.go)
 	for attempt := 0; ; attempt++ {
 		if head == nil {
 			h, err := s.readHead(ctx, c.Chain)

@@ -1,9 +1,6 @@
 package httpapi
 
 import (
-	"crypto/sha256"
-	"encoding/hex"
-	"encoding/json"
 	"time"
 
 	"github.com/rengas/rengas/shared/access"
@@ -59,14 +56,9 @@ type awardRequest struct {
 	Version int    `json:"version" validate:"required,gte=1"`
 }
 
-func digest(b []byte) string {
-	sum := sha256.Sum256(b)
-	return hex.EncodeToString(sum[:])
-}
-
 func competitionRoutes() []Route {
 	return []Route{
-		{Method: "POST", Path: "/dps/{dpsId}/competitions", Function: FnCompetitions, Roles: officers,
+		{Method: "POST", Path: "/dps/{dpsId}/competitions", Function: FnCompetitions, Idempotent: true, Roles: officers,
 			Summary: "Draft an outcome-based mini-competition in a category", Request: procurement.Definition{}, Response: procurement.Competition{}, Created: true,
 			handle: func(c *call) (any, error) {
 				var in procurement.Definition
@@ -118,7 +110,7 @@ func competitionRoutes() []Route {
 				}
 				return c.s.Store.ListInvitees(c.r.Context(), comp.ID, cur, lim)
 			}},
-		{Method: "PUT", Path: "/competitions/{competitionId}", Function: FnCompetitions, Roles: officers,
+		{Method: "PUT", Path: "/competitions/{competitionId}", Function: FnCompetitions, Idempotent: true, Roles: officers,
 			Summary: "Edit a draft, or amend a published competition before its deadline with a reason (material amendments notify all invitees)",
 			Request: competitionRequest{}, Response: procurement.Competition{}, handle: func(c *call) (any, error) {
 				var in competitionRequest
@@ -127,7 +119,7 @@ func competitionRoutes() []Route {
 				}
 				return c.s.Store.AmendCompetition(c.r.Context(), c.actor, c.path("competitionId"), in.Version, in.Definition, in.Reason, c.competitionMay(access.Competition, access.Act))
 			}},
-		{Method: "POST", Path: "/competitions/{competitionId}/publication", Function: FnCompetitions, Roles: officers,
+		{Method: "POST", Path: "/competitions/{competitionId}/publication", Function: FnCompetitions, Idempotent: true, Roles: officers,
 			Summary: "Publish: invite every provider admitted and not suspended in the category, at one moment", Request: versionRequest{}, Response: procurement.Competition{},
 			handle: func(c *call) (any, error) {
 				var in versionRequest
@@ -136,7 +128,7 @@ func competitionRoutes() []Route {
 				}
 				return c.s.Store.PublishCompetition(c.r.Context(), c.actor, c.path("competitionId"), in.Version, c.competitionMay(access.Competition, access.Act))
 			}},
-		{Method: "POST", Path: "/competitions/{competitionId}/cancellation", Function: FnCompetitions, Roles: officers,
+		{Method: "POST", Path: "/competitions/{competitionId}/cancellation", Function: FnCompetitions, Idempotent: true, Roles: officers,
 			Summary: "Cancel with a reason at any point before award", Request: reasonRequest{}, Response: procurement.Competition{},
 			handle: func(c *call) (any, error) {
 				var in reasonRequest
@@ -145,7 +137,7 @@ func competitionRoutes() []Route {
 				}
 				return c.s.Store.CancelCompetition(c.r.Context(), c.actor, c.path("competitionId"), in.Version, in.Reason, c.competitionMay(access.Competition, access.Act))
 			}},
-		{Method: "POST", Path: "/competitions/{competitionId}/questions", Function: FnCompetitions, Roles: providers,
+		{Method: "POST", Path: "/competitions/{competitionId}/questions", Function: FnCompetitions, Idempotent: true, Roles: providers,
 			Summary: "Ask a clarification question before the question deadline (the asker stays hidden from other providers)",
 			Request: questionRequest{}, Response: procurement.Question{}, Created: true, handle: func(c *call) (any, error) {
 				var in questionRequest
@@ -179,7 +171,7 @@ func competitionRoutes() []Route {
 				p.Items = visible
 				return p, nil
 			}},
-		{Method: "POST", Path: "/competitions/{competitionId}/questions/{questionId}/answer", Function: FnCompetitions, Roles: officers,
+		{Method: "POST", Path: "/competitions/{competitionId}/questions/{questionId}/answer", Function: FnCompetitions, Idempotent: true, Roles: officers,
 			Summary: "Publish the answer to every invitee, without the asker's identity", Request: answerRequest{}, Response: procurement.Question{},
 			handle: func(c *call) (any, error) {
 				var in answerRequest
@@ -190,7 +182,7 @@ func competitionRoutes() []Route {
 			}},
 		{Method: "PUT", Path: "/competitions/{competitionId}/bids/mine", Function: FnCompetitions, Roles: providers,
 			Summary: "Submit (version 0) or replace your sealed bid before the deadline; send an Idempotency-Key header to make retries safe",
-			Request: bidRequest{}, Response: procurement.Bid{}, MayCreate: true, Idempotent: true, handle: func(c *call) (any, error) {
+			Request: bidRequest{}, Response: procurement.Bid{}, MayCreate: true, Idempotent: true, KeyInStore: true, handle: func(c *call) (any, error) {
 				var in bidRequest
 				if err := c.decode(&in); err != nil {
 					return nil, err
@@ -230,7 +222,7 @@ func competitionRoutes() []Route {
 				}
 				return c.s.Store.GetBid(c.r.Context(), comp.ID, c.actor.Org)
 			}},
-		{Method: "POST", Path: "/competitions/{competitionId}/bids/mine/withdrawal", Function: FnCompetitions, Roles: providers,
+		{Method: "POST", Path: "/competitions/{competitionId}/bids/mine/withdrawal", Function: FnCompetitions, Idempotent: true, Roles: providers,
 			Summary: "Withdraw your bid before the deadline", Request: versionRequest{}, Response: procurement.Bid{},
 			handle: func(c *call) (any, error) {
 				var in versionRequest
@@ -263,7 +255,7 @@ func competitionRoutes() []Route {
 				}
 				return c.s.Store.ListBids(c.r.Context(), comp.ID, cur, lim)
 			}},
-		{Method: "POST", Path: "/competitions/{competitionId}/conflict-declarations", Function: FnCompetitions, Roles: officers,
+		{Method: "POST", Path: "/competitions/{competitionId}/conflict-declarations", Function: FnCompetitions, Idempotent: true, Roles: officers,
 			Summary: "Declare no conflict of interest before seeing and scoring the bids", Request: conflictRequest{}, Response: procurement.Competition{}, Created: true,
 			handle: func(c *call) (any, error) {
 				var in conflictRequest
@@ -272,7 +264,7 @@ func competitionRoutes() []Route {
 				}
 				return c.s.Store.DeclareNoConflict(c.r.Context(), c.actor, c.path("competitionId"), in.Statement, c.competitionMay(access.Internals, access.Act))
 			}},
-		{Method: "POST", Path: "/competitions/{competitionId}/bids/{providerId}/scores", Function: FnCompetitions, Roles: officers,
+		{Method: "POST", Path: "/competitions/{competitionId}/bids/{providerId}/scores", Function: FnCompetitions, Idempotent: true, Roles: officers,
 			Summary: "Score one quality criterion of a bid 0-5 with a written reason", Request: scoreRequest{}, Response: procurement.Bid{},
 			handle: func(c *call) (any, error) {
 				var in scoreRequest
@@ -284,7 +276,7 @@ func competitionRoutes() []Route {
 						return comp.ScoreBid(c.actor, b, in.Criterion, *in.Score, in.Reason, c.s.Store.Now())
 					})
 			}},
-		{Method: "POST", Path: "/competitions/{competitionId}/bids/{providerId}/rejection", Function: FnCompetitions, Roles: officers,
+		{Method: "POST", Path: "/competitions/{competitionId}/bids/{providerId}/rejection", Function: FnCompetitions, Idempotent: true, Roles: officers,
 			Summary: "Reject a bid with a reason (e.g. incomplete)", Request: reasonRequest{}, Response: procurement.Bid{},
 			handle: func(c *call) (any, error) {
 				var in reasonRequest
@@ -309,7 +301,7 @@ func competitionRoutes() []Route {
 				}
 				return comp.Compare(bids, "preview"), nil
 			}},
-		{Method: "POST", Path: "/competitions/{competitionId}/award", Function: FnCompetitions, Roles: officers,
+		{Method: "POST", Path: "/competitions/{competitionId}/award", Function: FnCompetitions, Idempotent: true, Roles: officers,
 			Summary: "Confirm the award decision: ranking, every number for every bid, winners and their places, reasons, appeal instructions",
 			Request: awardRequest{}, Response: procurement.Competition{}, handle: func(c *call) (any, error) {
 				var in awardRequest
@@ -347,23 +339,6 @@ func (c *call) evaluation(need access.Ability) (*procurement.Competition, error)
 		}
 	}
 	return comp, nil
-}
-
-// idempotencyKey reads the optional Idempotency-Key header.
-func (c *call) idempotencyKey() (string, error) {
-	key := c.r.Header.Get("Idempotency-Key")
-	if len(key) > 100 || (key != "" && !ValidID(key)) {
-		return "", procurement.Invalid("Idempotency-Key", "must be 1-100 letters, digits, '.', '-' or '_' (a UUID is a good key)")
-	}
-	return key, nil
-}
-
-// requestDigest binds an idempotent request to its route, its target (the
-// path) and its body: the same key sent elsewhere or with another body is
-// refused, never replayed.
-func (c *call) requestDigest(body any) string {
-	b, _ := json.Marshal(body)
-	return digest(append([]byte(c.r.Method+" "+c.r.URL.Path+"\n"), b...))
 }
 
 // created marks a value to be answered with 201 Created.

@@ -43,7 +43,8 @@ func TestMain(m *testing.M) {
 }
 
 // env is a seeded Rengas behind the local gateway, on its own table of the
-// embedded engine, reached over real HTTP.
+// embedded engine, reached over real HTTP. opts configure its DynamoDB
+// client (such as the retries of fault-injection tests).
 type env struct {
 	t      testing.TB
 	url    string
@@ -58,13 +59,16 @@ type env struct {
 	lag *atomic.Int64
 }
 
-func newEnv(t testing.TB) *env {
+func newEnv(t testing.TB, opts ...func(*dynamodb.Options)) *env {
 	t.Helper()
 	ctx := context.Background()
 	table := fmt.Sprintf("t%d", tableCount.Add(1))
 	db, err := engine.Open(ctx, table)
 	if err != nil {
 		t.Fatal(err)
+	}
+	if len(opts) > 0 {
+		db = dynamodb.New(db.Options(), opts...)
 	}
 	store := dynamo.New(db, table)
 	clock := &dynamo.Clock{}
@@ -103,6 +107,7 @@ type resp struct {
 	ctype  string
 	body   map[string]any
 	raw    []byte
+	header http.Header
 }
 
 func (r resp) str(path string) string { return fmt.Sprint(dig(r.body, path)) }
@@ -131,6 +136,12 @@ func dig(v any, path string) any {
 // string (sent as is) or a value (sent as JSON).
 func (e *env) do(user, method, path string, body any) resp {
 	e.t.Helper()
+	return e.doWith(user, method, path, body, nil)
+}
+
+// doWith is do with extra request headers.
+func (e *env) doWith(user, method, path string, body any, header map[string]string) resp {
+	e.t.Helper()
 	var rd io.Reader
 	switch b := body.(type) {
 	case nil:
@@ -147,6 +158,9 @@ func (e *env) do(user, method, path string, body any) resp {
 	if body != nil {
 		req.Header.Set("Content-Type", "application/json")
 	}
+	for k, v := range header {
+		req.Header.Set(k, v)
+	}
 	res, err := http.DefaultClient.Do(req)
 	if err != nil {
 		e.t.Fatal(err)
@@ -156,7 +170,7 @@ func (e *env) do(user, method, path string, body any) resp {
 	if err := conforms(req, res.StatusCode, res.Header, raw); err != nil {
 		e.t.Errorf("%s %s answered %d, which breaks openapi.json: %v\n%s", method, path, res.StatusCode, err, truncate(raw, 2000))
 	}
-	r := resp{status: res.StatusCode, ctype: res.Header.Get("Content-Type"), raw: raw}
+	r := resp{status: res.StatusCode, ctype: res.Header.Get("Content-Type"), raw: raw, header: res.Header}
 	_ = json.Unmarshal(raw, &r.body)
 	return r
 }

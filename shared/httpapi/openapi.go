@@ -72,8 +72,13 @@ func GenerateOpenAPI() ([]byte, error) {
 		}
 		if rt.Idempotent {
 			params = append(params, obj{"name": "Idempotency-Key", "in": "header", "required": false,
-				"description": "Makes a retry safe: the same key with the same request answers the first result (header Idempotent-Replayed: true); with another route, target or body it answers 400. Bound to the caller; remembered 24 hours.",
-				"schema":      obj{"type": "string", "maxLength": 100, "pattern": IDPattern}})
+				"description": "Makes a retry safe. The key is bound to the caller (organisation and user), the route, the target (the path with its ids) and the body. " +
+					"The same key with the same request answers the first result again (same status and body, header Idempotent-Replayed: true) and changes nothing; " +
+					"with another route, target or body, or from another user, it answers 400 naming Idempotency-Key: use a new key for a new request. " +
+					"The key is taken in the same transaction as the change, so a request that fails leaves it free to retry. " +
+					"Of concurrent requests with one key exactly one is applied and the others answer its result (or 409 while it is still being stored: retry). " +
+					"Remembered 24 hours.",
+				"schema": obj{"type": "string", "maxLength": 100, "pattern": IDPattern}})
 		}
 		if params != nil {
 			op["parameters"] = params

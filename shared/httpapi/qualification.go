@@ -126,7 +126,7 @@ func qualificationRoutes() []Route {
 				}
 				return c.s.Store.ListDPS(c.r.Context(), cur, lim)
 			}},
-		{Method: "POST", Path: "/dps", Function: FnQualification, Roles: officers, Summary: "Create a DPS (the officer's buyer must be one of its buyers)",
+		{Method: "POST", Path: "/dps", Function: FnQualification, Idempotent: true, Roles: officers, Summary: "Create a DPS (the officer's buyer must be one of its buyers)",
 			Request: createDPSRequest{}, Response: procurement.DPS{}, Created: true, handle: func(c *call) (any, error) {
 				var in createDPSRequest
 				if err := c.decode(&in); err != nil {
@@ -155,7 +155,7 @@ func qualificationRoutes() []Route {
 			}},
 		{Method: "GET", Path: "/dps/{dpsId}", Function: FnQualification, Roles: everyone, Summary: "Read a DPS: categories, selection criteria, exclusion grounds, settings",
 			Response: procurement.DPS{}, handle: func(c *call) (any, error) { return c.s.Store.GetDPS(c.r.Context(), c.path("dpsId")) }},
-		{Method: "POST", Path: "/providers", Function: FnQualification, Roles: providers, Summary: "Register the caller's organisation as a provider",
+		{Method: "POST", Path: "/providers", Function: FnQualification, Idempotent: true, Roles: providers, Summary: "Register the caller's organisation as a provider",
 			Request: registerProviderRequest{}, Response: procurement.Provider{}, Created: true, handle: func(c *call) (any, error) {
 				var in registerProviderRequest
 				if err := c.decode(&in); err != nil {
@@ -171,7 +171,7 @@ func qualificationRoutes() []Route {
 				}
 				return c.s.Store.GetProvider(c.r.Context(), c.path("providerId"))
 			}},
-		{Method: "POST", Path: "/dps/{dpsId}/applications", Function: FnQualification, Roles: providers, Summary: "Apply to categories of a DPS, alone or as a consortium lead",
+		{Method: "POST", Path: "/dps/{dpsId}/applications", Function: FnQualification, Idempotent: true, Roles: providers, Summary: "Apply to categories of a DPS, alone or as a consortium lead",
 			Request: applicationRequest{}, Response: applicationView{}, Created: true, handle: func(c *call) (any, error) {
 				var in applicationRequest
 				if err := c.decode(&in); err != nil {
@@ -219,7 +219,7 @@ func qualificationRoutes() []Route {
 				}
 				return viewOf(a, c.s.Store.Now()), nil
 			}},
-		{Method: "POST", Path: "/dps/{dpsId}/applications/{applicationId}/decisions", Function: FnQualification, Roles: officers,
+		{Method: "POST", Path: "/dps/{dpsId}/applications/{applicationId}/decisions", Function: FnQualification, Idempotent: true, Roles: officers,
 			Summary: "Decide on one category: admitted, or rejected with a reason", Request: decisionRequest{}, Response: applicationView{},
 			handle: func(c *call) (any, error) {
 				var in decisionRequest
@@ -232,7 +232,7 @@ func qualificationRoutes() []Route {
 				}
 				return viewOf(a, c.s.Store.Now()), nil
 			}},
-		{Method: "POST", Path: "/dps/{dpsId}/applications/{applicationId}/information-requests", Function: FnQualification, Roles: officers,
+		{Method: "POST", Path: "/dps/{dpsId}/applications/{applicationId}/information-requests", Function: FnQualification, Idempotent: true, Roles: officers,
 			Summary: "Ask the applicant for more information; the decision clock pauses", Request: infoRequest{}, Response: applicationView{},
 			handle: func(c *call) (any, error) {
 				var in infoRequest
@@ -243,7 +243,7 @@ func qualificationRoutes() []Route {
 					return "application.information_requested", "clock paused", a.RequestInformation(c.actor, in.Message, c.s.Store.Now())
 				})
 			}},
-		{Method: "POST", Path: "/dps/{dpsId}/applications/{applicationId}/information-responses", Function: FnQualification, Roles: providers,
+		{Method: "POST", Path: "/dps/{dpsId}/applications/{applicationId}/information-responses", Function: FnQualification, Idempotent: true, Roles: providers,
 			Summary: "Answer an information request; the decision clock resumes", Request: infoResponse{}, Response: applicationView{},
 			handle: func(c *call) (any, error) {
 				var in infoResponse
@@ -254,7 +254,7 @@ func qualificationRoutes() []Route {
 					return "application.information_given", "clock resumed", a.Respond(in.Response, in.Documents, c.s.Store.Now())
 				})
 			}},
-		{Method: "POST", Path: "/dps/{dpsId}/applications/{applicationId}/extension", Function: FnQualification, Roles: officers,
+		{Method: "POST", Path: "/dps/{dpsId}/applications/{applicationId}/extension", Function: FnQualification, Idempotent: true, Roles: officers,
 			Summary: "Extend the decision time once (10 to 15 working days) with a justification", Request: extensionRequest{}, Response: applicationView{},
 			handle: func(c *call) (any, error) {
 				var in extensionRequest
@@ -297,7 +297,7 @@ func qualificationRoutes() []Route {
 				}
 				return c.s.Store.ListAdmissions(c.r.Context(), c.path("dpsId"), c.path("categoryId"), cur, lim)
 			}},
-		{Method: "POST", Path: "/dps/{dpsId}/categories/{categoryId}/admissions/{providerId}/status", Function: FnQualification, Roles: officers,
+		{Method: "POST", Path: "/dps/{dpsId}/categories/{categoryId}/admissions/{providerId}/status", Function: FnQualification, Idempotent: true, Roles: officers,
 			Summary: "Suspend, reinstate (admitted) or exclude an admitted provider, with a reason", Request: admissionStatusRequest{}, Response: procurement.Admission{},
 			handle: func(c *call) (any, error) {
 				var in admissionStatusRequest
@@ -324,7 +324,7 @@ func qualificationRoutes() []Route {
 				until := workdays.DateString(c.s.Store.Now().AddDate(0, 0, days))
 				return c.s.Store.ListExpiringDocuments(c.r.Context(), c.path("dpsId"), until, cur, lim)
 			}},
-		{Method: "POST", Path: "/dps/{dpsId}/declaration-requests", Function: FnQualification, Roles: officers,
+		{Method: "POST", Path: "/dps/{dpsId}/declaration-requests", Function: FnQualification, Idempotent: true, Roles: officers,
 			Summary: "Ask providers for a renewed self-declaration (at least 5 working days to answer)", Request: declarationRequestsRequest{},
 			Response: []procurement.DeclarationRequest{}, Created: true, handle: func(c *call) (any, error) {
 				var in declarationRequestsRequest
@@ -348,7 +348,7 @@ func qualificationRoutes() []Route {
 		{Method: "GET", Path: "/providers/{providerId}/declaration-requests", Function: FnQualification, Roles: everyone,
 			Summary: "List a provider's declaration requests, newest first (providers: only their own)", Response: dynamo.Page[procurement.DeclarationRequest]{}, Query: pageParams,
 			handle: providerList((*dynamo.Store).ListProviderDeclarationRequests, access.DeclarationRequest, func(r procurement.DeclarationRequest) (string, string) { return r.DPSID, r.ProviderID })},
-		{Method: "POST", Path: "/declaration-requests/{requestId}/answers", Function: FnQualification, Roles: providers,
+		{Method: "POST", Path: "/declaration-requests/{requestId}/answers", Function: FnQualification, Idempotent: true, Roles: providers,
 			Summary: "Answer a renewed self-declaration request", Request: declarationAnswer{}, Response: procurement.DeclarationRequest{},
 			handle: func(c *call) (any, error) {
 				var in declarationAnswer

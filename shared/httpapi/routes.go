@@ -30,8 +30,13 @@ type Route struct {
 	// MayCreate answers 201 when it creates and 200 when it replaces.
 	MayCreate bool
 	// Idempotent routes take an optional Idempotency-Key header: a retry
-	// with the same key and request answers the first result again.
+	// with the same key and request answers the first result again. Every
+	// route that creates or submits is (see idempotency.go).
 	Idempotent bool
+	// KeyInStore marks an idempotent route whose store method reads and
+	// writes the key's record in its own round trips (bids); serve only
+	// checks the key and computes the request's digest.
+	KeyInStore bool
 	Query      []Param
 	// Statuses are the error statuses the route answers beyond those the
 	// document derives from its shape (body, parameters, roles), e.g. 409

@@ -64,6 +64,7 @@ type call struct {
 	// received is when the request reached the gateway: the legal time of
 	// receipt of a bid.
 	received time.Time
+	idem     *keyed // the request's Idempotency-Key, if any (idempotency.go)
 }
 
 func (c *call) path(name string) string { return c.r.PathValue(name) }
@@ -232,9 +233,14 @@ func (s *Server) serve(rt Route) http.Handler {
 			s.problem(w, r, err)
 			return
 		}
+		if rt.Idempotent && s.beginKeyed(rt, c) {
+			return
+		}
 		out, err := rt.handle(c)
 		if err != nil {
-			s.problem(w, r, err)
+			if !s.failedKeyed(rt, c, err) {
+				s.problem(w, c.r, err)
+			}
 			return
 		}
 		st := rt.status()
