@@ -636,7 +636,7 @@ func (s *Store) WriteBid(ctx context.Context, actor procurement.Actor, comp stri
 		return BidResult{}, err
 	}
 	if idemKey != "" {
-		if m := got[idempotencyKey(prov, idemKey)]; m != nil {
+		if m := got[idempotencyKey(prov, idemKey)]; m != nil && attrInt(m, "expires") > s.Now().Unix() {
 			return replay(m, requestDigest)
 		}
 	}
@@ -670,9 +670,15 @@ func (s *Store) WriteBid(ctx context.Context, actor procurement.Actor, comp stri
 	if idemKey != "" {
 		body, _ := json.Marshal(b)
 		rec, _ := json.Marshal(idempotent{Request: requestDigest, Created: res.Created, Bid: body})
-		w := s.putNew(item{key: idempotencyKey(prov, idemKey), Type: "idempotency", Data: rec,
-			Extras: map[string]types.AttributeValue{"expires": num(now.Add(idempotencyTTL).Unix())}}, "")
-		writes = append(writes, w)
+		it := item{key: idempotencyKey(prov, idemKey), Type: "idempotency", Data: rec,
+			Extras: map[string]types.AttributeValue{"expires": num(now.Add(idempotencyTTL).Unix())}}
+		writes = append(writes, write{tw: types.TransactWriteItem{Put: &types.Put{
+			TableName: &s.table, Item: it.av(),
+			// DynamoDB's TTL removes an expired record within days, not at once.
+			ConditionExpression:       aws.String("attribute_not_exists(PK) OR #exp < :now"),
+			ExpressionAttributeNames:  map[string]string{"#exp": "expires"},
+			ExpressionAttributeValues: map[string]types.AttributeValue{":now": num(now.Unix())},
+		}}, conflict: "a concurrent request with the same Idempotency-Key was stored first; send the request again to get its answer"})
 	}
 	// The trail of a sealed bid holds the digest of the bid and its time of
 	// receipt, never its content.
@@ -680,9 +686,10 @@ func (s *Store) WriteBid(ctx context.Context, actor procurement.Actor, comp stri
 		Change{Actor: actor, Chain: chain, Action: action, EntityType: "bid", EntityID: comp + "/" + prov, State: b, Subject: comp,
 			Summary: "received " + b.ReceivedAt.UTC().Format(time.RFC3339Nano)}, writes...)
 	if err != nil {
-		if idemKey != "" && procurement.ErrorCode(err) == procurement.ECONFLICT {
-			// A concurrent retry with the same key may have won.
-			if m, gerr := s.get(ctx, idempotencyKey(prov, idemKey)); gerr == nil && m != nil {
+		if idemKey != "" {
+			// A concurrent retry with the same key may have won, or this
+			// very write was stored and only its answer was lost.
+			if m, gerr := s.get(ctx, idempotencyKey(prov, idemKey)); gerr == nil && m != nil && attrInt(m, "expires") > s.Now().Unix() {
 				return replay(m, requestDigest)
 			}
 		}
@@ -697,7 +704,7 @@ func replay(m map[string]types.AttributeValue, requestDigest string) (BidResult,
 		return BidResult{}, procurement.Internal(err)
 	}
 	if rec.Request != requestDigest {
-		return BidResult{}, procurement.Invalid("Idempotency-Key", "was already used for a different request (another body, route or competition); use a new key for a new request")
+		return BidResult{}, KeyReused()
 	}
 	var b procurement.Bid
 	if err := json.Unmarshal(rec.Bid, &b); err != nil {

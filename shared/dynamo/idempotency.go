@@ -103,11 +103,14 @@ func KeyReused() error {
 
 // claimed adds the record of the context's claim, if any and not yet
 // taken, to a change's writes. commit calls it; the record is written in
-// the change's own transaction or not at all.
-func (s *Store) claimed(ctx context.Context, writes []write) []write {
+// the change's own transaction or not at all. release gives the claim
+// back when that transaction did not commit, so that a request which
+// retries its change (on a competition changed in between) still writes
+// the record with the change that is stored.
+func (s *Store) claimed(ctx context.Context, writes []write) ([]write, func()) {
 	c, _ := ctx.Value(claimCtx{}).(*Claim)
 	if c == nil || !c.taken.CompareAndSwap(false, true) {
-		return writes
+		return writes, func() {}
 	}
 	now := s.Now()
 	rec := IdempotencyRecord{Request: c.Request, Route: c.Route, At: now, Nonce: c.Nonce, Result: c.Result}
@@ -129,7 +132,7 @@ func (s *Store) claimed(ctx context.Context, writes []write) []write {
 		ExpressionAttributeNames:  map[string]string{"#exp": "expires"},
 		ExpressionAttributeValues: map[string]types.AttributeValue{":now": num(now.Unix())},
 	}}, conflict: "a concurrent request with the same Idempotency-Key was stored first; send the request again to get its answer"}
-	return append(slices.Clip(writes), w)
+	return append(slices.Clip(writes), w), func() { c.taken.Store(false) }
 }
 
 // CompleteEntity fills in, for a replay, what an entity keeps in items of

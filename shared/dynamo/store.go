@@ -198,7 +198,15 @@ const maxChainAttempts = 12
 // re-read and the transaction retried: the entity conditions are
 // unchanged, so no update is lost or applied twice.
 func (s *Store) commit(ctx context.Context, head *audit.Head, c Change, writes ...write) (audit.Event, error) {
-	writes = s.claimed(ctx, writes) // the Idempotency-Key of the request, if any (idempotency.go)
+	writes, release := s.claimed(ctx, writes) // the Idempotency-Key of the request, if any (idempotency.go)
+	ev, err := s.commitWrites(ctx, head, c, writes)
+	if err != nil {
+		release() // not stored: a later commit of the same request (a retry) takes the key
+	}
+	return ev, err
+}
+
+func (s *Store) commitWrites(ctx context.Context, head *audit.Head, c Change, writes []write) (audit.Event, error) {
 	for attempt := 0; ; attempt++ {
 		if head == nil {
 			h, err := s.readHead(ctx, c.Chain)
