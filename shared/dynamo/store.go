@@ -354,8 +354,10 @@ func (s *Store) transact(ctx context.Context, items []types.TransactWriteItem) e
 	if _, ok := errors.AsType[*types.TransactionCanceledException](err); ok || err == nil {
 		return err
 	}
-	if errors.Is(err, context.DeadlineExceeded) || errors.Is(err, context.Canceled) {
-		// The write was sent and no answer came: DynamoDB may still apply it.
+	var api smithy.APIError
+	if errors.Is(err, context.DeadlineExceeded) || errors.Is(err, context.Canceled) || !errors.As(err, &api) {
+		// The write was sent and no answer came (a timeout, or the
+		// connection failed): DynamoDB may have applied it.
 		return &procurement.Error{Code: procurement.EUNAVAILABLE, Err: err,
 			Message: "the database did not confirm your change in time: it may or may not have been stored. Read it back before you send it again, or send it again with the same Idempotency-Key"}
 	}
