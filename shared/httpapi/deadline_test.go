@@ -18,68 +18,114 @@ import (
 	"github.com/rengas/rengas/shared/seed"
 )
 
-// Two hundred invited providers submit concurrently in the last second
-// before the deadline. Every submission must be either stored (201) or
-// cleanly refused (409), and exactly the stored ones must be opened.
+// Two hundred invited providers submit concurrently around the deadline,
+// 800 ms before it to 800 ms after. Every answer must agree with the time
+// the gateway stamped on its request (stored before the deadline, refused
+// at or after it), and exactly the stored bids must be opened.
 func TestTwoHundredBiddersAtTheDeadline(t *testing.T) {
 	const n = 200
 	e := newEnv(t)
-	ctx := t.Context()
 	users := e.loadProviders(n)
+	res := e.rush(users, n, func(i int) time.Duration { return time.Duration(i) * 8 * time.Millisecond }, 800*time.Millisecond)
+	if res.accepted == 0 || res.refused == 0 {
+		t.Errorf("accepted %d, refused %d: the submissions should straddle the deadline", res.accepted, res.refused)
+	}
+	t.Logf("%d bids accepted before the deadline, %d refused after it", res.accepted, res.refused)
+}
+
+// rushResult is what a rush of bids came to.
+type rushResult struct {
+	accepted, refused, unknown, landed int
+	// stampedLate counts bids sent before the deadline that the gateway
+	// received at or after it.
+	stampedLate int
+	latency     []time.Duration
+}
+
+// rush publishes a competition, sets the clock lead before its deadline
+// and sends user i's bid at schedule(i) from then; the bids of the first
+// before users are due before the deadline. Each answer is judged by the
+// time the gateway stamped on its request: stored if before the deadline,
+// refused at or after it. Then the competition is opened, and every
+// accepted bid must be in the opening, no refused one stored. The
+// embedded engine serves one request at a time (and slower under the
+// race detector), so the budgets are raised: its queue shows as latency
+// rather than as 503s.
+func (e *env) rush(users []string, before int, schedule func(i int) time.Duration, lead time.Duration) rushResult {
+	e.t.Helper()
+	e.srv.Budget, e.store.Timeout = 5*time.Minute, 5*time.Minute
 	def := definition(e.clock.Now())
 	id := e.publish(def)
 	deadline, _ := time.Parse(time.RFC3339, def["bidDeadline"].(string))
+	e.clock.Set(deadline.Add(-lead))
 
-	// 800 ms before the deadline; submissions spread over 1.6 s.
-	e.clock.Set(deadline.Add(-800 * time.Millisecond))
-	statuses := make([]int, n)
+	answers := make([]resp, len(users))
+	res := rushResult{latency: make([]time.Duration, len(users))}
 	var wg sync.WaitGroup
-	start := make(chan struct{})
-	for i := range n {
+	start := time.Now()
+	for i := range users {
 		wg.Go(func() {
-			<-start
-			time.Sleep(time.Duration(i) * 8 * time.Millisecond)
-			statuses[i] = e.do(users[i], "PUT", "/competitions/"+id+"/bids/mine", offer(300000+i, 120000, 0)).status
+			time.Sleep(time.Until(start.Add(schedule(i))))
+			t0 := time.Now()
+			answers[i] = e.do(users[i], "PUT", "/competitions/"+id+"/bids/mine", offer(300000+i, 120000, 0))
+			res.latency[i] = time.Since(t0)
 		})
 	}
-	close(start)
 	wg.Wait()
 
-	accepted := map[string]bool{}
-	refused := 0
-	for i, st := range statuses {
-		switch st {
+	receivedAt := regexp.MustCompile(`your request was received at (\S+);`)
+	accepted, unknown := map[string]bool{}, map[string]bool{}
+	for i, r := range answers {
+		prov := fmt.Sprintf("prov-load-%04d", i)
+		var at string
+		switch r.status {
 		case 201:
-			accepted[fmt.Sprintf("prov-load-%04d", i)] = true
+			accepted[prov], at = true, r.str("receivedAt")
 		case 409:
-			refused++
+			res.refused++
+			if m := receivedAt.FindStringSubmatch(r.str("detail")); m != nil {
+				at = m[1]
+			}
+		case 503:
+			// The engine did not answer in time: the bidder is told the
+			// outcome is unknown and to read its bid or retry.
+			unknown[prov] = true
+			continue
 		default:
-			t.Errorf("bidder %d got %d, want 201 or 409", i, st)
+			e.t.Errorf("bidder %d got %d", i, r.status)
+			continue
+		}
+		t, err := time.Parse(time.RFC3339Nano, at)
+		switch {
+		case err != nil:
+			e.t.Errorf("bidder %d got %d without a time of receipt: %s", i, r.status, r.raw)
+		case t.Before(deadline) != (r.status == 201):
+			e.t.Errorf("bidder %d received at %s (deadline %s) got %d", i, at, deadline.Format(time.RFC3339), r.status)
+		case i < before && !t.Before(deadline):
+			res.stampedLate++
 		}
 	}
 	e.openBids(deadline)
 	r := e.must(e.do("officer-lahti", "GET", "/competitions/"+id, nil), 200)
-	opened := int(r.body["opening"].(map[string]any)["bids"].(float64))
-	bids, err := e.store.AllBids(ctx, id)
+	opened := r.str("opening.bids")
+	stored, err := e.store.AllBids(context.Background(), id)
 	if err != nil {
-		t.Fatal(err)
+		e.t.Fatal(err)
 	}
-	stored := map[string]bool{}
-	for _, b := range bids {
-		stored[b.ProviderID] = true
-	}
-	if len(accepted) == 0 || refused == 0 {
-		t.Errorf("accepted %d, refused %d: the submissions should straddle the deadline", len(accepted), refused)
-	}
-	if opened != len(accepted) || len(stored) != len(accepted) {
-		t.Errorf("accepted %d, stored %d, opened %d: every accepted bid must be stored and opened, no refused one", len(accepted), len(stored), opened)
-	}
-	for p := range stored {
-		if !accepted[p] {
-			t.Errorf("bid of %s is stored but its submission was refused", p)
+	for _, bid := range stored {
+		switch {
+		case unknown[bid.ProviderID]:
+			res.landed++
+		case !accepted[bid.ProviderID]:
+			e.t.Errorf("bid of %s is stored but was refused", bid.ProviderID)
 		}
 	}
-	t.Logf("%d bids accepted before the deadline, %d refused after it", len(accepted), refused)
+	res.accepted, res.unknown = len(accepted), len(unknown)
+	if len(stored) != res.accepted+res.landed || opened != fmt.Sprint(len(stored)) {
+		e.t.Errorf("accepted %d, refused %d, unknown %d (%d of them stored), stored %d, opened %s",
+			res.accepted, res.refused, res.unknown, res.landed, len(stored), opened)
+	}
+	return res
 }
 
 // The time of receipt, stamped by the gateway, decides whether a bid is on
@@ -235,105 +281,29 @@ func BenchmarkDeadlineRush(b *testing.B) {
 	for b.Loop() {
 		b.StopTimer()
 		e := newEnv(b)
-		// The embedded engine serves one request at a time and copies the
-		// table for each transaction, so a rush queues far longer than on
-		// DynamoDB; the budgets are raised so that the queue shows in the
-		// latencies rather than as 503s.
-		e.srv.Budget, e.store.Timeout = 5*time.Minute, 5*time.Minute
 		users := e.loadProviders(before + after)
-		def := definition(e.clock.Now())
-		id := e.publish(def)
-		deadline, _ := time.Parse(time.RFC3339, def["bidDeadline"].(string))
-		e.clock.Set(deadline.Add(-5 * time.Second))
 		conflicts := engine.Conflicts()
 		b.StartTimer()
-
-		answers := make([]resp, before+after)
-		latency := make([]time.Duration, before+after)
-		var wg sync.WaitGroup
-		start := time.Now()
-		for i := range before + after {
-			at := time.Duration(i) * 5 * time.Second / time.Duration(before) // over the last 5 s
-			if i >= before {
-				at = 5*time.Second + time.Duration(i-before)*time.Second/time.Duration(after) // over the next second
+		res := e.rush(users, before, func(i int) time.Duration {
+			if i < before {
+				return time.Duration(i) * 5 * time.Second / time.Duration(before) // over the last 5 s
 			}
-			wg.Go(func() {
-				time.Sleep(time.Until(start.Add(at)))
-				t0 := time.Now()
-				answers[i] = e.do(users[i], "PUT", "/competitions/"+id+"/bids/mine", offer(300000+i, 120000, 0))
-				latency[i] = time.Since(t0)
-			})
-		}
-		wg.Wait()
+			return 5*time.Second + time.Duration(i-before)*time.Second/time.Duration(after) // over the next second
+		}, 5*time.Second)
 		b.StopTimer()
 		conflicts = engine.Conflicts() - conflicts
-
-		// Each answer is judged by the time the gateway stamped on the
-		// request: on time before the deadline, late at or after it.
-		receivedAt := regexp.MustCompile(`your request was received at (\S+);`)
-		accepted, unknown := map[string]bool{}, map[string]bool{}
-		refused, stampedLate := 0, 0
-		for i, r := range answers {
-			prov := fmt.Sprintf("prov-load-%04d", i)
-			var at string
-			switch r.status {
-			case 201:
-				accepted[prov], at = true, r.str("receivedAt")
-			case 409:
-				refused++
-				if m := receivedAt.FindStringSubmatch(r.str("detail")); m != nil {
-					at = m[1]
-				}
-			case 503:
-				// The engine did not answer in time: the bidder is told
-				// the outcome is unknown and to read its bid or retry.
-				unknown[prov] = true
-				continue
-			default:
-				b.Errorf("bidder %d got %d", i, r.status)
-				continue
-			}
-			t, err := time.Parse(time.RFC3339Nano, at)
-			switch {
-			case err != nil:
-				b.Errorf("bidder %d got %d without a time of receipt: %s", i, r.status, r.raw)
-			case t.Before(deadline) != (r.status == 201):
-				b.Errorf("bidder %d received at %s (deadline %s) got %d", i, at, deadline.Format(time.RFC3339), r.status)
-			case i < before && !t.Before(deadline):
-				stampedLate++
-			}
-		}
-		e.openBids(deadline)
-		r := e.must(e.do("officer-lahti", "GET", "/competitions/"+id, nil), 200)
-		opened := r.str("opening.bids")
-		stored, err := e.store.AllBids(context.Background(), id)
-		if err != nil {
-			b.Fatal(err)
-		}
-		landed := 0
-		for _, bid := range stored {
-			switch {
-			case unknown[bid.ProviderID]:
-				landed++
-			case !accepted[bid.ProviderID]:
-				b.Errorf("bid of %s is stored but was refused", bid.ProviderID)
-			}
-		}
-		if len(stored) != len(accepted)+landed || opened != fmt.Sprint(len(stored)) {
-			b.Errorf("accepted %d, refused %d, unknown %d (%d of them stored), stored %d, opened %s",
-				len(accepted), refused, len(unknown), landed, len(stored), opened)
-		}
+		latency := res.latency
 		slices.Sort(latency)
 		pct := func(p float64) float64 { return float64(latency[int(p*float64(len(latency)-1))].Milliseconds()) }
 		b.ReportMetric(pct(0.5), "p50-ms")
 		b.ReportMetric(pct(0.95), "p95-ms")
 		b.ReportMetric(pct(0.99), "p99-ms")
 		b.ReportMetric(pct(1), "max-ms")
-		b.ReportMetric(float64(len(accepted)), "accepted")
-		b.ReportMetric(float64(refused), "refused")
-		b.ReportMetric(float64(stampedLate), "sent-before-stamped-after")
-		b.ReportMetric(float64(len(unknown)), "5xx")
-		b.ReportMetric(float64(landed), "5xx-stored")
+		b.ReportMetric(float64(res.accepted), "accepted")
+		b.ReportMetric(float64(res.refused), "refused")
+		b.ReportMetric(float64(res.stampedLate), "sent-before-stamped-after")
+		b.ReportMetric(float64(res.unknown), "5xx")
+		b.ReportMetric(float64(res.landed), "5xx-stored")
 		b.ReportMetric(float64(conflicts), "tx-conflicts")
 		b.StartTimer()
 	}
