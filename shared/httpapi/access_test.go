@@ -203,9 +203,15 @@ func newMatrixFixture(t *testing.T) *matrixFixture {
 
 // heads reads the heads of the chains a request could touch.
 func (f *matrixFixture) heads(t *testing.T) map[string]int64 {
-	chains := []string{dynamo.DPSChain(seed.DPSID), dynamo.DPSChain(otherDPS), dynamo.ProvidersChain}
+	chains := []string{dynamo.DPSChain(seed.DPSID), dynamo.DPSChain(otherDPS), dynamo.ApplicationChain(f.appA), dynamo.ApplicationChain(f.appB),
+		dynamo.DeclarationChain(f.declA), dynamo.AdmissionChain(seed.DPSID, "job-coaching", "prov-tyopaja"), dynamo.AdmissionChain(otherDPS, "job-coaching", "prov-tyopaja")}
+	for _, u := range seed.Users {
+		if u.Role == procurement.RoleProvider {
+			chains = append(chains, dynamo.ProviderChain(u.Org))
+		}
+	}
 	for _, id := range f.comps {
-		chains = append(chains, dynamo.BidChain(id, "prov-college"), dynamo.BidChain(id, "prov-tyopaja"))
+		chains = append(chains, dynamo.CompetitionChain(id), dynamo.BidChain(id, "prov-college"), dynamo.BidChain(id, "prov-tyopaja"))
 	}
 	out := map[string]int64{}
 	for _, c := range chains {

@@ -202,35 +202,47 @@ func TestSealedTrailsBeforeTheDeadline(t *testing.T) {
 // fail at exactly that event.
 func TestTamperingIsFound(t *testing.T) {
 	e := newEnv(t)
-	chain := dynamo.DPSChain(seed.DPSID)
-	r := e.must(e.do("auditor", "GET", "/audit/chains/"+chain+"/verification", nil), 200)
-	if r.body["valid"] != true || r.body["checked"].(float64) < 10 {
+	app := e.pending()["prov-staffing"]
+	chain := dynamo.ApplicationChain(app["id"].(string))
+	r := e.must(e.do("officer-lahti", "POST", dpsPath+"/applications/"+app["id"].(string)+"/decisions",
+		map[string]any{"category": "job-coaching", "outcome": "admitted", "version": app["version"]}), 200)
+	e.must(e.do("officer-lahti", "POST", dpsPath+"/applications/"+app["id"].(string)+"/decisions",
+		map[string]any{"category": "ips-coaching", "outcome": "rejected", "reason": "No IPS fidelity review yet.", "version": r.body["version"]}), 200)
+	r = e.must(e.do("auditor", "GET", "/audit/chains/"+chain+"/verification", nil), 200)
+	if r.body["valid"] != true || r.body["checked"].(float64) != 3 {
 		t.Fatalf("untouched chain: %s", r.raw)
 	}
-	const seq = 7
-	k := map[string]types.AttributeValue{"PK": &types.AttributeValueMemberS{Value: "CHAIN#" + chain}, "SK": &types.AttributeValueMemberS{Value: fmt.Sprintf("EV#%012d", seq)}}
-	got, err := e.db.GetItem(t.Context(), &dynamodb.GetItemInput{TableName: aws.String(e.store.Table()), Key: k})
-	if err != nil || got.Item == nil {
-		t.Fatalf("read event %d: %v", seq, err)
-	}
-	var ev map[string]any
-	_ = json.Unmarshal([]byte(got.Item["data"].(*types.AttributeValueMemberS).Value), &ev)
-	ev["actor"] = "someone-else"
-	b, _ := json.Marshal(ev)
-	got.Item["data"] = &types.AttributeValueMemberS{Value: string(b)}
-	if _, err := e.db.PutItem(t.Context(), &dynamodb.PutItemInput{TableName: aws.String(e.store.Table()), Item: got.Item}); err != nil {
-		t.Fatal(err)
-	}
+	const seq = 2
+	e.alterEvent(chain, seq, func(ev map[string]any) { ev["actor"] = "someone-else" })
 	r = e.must(e.do("auditor", "GET", "/audit/chains/"+chain+"/verification", nil), 200)
 	if r.body["valid"] != false || r.body["brokenAt"].(float64) != seq {
 		t.Errorf("after altering event %d: %s", seq, r.raw)
 	}
 	// A range before the altered event still verifies.
-	r = e.must(e.do("auditor", "GET", "/audit/chains/"+chain+"/verification?toSeq=6", nil), 200)
+	r = e.must(e.do("auditor", "GET", "/audit/chains/"+chain+"/verification?toSeq=1", nil), 200)
 	if r.body["valid"] != true {
-		t.Errorf("range 1-6: %s", r.raw)
+		t.Errorf("range 1-1: %s", r.raw)
 	}
 	e.problem(e.do("officer-lahti", "GET", "/audit/chains/"+chain+"/verification", nil), 403, "")
+}
+
+// alterEvent rewrites a stored event directly in the table, as someone
+// with write access to the table could, without recomputing any hash.
+func (e *env) alterEvent(chain string, seq int64, change func(map[string]any)) {
+	e.t.Helper()
+	k := map[string]types.AttributeValue{"PK": &types.AttributeValueMemberS{Value: "CHAIN#" + chain}, "SK": &types.AttributeValueMemberS{Value: fmt.Sprintf("EV#%012d", seq)}}
+	got, err := e.db.GetItem(e.t.Context(), &dynamodb.GetItemInput{TableName: aws.String(e.store.Table()), Key: k})
+	if err != nil || got.Item == nil {
+		e.t.Fatalf("read event %d: %v", seq, err)
+	}
+	var ev map[string]any
+	_ = json.Unmarshal([]byte(got.Item["data"].(*types.AttributeValueMemberS).Value), &ev)
+	change(ev)
+	b, _ := json.Marshal(ev)
+	got.Item["data"] = &types.AttributeValueMemberS{Value: string(b)}
+	if _, err := e.db.PutItem(e.t.Context(), &dynamodb.PutItemInput{TableName: aws.String(e.store.Table()), Item: got.Item}); err != nil {
+		e.t.Fatal(err)
+	}
 }
 
 // Real exports validate against the OCDS 1.1.5 release package schema.
