@@ -69,7 +69,9 @@ func TestMerkleRoot(t *testing.T) {
 		sum := sha256.Sum256(bytes.Join(parts, nil))
 		return sum[:]
 	}
-	l := func(x AnchoredHead) []byte { return h([]byte{0}, fmt.Appendf(nil, "%s\n%d\n%s", x.Chain, x.Seq, x.Hash)) }
+	l := func(x AnchoredHead) []byte {
+		return h([]byte{0}, fmt.Appendf(nil, "%s\n%d\n%s", x.Chain, x.Seq, x.Hash))
+	}
 	if got, want := MerkleRoot(heads[:1]), hex.EncodeToString(l(heads[0])); got != want {
 		t.Errorf("root of one leaf: %s, want %s", got, want)
 	}

@@ -114,6 +114,8 @@ var otherRoutes = []string{
 	"GET /providers/{providerId}", "GET /providers/{providerId}/applications", "GET /providers/{providerId}/admissions",
 	"GET /providers/{providerId}/declaration-requests", "POST /declaration-requests/{requestId}/answers",
 	"GET /audit/chains/{chainId}/events", "GET /audit/chains/{chainId}/verification",
+	"GET /audit/anchors", "GET /audit/anchors/{anchorId}", "GET /audit/anchors/{anchorId}/verification",
+	"GET /open-data/anchors", "GET /open-data/anchors/{anchorId}",
 }
 
 // matrixFixture holds objects of every kind, in every state.
@@ -198,6 +200,9 @@ func newMatrixFixture(t *testing.T) *matrixFixture {
 	e.award(f.comps[access.Awarded], map[string][3]int{"prov-college": {4, 4, 4}, "prov-tyopaja": {3, 3, 3}})
 	cancel(f.comps[access.CancelledOpened])
 	e.clock.Set(now.Add(26 * day)) // the closed one is past its deadline, not opened
+	if _, err := e.store.Anchor(ctx); err != nil {
+		t.Fatal(err)
+	}
 	return f
 }
 
@@ -469,6 +474,33 @@ func TestAccessMatrix(t *testing.T) {
 				expect(t, what, got, missing, true, v, p)
 				checked++
 			}
+		}
+	}
+	// Anchors: verifying them is the auditors'; the anchors themselves are open data.
+	for _, key := range []string{"GET /audit/anchors", "GET /audit/anchors/{anchorId}", "GET /audit/anchors/{anchorId}/verification",
+		"GET /open-data/anchors", "GET /open-data/anchors/{anchorId}"} {
+		rt, _ := routeByKey(key)
+		_, path, _ := strings.Cut(key, " ")
+		ent := access.Anchor
+		if rt.Roles == nil {
+			ent = access.OpenData
+		}
+		for _, user := range matrixCallers {
+			who := actorOf(e, user)
+			what := key + " as " + user
+			got := do(user, "GET", fill(path, map[string]string{"anchorId": "1"}), nil)
+			if roleRefused(t, what, rt, who, got) {
+				continue
+			}
+			if rt.Roles == nil {
+				who = nil
+			}
+			missing := resp{status: 404, body: map[string]any{"type": "urn:rengas:problem:not_found", "detail": notFoundDetail}}
+			if strings.Contains(path, "{anchorId}") {
+				missing = do(user, "GET", fill(path, map[string]string{"anchorId": "999"}), nil)
+			}
+			expect(t, what, got, missing, true, access.Ask(who, ent, access.Any, access.Scope{}), probe{need: access.See})
+			checked++
 		}
 	}
 	t.Logf("%d answers checked against the rule table, %d requests", checked, requests)

@@ -27,6 +27,7 @@ type Server struct {
 	Endpoint string
 	Bucket   string
 	srv      *http.Server
+	backend  *s3mem.Backend
 }
 
 // Start serves an in-memory S3-compatible server on 127.0.0.1 (a free
@@ -42,8 +43,11 @@ func Start(bucket string) (*Server, error) {
 	}
 	srv := &http.Server{Handler: gofakes3.New(backend, gofakes3.WithLogger(gofakes3.DiscardLog())).Server()}
 	go srv.Serve(ln)
-	return &Server{Endpoint: "http://" + ln.Addr().String(), Bucket: bucket, srv: srv}, nil
+	return &Server{Endpoint: "http://" + ln.Addr().String(), Bucket: bucket, srv: srv, backend: backend}, nil
 }
+
+// NewBucket creates another bucket on the server (tests use one each).
+func (s *Server) NewBucket(name string) error { return s.backend.CreateBucket(name) }
 
 // Close stops the server; its objects are gone.
 func (s *Server) Close() error { return s.srv.Close() }
