@@ -81,6 +81,12 @@ type Result struct {
 	// verify; Problem says why.
 	BrokenAt *int64 `json:"brokenAt,omitempty"`
 	Problem  string `json:"problem,omitempty"`
+	// Complete is false when verification stopped before the end of the
+	// range to stay within the request's time: continue with fromSeq =
+	// ContinueFrom and afterHash = LastHash, which chains the pieces.
+	Complete     bool   `json:"complete"`
+	ContinueFrom int64  `json:"continueFromSeq,omitempty"`
+	LastHash     string `json:"lastHash,omitempty"`
 	// Anchors are the anchors that fixed a head of the chain, and what
 	// verification found at their sequence numbers.
 	Anchors []AnchorCheck `json:"anchors"`
@@ -130,7 +136,7 @@ func (v *Verifier) Add(e Event) bool {
 	case e.Chain != v.res.Chain:
 		return v.fail(e.Seq, "event belongs to chain "+e.Chain)
 	case (v.started || e.Seq == 1) && e.PrevHash != v.prevHash && v.res.Checked == 0 && e.Seq > 1:
-		return v.fail(e.Seq, "prevHash does not match the anchored hash of the event before the range: events before it were rewritten")
+		return v.fail(e.Seq, "prevHash does not match the hash given for the event before the range (anchored, or the previous piece's lastHash): the events do not continue from there")
 	case (v.started || e.Seq == 1) && e.PrevHash != v.prevHash:
 		return v.fail(e.Seq, "prevHash does not match the hash of the previous event")
 	case e.ComputeHash() != e.Hash:
@@ -168,6 +174,9 @@ func (v *Verifier) Trust(prevHash string) {
 // Fail records a problem found outside the chain itself (e.g. a hash that
 // differs from an anchored one) and stops the verification.
 func (v *Verifier) Fail(seq int64, problem string) { v.fail(seq, problem) }
+
+// LastHash returns the hash of the last event verified.
+func (v *Verifier) LastHash() string { return v.prevHash }
 
 // Last returns the last event verified (0 if none).
 func (v *Verifier) Last() int64 {

@@ -53,8 +53,7 @@ import (
 // Sealed bids: a bid's chain, and so its name, must not be published
 // before the competition's opening (the name says that the provider bid).
 // The job leaves out the heads of bid chains of competitions not yet
-// opened and notes the competition (ANCHOR / SEALED#<comp>, in the table
-// only); once the competition is opened the next anchor takes the current
+// opened and notes the competition (SEALED / <comp>, in the table only); once the competition is opened the next anchor takes the current
 // heads of all its bid chains. Bid chains of a competition cancelled
 // before its opening are never published nor anchored: they stay sealed
 // for everyone but the bidder, auditors included.
@@ -87,8 +86,10 @@ const (
 	// anchored in several anchors by the same run.
 	maxAnchorBytes   = 256 << 10
 	maxAnchorsPerRun = 50
-	anchorObjectDir  = "anchors/"
 )
+
+// AnchorObjectPrefix is where the anchors' objects are in the bucket.
+const AnchorObjectPrefix = "anchors/"
 
 // ConnectAnchors returns the anchor bucket. With an endpoint (the local
 // S3-compatible server) it uses static local credentials and path-style
@@ -151,7 +152,7 @@ func objectBody(a audit.Anchor) []byte {
 	return b
 }
 
-func anchorObjectKey(n int64) string { return fmt.Sprintf("%s%012d.json", anchorObjectDir, n) }
+func anchorObjectKey(n int64) string { return fmt.Sprintf("%s%012d.json", AnchorObjectPrefix, n) }
 
 // AnchorReport says what one run of the anchoring job did.
 type AnchorReport struct {
@@ -298,9 +299,13 @@ func (s *Store) ChangedHeads(ctx context.Context, from, to time.Time) ([]Changed
 }
 
 // queryPages runs a Query in full pages (DynamoDB's 1 MB), calling fn with
-// each page until fn returns false or the pages end.
-func (s *Store) queryPages(ctx context.Context, in *dynamodb.QueryInput, fn func([]map[string]types.AttributeValue) bool) error {
+// each page until fn returns false or the pages end; and, if given, only
+// while more() allows another page.
+func (s *Store) queryPages(ctx context.Context, in *dynamodb.QueryInput, fn func([]map[string]types.AttributeValue) bool, more ...func() bool) error {
 	for {
+		if len(more) > 0 && !more[0]() {
+			return nil
+		}
 		s.calls.Add(1)
 		cctx, cancel := context.WithTimeout(ctx, CallTimeout)
 		out, err := s.db.Query(cctx, in)
@@ -368,7 +373,7 @@ func (s *Store) nextAnchor(ctx context.Context, latest *AnchorRecord, rep *Ancho
 		heads[h.Chain] = h.AnchoredHead
 	}
 	noted, err := All(func(cur string) (Page[map[string]types.AttributeValue], error) {
-		items, next, err := s.query(ctx, query{pk: anchorPartition, skBegin: "SEALED#", cursor: cur})
+		items, next, err := s.query(ctx, query{pk: sealedPartition, cursor: cur})
 		return Page[map[string]types.AttributeValue]{Items: items, Cursor: next}, err
 	})
 	if err != nil {
@@ -376,7 +381,7 @@ func (s *Store) nextAnchor(ctx context.Context, latest *AnchorRecord, rep *Ancho
 	}
 	wasNoted := map[string]bool{}
 	for _, m := range noted {
-		comp := strings.TrimPrefix(attrString(m, AttrSK), "SEALED#")
+		comp := attrString(m, AttrSK)
 		wasNoted[comp] = true
 		if _, ok := pending[comp]; !ok {
 			pending[comp] = nil

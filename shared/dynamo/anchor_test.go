@@ -248,3 +248,38 @@ func TestScheduledAnchoring(t *testing.T) {
 		t.Errorf("heartbeat: %+v", r.Anchoring)
 	}
 }
+
+// A long chain is verified in pieces when time runs short: each piece
+// starts from the hash of the event before it, so the pieces chain.
+func TestVerifyInPieces(t *testing.T) {
+	st, _ := seeded(t)
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	const chain, n = "app.pieces", 3000
+	if err := dynamo.WriteChainForTest(ctx, st, chain, n); err != nil {
+		t.Fatal(err)
+	}
+	reserve := dynamo.VerifyReserve
+	dynamo.VerifyReserve = time.Hour // stop after every page
+	t.Cleanup(func() { dynamo.VerifyReserve = reserve })
+	res, err := st.VerifyChain(ctx, chain, 1, 0)
+	pieces, checked := 1, res.Checked
+	for err == nil && !res.Complete && pieces < 20 {
+		if !res.Valid || res.ContinueFrom != res.To+1 || len(res.LastHash) != 64 {
+			t.Fatalf("piece %d: %+v", pieces, res)
+		}
+		next := res
+		res, err = st.VerifyChain(ctx, chain, next.ContinueFrom, 0, next.LastHash)
+		pieces++
+		checked += res.Checked
+	}
+	if err != nil || !res.Valid || !res.Complete || res.To != n || checked != n || pieces < 2 {
+		t.Fatalf("after %d pieces (%d events): %+v %v", pieces, checked, res, err)
+	}
+	t.Logf("%d events in %d pieces; %s", n, pieces, res.Summary)
+	// A piece that does not continue from the previous one's hash is refused.
+	bad, err := st.VerifyChain(ctx, chain, res.From, 0, strings.Repeat("0", 64))
+	if err != nil || bad.Valid || *bad.BrokenAt != res.From {
+		t.Errorf("a piece from a wrong hash: %+v %v", bad, err)
+	}
+}

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
@@ -28,8 +29,11 @@ import (
 //
 // Events are read in full pages (DynamoDB's 1 MB, about 1,400 events);
 // besides, two reads (head and anchors list), and one read of the latest
-// anchor's record and object.
-func (s *Store) VerifyChain(ctx context.Context, chain string, from, to int64) (audit.Result, error) {
+// anchor's record and object. When the context's deadline draws near
+// (VerifyReserve), no further page is read and the result says where to
+// continue: afterHash, the hash of the event before from, then chains the
+// pieces (an anchored hash there is used when afterHash is empty).
+func (s *Store) VerifyChain(ctx context.Context, chain string, from, to int64, afterHash ...string) (audit.Result, error) {
 	from = max(from, 1)
 	head, err := s.readHead(ctx, chain)
 	if err != nil {
@@ -47,8 +51,19 @@ func (s *Store) VerifyChain(ctx context.Context, chain string, from, to int64) (
 	for _, e := range anchored {
 		bySeq[e.Seq] = append(bySeq[e.Seq], e)
 	}
-	if from > 1 && len(bySeq[from-1]) > 0 {
-		v.Trust(bySeq[from-1][0].Hash)
+	trusted := ""
+	if len(afterHash) > 0 && afterHash[0] != "" && from > 1 {
+		trusted = afterHash[0]
+		for _, e := range bySeq[from-1] {
+			if e.Hash != trusted {
+				return audit.Result{}, procurement.Invalid("afterHash", "is not the hash anchor %d fixed for event %d (%s); continue from the lastHash of the previous piece", e.Anchor, from-1, e.Hash)
+			}
+		}
+	} else if from > 1 && len(bySeq[from-1]) > 0 {
+		trusted = bySeq[from-1][0].Hash
+	}
+	if trusted != "" {
+		v.Trust(trusted)
 	}
 	hi := eventKey(chain, head.Seq+1000000).SK // past the head: inserted events are found too
 	if to > 0 {
@@ -57,9 +72,12 @@ func (s *Store) VerifyChain(ctx context.Context, chain string, from, to int64) (
 	in := &dynamodb.QueryInput{TableName: &s.table, ConsistentRead: aws.Bool(true),
 		KeyConditionExpression:    aws.String("PK = :pk AND SK BETWEEN :f AND :t"),
 		ExpressionAttributeValues: map[string]types.AttributeValue{":pk": str(chainHeadKey(chain).PK), ":f": str(eventKey(chain, from).SK), ":t": str(hi)}}
-	broken := false
+	broken, stopped := false, false
+	deadline, hasDeadline := ctx.Deadline()
 	var derr error
+	pages := 0
 	err = s.queryPages(ctx, in, func(items []map[string]types.AttributeValue) bool {
+		pages++
 		for _, m := range items {
 			var ev audit.Event
 			if derr = decode(m, &ev); derr != nil {
@@ -78,6 +96,9 @@ func (s *Store) VerifyChain(ctx context.Context, chain string, from, to int64) (
 			}
 		}
 		return true
+	}, func() bool {
+		stopped = pages > 0 && hasDeadline && time.Until(deadline) < VerifyReserve
+		return !stopped
 	})
 	if err == nil && derr != nil {
 		err = procurement.Internal(derr)
@@ -85,7 +106,11 @@ func (s *Store) VerifyChain(ctx context.Context, chain string, from, to int64) (
 	if err != nil {
 		return audit.Result{}, err
 	}
-	res := v.Finish(head, !broken && (to == 0 || to >= head.Seq))
+	res := v.Finish(head, !broken && !stopped && (to == 0 || to >= head.Seq))
+	res.Complete = !stopped || broken
+	if !res.Complete && res.Valid {
+		res.ContinueFrom, res.LastHash = v.Last()+1, v.LastHash()
+	}
 	for _, e := range anchored {
 		if res.Valid && e.Seq > head.Seq {
 			seq := head.Seq + 1
@@ -121,6 +146,10 @@ func (s *Store) VerifyChain(ctx context.Context, chain string, from, to int64) (
 	res.Summary = explainChain(res, head)
 	return res, nil
 }
+
+// VerifyReserve is the time VerifyChain keeps in hand before its
+// context's deadline: it reads no further page of events past it.
+var VerifyReserve = 2 * time.Second
 
 // chainAnchors lists the anchors that fixed a head of the chain, oldest first.
 func (s *Store) chainAnchors(ctx context.Context, chain string) ([]anchoredEntry, error) {
@@ -179,7 +208,12 @@ func explainChain(r audit.Result, head audit.Head) string {
 	var b strings.Builder
 	if r.Valid {
 		fmt.Fprintf(&b, "Events %d to %d of %s verify: each event's content matches its hash and each links to the one before.", r.From, r.To, r.Chain)
-		if r.To == head.Seq {
+		if r.From > 1 {
+			fmt.Fprintf(&b, " The first links to the hash given for event %d.", r.From-1)
+		}
+		if !r.Complete {
+			fmt.Fprintf(&b, " Verification stopped there to answer in time; continue with fromSeq=%d&afterHash=%s.", r.ContinueFrom, r.LastHash)
+		} else if r.To == head.Seq {
 			b.WriteString(" The last is the chain's recorded head, so no event was cut off or added at the end.")
 		} else {
 			fmt.Fprintf(&b, " The chain goes on to event %d; this range was not compared with the head.", head.Seq)

@@ -19,7 +19,7 @@
 //	audit event          CHAIN#<chain>              EV#<seq, 12 digits>                                           TRAIL#<subject> / <at>#<chain>#<seq>
 //	anchored head        CHAIN#<chain>              ANCHOR#<anchor, 12 d>  ANCHOR#<anchor, 12 d> / <chain>
 //	anchor               ANCHOR                     A#<anchor, 12 digits>
-//	anchor to finish     ANCHOR                     SEALED#<comp>          (bid chains of a competition not yet opened)
+//	sealed bid chains    SEALED                     <comp>                 (a competition whose bid chains wait for its opening)
 //	notification         OUTBOX#<org>               <at>#<id>
 //	notification fan-out FANOUT                     <at>#<id>
 //	competition          COMP#<comp>                META                   DPS#<dps>#COMPS / <created>#<comp>                                     COMPS#published / <deadline>#<comp>
@@ -125,7 +125,7 @@ func anchorKey(n int64) key { return key{anchorPartition, fmt.Sprintf("A#%012d",
 func anchoredHeadKey(chain string, n int64) key {
 	return key{"CHAIN#" + chain, fmt.Sprintf("ANCHOR#%012d", n)}
 }
-func sealedKey(comp string) key { return key{anchorPartition, "SEALED#" + comp} }
+func sealedKey(comp string) key { return key{sealedPartition, comp} }
 
 // HeadShards is the number of index partitions the chain heads are spread
 // over (GSI1 HEADS#00 to HEADS#15).
@@ -166,7 +166,13 @@ const (
 	fanoutPartition    = "FANOUT"
 	publishedPartition = "COMPS#published"
 	anchorPartition    = "ANCHOR"
+	sealedPartition    = "SEALED"
 )
+
+// AppendOnlyPartitions are the leading keys of the items that no function
+// may update or delete (the IAM roles deny it): the audit chains (events,
+// heads, anchored heads) and the anchors.
+var AppendOnlyPartitions = []string{"CHAIN#*", anchorPartition}
 
 // Audit chains are per entity, so that no write touches a chain head that
 // unrelated writes also touch: two applications, two bids or two

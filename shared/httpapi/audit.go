@@ -230,7 +230,8 @@ func auditRoutes() []Route {
 			}},
 		{Method: "GET", Path: "/audit/chains/{chainId}/verification", Function: FnAudit, Roles: auditors,
 			Summary:  "Recompute a chain (or a range of it), compare it with every anchor that covers it and the latest anchor's write-once copy, and report the first broken link in plain words",
-			Response: audit.Result{}, Query: []Param{intParam("fromSeq", "first sequence number (default 1)", 1, 1<<40, 1), intParam("toSeq", "last sequence number (default: the head)", 0, 1<<40, 0)},
+			Response: audit.Result{}, Query: []Param{intParam("fromSeq", "first sequence number (default 1)", 1, 1<<40, 1), intParam("toSeq", "last sequence number (default: the head)", 0, 1<<40, 0),
+				{Name: "afterHash", Description: "the hash of the event before fromSeq, to continue a verification that stopped (its lastHash); without it an anchored hash there is used", Pattern: `^[0-9a-f]{64}$`}},
 			handle: func(c *call) (any, error) {
 				from, err := c.chainStart()
 				if err != nil {
@@ -243,7 +244,7 @@ func auditRoutes() []Route {
 				if to != 0 && to < from {
 					return nil, procurement.Invalid("toSeq", "must not be below fromSeq (%d)", from)
 				}
-				return c.s.Store.VerifyChain(c.r.Context(), c.path("chainId"), int64(from), int64(to))
+				return c.s.Store.VerifyChain(c.r.Context(), c.path("chainId"), int64(from), int64(to), c.r.URL.Query().Get("afterHash"))
 			}},
 		{Method: "GET", Path: "/audit/anchors", Function: FnAudit, Roles: auditors,
 			Summary:  "List the anchors, newest first: each fixes outside the table the heads of the chains changed in its period",
