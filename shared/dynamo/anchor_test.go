@@ -228,8 +228,12 @@ func TestScheduledAnchoring(t *testing.T) {
 		t.Fatalf("first scheduled run: %+v %v", r, err)
 	}
 	// A change, then another run within the hour: not due yet.
+	bid := ""
+	for k := 7000000; bid == ""; k++ {
+		bid = procurement.BusinessIDFor(k)
+	}
 	if err := st.RegisterProvider(ctx, procurement.Actor{UserID: "p-new", Role: procurement.RoleProvider, Org: "p-new"},
-		&procurement.Provider{ID: "p-new", Party: procurement.Party{Name: "New", BusinessID: procurement.BusinessIDFor(7000001), LegalForm: procurement.FormCompany}}); err != nil {
+		&procurement.Provider{ID: "p-new", Party: procurement.Party{Name: "New", BusinessID: bid, LegalForm: procurement.FormCompany}}); err != nil {
 		t.Fatal(err)
 	}
 	clock.Advance(dynamo.AnchorSettle + time.Second)
