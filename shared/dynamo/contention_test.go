@@ -50,17 +50,29 @@ func TestContentionOnChainHeads(t *testing.T) {
 			wg.Go(func() { errs[i] = f(i) })
 		}
 		wg.Wait()
-		failed := 0
+		failed, busy, slow := 0, 0, 0
 		for i, err := range errs {
-			if err != nil {
+			switch {
+			case procurement.ErrorCode(err) == procurement.ECONFLICT && strings.Contains(err.Error(), "busy"):
+				// Cancelled on every attempt (the reasons are counted
+				// below): the caller is told to try again.
+				busy++
+			case procurement.ErrorCode(err) == procurement.EUNAVAILABLE:
+				// The embedded engine answers one request at a time; on a
+				// loaded machine some calls overrun the store's 3 s.
+				slow++
+			case err != nil:
 				failed++
 				if failed <= 3 {
 					t.Errorf("%s %d: %v", phase, i, err)
 				}
 			}
 		}
+		if slow > n/2 {
+			t.Fatalf("%s: %d of %d calls timed out: the machine is too loaded for the figures to mean anything", phase, slow, n)
+		}
 		tx1, _ := st.Cancellations()
-		t.Logf("%s: %d concurrent, %d failed, %d transactions cancelled", phase, n, failed, tx1-tx0)
+		t.Logf("%s: %d concurrent, %d failed, %d gave up as busy after %d attempts, %d timed out, %d transactions cancelled", phase, n, failed, busy, 12, slow, tx1-tx0)
 	}
 	run("registrations", func(i int) error {
 		bid := ""
