@@ -400,6 +400,7 @@ func (s *Store) nextAnchor(ctx context.Context, latest *AnchorRecord, rep *Ancho
 		}
 		maps.Copy(got, part)
 	}
+	rep.Sealed = 0
 	for _, comp := range comps {
 		c, derr := decodeAs[procurement.Competition](got[competitionKey(comp)], "competition")
 		switch {
