@@ -113,8 +113,63 @@ func TestDocumentsBucketIsPrivate(t *testing.T) {
 		}
 	}
 	policies, _ := json.Marshal(resources("stateful", "AWS::S3::BucketPolicy"))
-	if strings.Count(string(policies), `"aws:SecureTransport":"false"`) != 2 {
-		t.Errorf("both buckets must deny requests without TLS: %s", policies)
+	if strings.Count(string(policies), `"aws:SecureTransport":"false"`) != 3 {
+		t.Errorf("the three buckets must deny requests without TLS: %s", policies)
+	}
+}
+
+// The anchors are write-once: Object Lock in compliance mode with a
+// default retention, versioning, access logs, every write conditional on
+// the object being new; only the scheduled job may write them, and no
+// function may update or delete audit chains or anchors in the table.
+func TestAnchorBucketIsWriteOnce(t *testing.T) {
+	found := false
+	for id, b := range resources("stateful", "AWS::S3::Bucket") {
+		if !strings.HasPrefix(id, "Anchors") {
+			continue
+		}
+		found = true
+		p := props(b)
+		rule, _ := json.Marshal(p["ObjectLockConfiguration"])
+		if p["ObjectLockEnabled"] != true || !strings.Contains(string(rule), `"Mode":"COMPLIANCE"`) ||
+			!strings.Contains(string(rule), fmt.Sprintf(`"Days":%d`, 365*DefaultAnchorRetentionYears)) {
+			t.Errorf("%s: object lock %v %s", id, p["ObjectLockEnabled"], rule)
+		}
+		if p["VersioningConfiguration"].(map[string]any)["Status"] != "Enabled" || p["LoggingConfiguration"] == nil || b["DeletionPolicy"] != "Retain" {
+			t.Errorf("%s: must be versioned, access-logged and retained", id)
+		}
+	}
+	if !found {
+		t.Fatal("no anchor bucket")
+	}
+	policies, _ := json.Marshal(resources("stateful", "AWS::S3::BucketPolicy"))
+	if !strings.Contains(string(policies), `"Null":{"s3:if-none-match":"true"}`) {
+		t.Errorf("the anchor bucket must refuse writes without If-None-Match: %s", policies)
+	}
+	for _, fn := range Functions {
+		var putters, leading []string
+		for _, pol := range resources("app", "AWS::IAM::Policy") {
+			p := props(pol)
+			if p["Roles"].([]any)[0].(map[string]any)["Ref"] != roleOf(fn.Name) {
+				continue
+			}
+			for _, st := range p["PolicyDocument"].(map[string]any)["Statement"].([]any) {
+				st := st.(map[string]any)
+				raw, _ := json.Marshal(st)
+				if st["Effect"] == "Allow" && strings.Contains(string(raw), `"s3:PutObject"`) {
+					putters = append(putters, fn.Name)
+				}
+				if st["Effect"] == "Deny" && strings.Contains(string(raw), "dynamodb:LeadingKeys") {
+					leading = append(leading, string(raw))
+				}
+			}
+		}
+		if (len(putters) > 0) != (fn.Name == "scheduler") {
+			t.Errorf("%s may write anchors: %v", fn.Name, putters)
+		}
+		if fn.Writes && (len(leading) != 1 || !strings.Contains(leading[0], `"CHAIN#*"`) || !strings.Contains(leading[0], `"ANCHOR"`)) {
+			t.Errorf("%s: chains and anchors must be append-only: %v", fn.Name, leading)
+		}
 	}
 }
 

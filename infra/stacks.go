@@ -32,11 +32,32 @@ import (
 
 var s = jsii.String
 
-// Stateful holds what must survive a redeploy: the table and the documents bucket.
+// Stateful holds what must survive a redeploy: the table, the documents
+// bucket and the anchor bucket.
 type Stateful struct {
 	awscdk.Stack
 	Table     awsdynamodb.Table
 	Documents awss3.Bucket
+	// Anchors keeps the anchors of the audit chains, write-once.
+	Anchors awss3.Bucket
+}
+
+// DefaultAnchorRetentionYears is how long an anchor cannot be changed or
+// deleted by anyone (Object Lock, compliance mode), unless the CDK context
+// anchorRetentionYears says otherwise (npx cdk deploy -c anchorRetentionYears=12).
+const DefaultAnchorRetentionYears = 10
+
+func anchorRetentionYears(st awscdk.Stack) float64 {
+	if v, ok := st.Node().TryGetContext(s("anchorRetentionYears")).(float64); ok && v >= 1 {
+		return v
+	}
+	if v, ok := st.Node().TryGetContext(s("anchorRetentionYears")).(string); ok {
+		var y float64
+		if _, err := fmt.Sscan(v, &y); err == nil && y >= 1 {
+			return y
+		}
+	}
+	return DefaultAnchorRetentionYears
 }
 
 // NewStatefulStack defines the DynamoDB table from the key and index
@@ -82,9 +103,34 @@ func NewStatefulStack(scope constructs.Construct, id string, props *awscdk.Stack
 		ServerAccessLogsBucket: accessLogs,
 		ServerAccessLogsPrefix: s("documents/"),
 	})
+	// The anchors of the audit chains: Object Lock in compliance mode, so
+	// that no one, the account's root user included, can overwrite or
+	// delete an anchor until its retention ends; every write must be
+	// conditional (If-None-Match), so not even a new version can be put
+	// over an anchor.
+	anchors := awss3.NewBucket(st, s("Anchors"), &awss3.BucketProps{
+		Encryption:                 awss3.BucketEncryption_S3_MANAGED,
+		BlockPublicAccess:          awss3.BlockPublicAccess_BLOCK_ALL(),
+		EnforceSSL:                 jsii.Bool(true),
+		Versioned:                  jsii.Bool(true),
+		ObjectLockEnabled:          jsii.Bool(true),
+		ObjectLockDefaultRetention: awss3.ObjectLockRetention_Compliance(awscdk.Duration_Days(jsii.Number(365 * anchorRetentionYears(st)))),
+		RemovalPolicy:              awscdk.RemovalPolicy_RETAIN,
+		ServerAccessLogsBucket:     accessLogs,
+		ServerAccessLogsPrefix:     s("anchors/"),
+	})
+	anchors.AddToResourcePolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+		Sid:        s("WriteOnlyNewAnchors"),
+		Effect:     awsiam.Effect_DENY,
+		Principals: &[]awsiam.IPrincipal{awsiam.NewAnyPrincipal()},
+		Actions:    jsii.Strings("s3:PutObject"),
+		Resources:  &[]*string{anchors.ArnForObjects(s("*"))},
+		Conditions: &map[string]any{"Null": map[string]any{"s3:if-none-match": "true"}},
+	}))
 	awscdk.NewCfnOutput(st, s("TableName"), &awscdk.CfnOutputProps{Value: table.TableName()})
 	awscdk.NewCfnOutput(st, s("DocumentsBucket"), &awscdk.CfnOutputProps{Value: docs.BucketName()})
-	return &Stateful{Stack: st, Table: table, Documents: docs}
+	awscdk.NewCfnOutput(st, s("AnchorBucket"), &awscdk.CfnOutputProps{Value: anchors.BucketName()})
+	return &Stateful{Stack: st, Table: table, Documents: docs, Anchors: anchors}
 }
 
 // Function is a Lambda function folder under functions/.
@@ -94,6 +140,10 @@ type Function struct {
 	Actions []string
 	// Writes is false for read-only functions.
 	Writes bool
+	// Anchors are the S3 actions it may take on the anchor bucket's objects.
+	Anchors []string
+	// MemoryMB is its memory (and so its share of a CPU); default 512.
+	MemoryMB float64
 }
 
 var (
@@ -109,9 +159,17 @@ var (
 var Functions = []Function{
 	{Name: httpapi.FnQualification, Actions: slices.Concat(readActions, writeActions), Writes: true},
 	{Name: httpapi.FnCompetitions, Actions: slices.Concat(readActions, writeActions, fanoutActions), Writes: true},
-	{Name: httpapi.FnAudit, Actions: readActions},
-	{Name: "scheduler", Actions: slices.Concat(readActions, writeActions, fanoutActions), Writes: true},
+	// The audit function gets a whole vCPU (1769 MB): verifying a chain
+	// hashes every event, about 0.2 s of CPU per 10,000 events.
+	{Name: httpapi.FnAudit, Actions: readActions, Anchors: []string{"s3:GetObject"}, MemoryMB: 1769},
+	// Only the scheduled job writes anchors (PutObject; the bucket refuses
+	// any write that is not If-None-Match, and Object Lock any deletion).
+	{Name: "scheduler", Actions: slices.Concat(readActions, writeActions, fanoutActions), Writes: true, Anchors: []string{"s3:GetObject", "s3:PutObject"}},
 }
+
+// appendOnlyDenied are the DynamoDB actions denied to every writing
+// function on the audit chains and anchors.
+var appendOnlyDenied = []string{"dynamodb:UpdateItem", "dynamodb:DeleteItem", "dynamodb:BatchWriteItem"}
 
 // AppProps are the inputs of the application stack.
 type AppProps struct {
@@ -177,7 +235,7 @@ func NewAppStack(scope constructs.Construct, id string, props *AppProps) *App {
 	})
 
 	for _, fn := range Functions {
-		app.Functions[fn.Name] = newFunction(st, fn, table, props.AssetsDir)
+		app.Functions[fn.Name] = newFunction(st, fn, table, props.Stateful.Anchors, props.AssetsDir)
 	}
 
 	app.API = awsapigatewayv2.NewHttpApi(st, s("Api"), &awsapigatewayv2.HttpApiProps{
@@ -235,7 +293,7 @@ func NewAppStack(scope constructs.Construct, id string, props *AppProps) *App {
 	alarm("Api5xx", app.API.MetricServerError(five), "The API answered 5xx.")
 
 	schedule := awsevents.NewRule(st, s("Schedule"), &awsevents.RuleProps{
-		Description: s("Opens competitions past their deadline, finishes notification fan-outs, flags overdue decisions."),
+		Description: s("Opens competitions past their deadline, finishes notification fan-outs, flags overdue decisions, anchors the audit chains hourly."),
 		Schedule:    awsevents.Schedule_Rate(awscdk.Duration_Minutes(jsii.Number(1))),
 	})
 	schedule.AddTarget(awseventstargets.NewLambdaFunction(app.Functions["scheduler"], nil))
@@ -249,7 +307,7 @@ func NewAppStack(scope constructs.Construct, id string, props *AppProps) *App {
 
 // newFunction defines one arm64 function with its own role: logs to its own
 // log group and exactly its DynamoDB actions, nothing more.
-func newFunction(st awscdk.Stack, fn Function, table awsdynamodb.Table, assets string) awslambda.Function {
+func newFunction(st awscdk.Stack, fn Function, table awsdynamodb.Table, anchors awss3.Bucket, assets string) awslambda.Function {
 	logs := awslogs.NewLogGroup(st, s("Logs-"+fn.Name), &awslogs.LogGroupProps{
 		Retention: awslogs.RetentionDays_THREE_MONTHS, RemovalPolicy: awscdk.RemovalPolicy_RETAIN,
 	})
@@ -266,36 +324,60 @@ func newFunction(st awscdk.Stack, fn Function, table awsdynamodb.Table, assets s
 		Resources: &[]*string{table.TableArn(), jsii.String(*table.TableArn() + "/index/*")},
 	}))
 	if fn.Writes {
-		// The audit trail is append-only: events and chain heads are only
-		// ever Put with a condition, never updated or deleted.
+		// The audit trail is append-only: events, chain heads, anchored
+		// heads and anchors are only ever Put, never updated or deleted.
+		// IAM cannot force the condition of a Put (attribute_not_exists),
+		// so a function's role could still overwrite an event with a Put;
+		// the code never does, and the anchors outside the table give any
+		// such overwrite away when the chain is verified.
 		role.AddToPolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
 			Effect:    awsiam.Effect_DENY,
-			Actions:   jsii.Strings("dynamodb:UpdateItem", "dynamodb:DeleteItem", "dynamodb:BatchWriteItem"),
+			Actions:   jsii.Strings(appendOnlyDenied...),
 			Resources: &[]*string{table.TableArn()},
 			Conditions: &map[string]any{
-				"ForAnyValue:StringLike": map[string]any{"dynamodb:LeadingKeys": []string{"CHAIN#*"}},
+				"ForAnyValue:StringLike": map[string]any{"dynamodb:LeadingKeys": dynamo.AppendOnlyPartitions},
 			},
+		}))
+	}
+	env := map[string]*string{"TABLE_NAME": table.TableName()}
+	if len(fn.Anchors) > 0 {
+		role.AddToPolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+			Actions:   jsii.Strings(fn.Anchors...),
+			Resources: &[]*string{anchors.ArnForObjects(s(strings.TrimSuffix(dynamo.AnchorObjectPrefix, "/") + "/*"))},
+		}))
+		env["ANCHOR_BUCKET"] = anchors.BucketName()
+	} else {
+		// Defence in depth: no other function may write or delete anchors,
+		// even if a grant were added by mistake.
+		role.AddToPolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+			Effect:    awsiam.Effect_DENY,
+			Actions:   jsii.Strings("s3:PutObject", "s3:DeleteObject", "s3:DeleteObjectVersion"),
+			Resources: &[]*string{anchors.ArnForObjects(s("*"))},
 		}))
 	}
 	cdknag.NagSuppressions_AddResourceSuppressions(role, &[]*cdknag.NagPackSuppression{{
 		Id:     s("AwsSolutions-IAM5"),
-		Reason: s("Queries on the table's GSIs need the index ARNs (table/index/*); the log group ARN ends in :* for its streams. No action is wildcarded."),
+		Reason: s("Queries on the table's GSIs need the index ARNs (table/index/*); the log group ARN ends in :* for its streams; the anchor objects are anchors/* of the anchor bucket. No action is wildcarded."),
 	}}, jsii.Bool(true))
 	timeout := 10.0
 	if fn.Name == "scheduler" {
 		timeout = 120
+	}
+	memory := fn.MemoryMB
+	if memory == 0 {
+		memory = 512
 	}
 	f := awslambda.NewFunction(st, s("Fn-"+fn.Name), &awslambda.FunctionProps{
 		Runtime:       awslambda.Runtime_PROVIDED_AL2023(),
 		Architecture:  awslambda.Architecture_ARM_64(),
 		Handler:       s("bootstrap"),
 		Code:          awslambda.Code_FromAsset(s(fmt.Sprintf("%s/%s", assets, fn.Name)), nil),
-		MemorySize:    jsii.Number(512),
+		MemorySize:    jsii.Number(memory),
 		Timeout:       awscdk.Duration_Seconds(jsii.Number(timeout)),
 		Role:          role,
 		LogGroup:      logs,
 		LoggingFormat: awslambda.LoggingFormat_JSON,
-		Environment:   &map[string]*string{"TABLE_NAME": table.TableName()},
+		Environment:   &env,
 		Description:   s("Rengas " + fn.Name),
 	})
 	return f

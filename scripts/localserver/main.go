@@ -1,8 +1,10 @@
 // Command localserver runs Rengas on one machine: the embedded DynamoDB
 // engine on a loopback port (or DYNAMODB_ENDPOINT), the table from the
-// shared definition, the demo ring, the scheduled job on a timer, and the
-// API through a local stand-in for API Gateway that invokes the very same
-// Lambda entry points as AWS.
+// shared definition, the demo ring, an embedded S3-compatible server for
+// the anchors of the audit chains (it does not enforce Object Lock: see
+// package locals3), the scheduled job on a timer (anchoring included), and
+// the API through a local stand-in for API Gateway that invokes the very
+// same Lambda entry points as AWS.
 //
 //	go run ./scripts/localserver [-addr 127.0.0.1:8080]
 package main
@@ -22,6 +24,7 @@ import (
 	"github.com/rengas/rengas/shared/dynamo"
 	"github.com/rengas/rengas/shared/httpapi"
 	"github.com/rengas/rengas/shared/localdb"
+	"github.com/rengas/rengas/shared/locals3"
 	"github.com/rengas/rengas/shared/seed"
 )
 
@@ -44,6 +47,14 @@ func main() {
 	store := dynamo.New(db, dynamo.TableName())
 	clock := &dynamo.Clock{}
 	store.Now = clock.Now
+	objects, err := locals3.Start(locals3.DefaultBucket)
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer objects.Close()
+	if store.Anchors, err = dynamo.ConnectAnchors(ctx, objects.Endpoint, objects.Bucket); err != nil {
+		log.Fatal(err)
+	}
 	if err := seed.Load(ctx, store); err != nil {
 		log.Fatalf("seed the demo ring (use an empty table): %v", err)
 	}
@@ -61,7 +72,7 @@ func main() {
 	}
 	// The audit function reads through a read-only store, as its IAM role allows in AWS.
 	auditStore := dynamo.New(db, dynamo.TableName())
-	auditStore.Now, auditStore.ReadOnly = clock.Now, true
+	auditStore.Now, auditStore.ReadOnly, auditStore.Anchors = clock.Now, true, store.Anchors
 	functions[httpapi.FnAudit] = httpapi.NewServer(auditStore, logger).LambdaEntry(httpapi.FnAudit)
 	issuer := apigw.NewLocalIssuer()
 	mux := http.NewServeMux()
@@ -119,8 +130,8 @@ func main() {
 		<-ctx.Done()
 		hs.Close()
 	}()
-	fmt.Printf("Rengas is running.\n  API:      http://%s  (OpenAPI: http://%s/openapi.json)\n  DynamoDB: %s (table %s)\n\nDemo users (get a token: curl -s http://%s/local/tokens/<user>):\n",
-		*addr, *addr, engine.Endpoint, dynamo.TableName(), *addr)
+	fmt.Printf("Rengas is running.\n  API:      http://%s  (OpenAPI: http://%s/openapi.json)\n  DynamoDB: %s (table %s)\n  Anchors:  %s (bucket %s; local only: Object Lock is not enforced)\n\nDemo users (get a token: curl -s http://%s/local/tokens/<user>):\n",
+		*addr, *addr, engine.Endpoint, dynamo.TableName(), objects.Endpoint, objects.Bucket, *addr)
 	for _, u := range seed.Users {
 		fmt.Printf("  %-20s %-9s %-18s %s\n", u.ID, u.Role, u.Org, u.Name)
 	}

@@ -91,6 +91,7 @@ const (
 	Evaluation         Entity = "evaluation"
 	Decision           Entity = "decision"
 	Chain              Entity = "audit-chain"
+	Anchor             Entity = "audit-anchor" // an anchor of the chains' heads and its verification
 	OpenData           Entity = "open-data"
 )
 
@@ -213,6 +214,10 @@ var Rules = []Rule{
 
 	// The audit trail is the auditors'.
 	{Chain, Any, [numRelations]Ability{None, None, None, None, None, KS, None}},
+	// Anchors name chains, sequence numbers and hashes only (never a sealed
+	// bid's chain before its opening): they are published as open data;
+	// verifying them against the table is the auditors'.
+	{Anchor, Any, [numRelations]Ability{None, None, None, None, None, KS, None}},
 }
 
 // rules indexes the table.

@@ -81,6 +81,33 @@ type Result struct {
 	// verify; Problem says why.
 	BrokenAt *int64 `json:"brokenAt,omitempty"`
 	Problem  string `json:"problem,omitempty"`
+	// Complete is false when verification stopped before the end of the
+	// range to stay within the request's time: continue with fromSeq =
+	// ContinueFrom and afterHash = LastHash, which chains the pieces.
+	Complete     bool   `json:"complete"`
+	ContinueFrom int64  `json:"continueFromSeq,omitempty"`
+	LastHash     string `json:"lastHash,omitempty"`
+	// Anchors are the anchors that fixed a head of the chain, and what
+	// verification found at their sequence numbers.
+	Anchors []AnchorCheck `json:"anchors"`
+	// Summary says the outcome in plain words.
+	Summary string `json:"summary"`
+}
+
+// AnchorCheck is what verifying a chain found at a sequence number that
+// an anchor fixed.
+type AnchorCheck struct {
+	Anchor int64  `json:"anchor"`
+	Seq    int64  `json:"seq"`
+	Hash   string `json:"hash"`
+	// Outcome is "matches" (the recomputed chain has this hash there),
+	// "differs", or "not verified" (outside the range, or after a break).
+	Outcome string `json:"outcome"`
+	// Bucket is what the anchor's copy outside the table says: "matches",
+	// "differs", "missing", "not stored yet" or "not checked" (only the
+	// latest anchor of the chain is read from the bucket: it fixes every
+	// event before it through the chain's hashes).
+	Bucket string `json:"bucket"`
 }
 
 // Verifier checks events in sequence order, a page at a time.
@@ -108,6 +135,8 @@ func (v *Verifier) Add(e Event) bool {
 		return v.fail(v.prevSeq+1, fmt.Sprintf("event %d is missing (found %d next)", v.prevSeq+1, e.Seq))
 	case e.Chain != v.res.Chain:
 		return v.fail(e.Seq, "event belongs to chain "+e.Chain)
+	case (v.started || e.Seq == 1) && e.PrevHash != v.prevHash && v.res.Checked == 0 && e.Seq > 1:
+		return v.fail(e.Seq, "prevHash does not match the hash given for the event before the range (anchored, or the previous piece's lastHash): the events do not continue from there")
 	case (v.started || e.Seq == 1) && e.PrevHash != v.prevHash:
 		return v.fail(e.Seq, "prevHash does not match the hash of the previous event")
 	case e.ComputeHash() != e.Hash:
@@ -134,6 +163,27 @@ func (v *Verifier) Finish(head Head, toEnd bool) Result {
 		}
 	}
 	return v.res
+}
+
+// Trust starts a range (from > 1) at a known hash of the event before it,
+// e.g. an anchored one: the first event must then link to it.
+func (v *Verifier) Trust(prevHash string) {
+	v.prevHash, v.started = prevHash, true
+}
+
+// Fail records a problem found outside the chain itself (e.g. a hash that
+// differs from an anchored one) and stops the verification.
+func (v *Verifier) Fail(seq int64, problem string) { v.fail(seq, problem) }
+
+// LastHash returns the hash of the last event verified.
+func (v *Verifier) LastHash() string { return v.prevHash }
+
+// Last returns the last event verified (0 if none).
+func (v *Verifier) Last() int64 {
+	if v.res.Checked == 0 {
+		return 0
+	}
+	return v.prevSeq
 }
 
 func (v *Verifier) fail(seq int64, problem string) bool {

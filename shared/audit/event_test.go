@@ -1,6 +1,10 @@
 package audit
 
 import (
+	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
 	"testing"
 	"time"
 )
@@ -50,5 +54,38 @@ func TestVerify(t *testing.T) {
 		if got.Valid || *got.BrokenAt != tt.broken {
 			t.Errorf("%s: got %+v, want broken at %d", tt.name, got, tt.broken)
 		}
+	}
+}
+
+func TestMerkleRoot(t *testing.T) {
+	heads := []AnchoredHead{{"a", 1, "x"}, {"b", 2, "y"}, {"c", 3, "z"}}
+	a := NewAnchor(1, time.Time{}, time.Now(), time.Now(), "", []AnchoredHead{heads[2], heads[0], heads[1]})
+	if a.Heads[0].Chain != "a" || len(a.Check()) != 0 {
+		t.Fatalf("anchor %+v: %v", a, a.Check())
+	}
+	// RFC 6962: the root of one leaf is SHA-256(0x00 || leaf); of three,
+	// H(0x01 || H(0x01 || l0 || l1) || l2).
+	h := func(parts ...[]byte) []byte {
+		sum := sha256.Sum256(bytes.Join(parts, nil))
+		return sum[:]
+	}
+	l := func(x AnchoredHead) []byte {
+		return h([]byte{0}, fmt.Appendf(nil, "%s\n%d\n%s", x.Chain, x.Seq, x.Hash))
+	}
+	if got, want := MerkleRoot(heads[:1]), hex.EncodeToString(l(heads[0])); got != want {
+		t.Errorf("root of one leaf: %s, want %s", got, want)
+	}
+	if got, want := MerkleRoot(heads), hex.EncodeToString(h([]byte{1}, h([]byte{1}, l(heads[0]), l(heads[1])), l(heads[2]))); got != want {
+		t.Errorf("root of three leaves: %s, want %s", got, want)
+	}
+	if MerkleRoot(heads) == MerkleRoot([]AnchoredHead{heads[0], heads[1], {"c", 3, "Z"}}) {
+		t.Error("changing a hash does not change the root")
+	}
+	if _, ok := a.Head("b"); !ok {
+		t.Error("head b not found")
+	}
+	a.Heads[1].Seq = 5
+	if len(a.Check()) == 0 {
+		t.Error("a changed head passes the check")
 	}
 }

@@ -13,9 +13,6 @@ import (
 	"github.com/rengas/rengas/shared/procurement"
 )
 
-// ProvidersChain is the audit chain of provider registrations.
-const ProvidersChain = "providers"
-
 // decodeAs decodes an item into a new T; a missing item is ENOTFOUND.
 func decodeAs[T any](m map[string]types.AttributeValue, what string) (*T, error) {
 	if m == nil {
@@ -77,7 +74,8 @@ func (s *Store) ListDPS(ctx context.Context, cursor string, limit int) (Page[pro
 func (s *Store) RegisterProvider(ctx context.Context, actor procurement.Actor, p *procurement.Provider) error {
 	p.CreatedAt, p.Version = s.Now(), 1
 	claim := item{key: businessIDKey(p.BusinessID), Type: "businessid", Data: []byte(`{"provider":"` + p.ID + `"}`)}
-	_, err := s.commit(ctx, nil, Change{Actor: actor, Chain: ProvidersChain, Action: "provider.registered",
+	// A new chain: no head to read, and no other registration touches it.
+	_, err := s.commit(ctx, &audit.Head{}, Change{Actor: actor, Chain: ProviderChain(p.ID), Action: "provider.registered",
 		EntityType: "provider", EntityID: p.ID, State: p, Summary: p.Name + " " + p.BusinessID},
 		s.putVersion(entity(providerKey(p.ID), "provider", 0, p), 0, "your organisation is already registered; update it instead"),
 		s.putNew(claim, "business ID "+p.BusinessID+" is already registered to another provider"))
@@ -136,7 +134,7 @@ const maxTransactItems = 100
 // with its documents, in one transaction. Errors: EINVALID, ENOTFOUND,
 // ECONFLICT.
 func (s *Store) SubmitApplication(ctx context.Context, actor procurement.Actor, dpsID string, a *procurement.Application) error {
-	got, err := s.getMany(ctx, dpsKey(dpsID), providerKey(actor.Org), chainHeadKey(DPSChain(dpsID)))
+	got, err := s.getMany(ctx, dpsKey(dpsID), providerKey(actor.Org))
 	if err != nil {
 		return err
 	}
@@ -157,9 +155,9 @@ func (s *Store) SubmitApplication(ctx context.Context, actor procurement.Actor, 
 		return procurement.Invalid("documents", "attach at most %d documents in one application", maxTransactItems-4)
 	}
 	a.Version = 1
-	head := headFrom(got[chainHeadKey(DPSChain(dpsID))])
 	writes := append([]write{s.putVersion(s.applicationItem(a), 0, "application exists")}, s.documentWrites(a, docs)...)
-	_, err = s.commit(ctx, &head, Change{Actor: actor, Chain: DPSChain(dpsID), Action: "application.received",
+	// The application's own chain starts here: it has no head yet.
+	_, err = s.commit(ctx, &audit.Head{}, Change{Actor: actor, Chain: ApplicationChain(a.ID), Action: "application.received",
 		EntityType: "application", EntityID: a.ID, State: a, Subject: a.ID,
 		Summary: fmt.Sprintf("%s applied to %s", p.Name, strings.Join(a.Categories, ", "))}, writes...)
 	return err
@@ -184,13 +182,13 @@ func (s *Store) GetApplication(ctx context.Context, dpsID, id string) (*procurem
 // audit action and summary, and may add writes (e.g. an admission).
 type ApplicationUpdate func(a *procurement.Application, d *procurement.DPS) (action, summary string, extra []Write, err error)
 
-// UpdateApplication loads an application, its DPS and the chain head in one
+// UpdateApplication loads an application, its DPS and its chain's head in one
 // round trip, asks may, applies fn and writes the result in a second, on
 // condition that the application is still at version. may runs before any
 // answer that depends on the application. Errors: ENOTFOUND, ECONFLICT
 // (stale version), and whatever may and fn return.
 func (s *Store) UpdateApplication(ctx context.Context, actor procurement.Actor, dpsID, id string, version int, may func(*procurement.Application, *procurement.DPS) error, fn ApplicationUpdate) (*procurement.Application, error) {
-	got, err := s.getMany(ctx, applicationKey(id), dpsKey(dpsID), chainHeadKey(DPSChain(dpsID)))
+	got, err := s.getMany(ctx, applicationKey(id), dpsKey(dpsID), chainHeadKey(ApplicationChain(id)))
 	if err != nil {
 		return nil, err
 	}
@@ -213,9 +211,9 @@ func (s *Store) UpdateApplication(ctx context.Context, actor procurement.Actor, 
 		return nil, err
 	}
 	a.Version = version + 1
-	head := headFrom(got[chainHeadKey(DPSChain(dpsID))])
+	head := headFrom(got[chainHeadKey(ApplicationChain(id))])
 	writes := append([]write{s.putVersion(s.applicationItem(a), version, staleVersion("the application"))}, extra...)
-	_, err = s.commit(ctx, &head, Change{Actor: actor, Chain: DPSChain(dpsID), Action: action,
+	_, err = s.commit(ctx, &head, Change{Actor: actor, Chain: ApplicationChain(id), Action: action,
 		EntityType: "application", EntityID: a.ID, State: a, Summary: summary, Subject: a.ID}, writes...)
 	if err != nil {
 		return nil, err
@@ -298,7 +296,8 @@ func (s *Store) ListProviderAdmissions(ctx context.Context, prov, cursor string,
 // category. may is asked with the DPS before the admission is looked up.
 // Errors: ENOTFOUND, ECONFLICT, EINVALID.
 func (s *Store) SetAdmissionStatus(ctx context.Context, actor procurement.Actor, dpsID, cat, prov string, version int, to procurement.AdmissionStatus, reason string, may func(*procurement.DPS) error) (*procurement.Admission, error) {
-	got, err := s.getMany(ctx, admissionKey(dpsID, cat, prov), dpsKey(dpsID), chainHeadKey(DPSChain(dpsID)))
+	chain := AdmissionChain(dpsID, cat, prov)
+	got, err := s.getMany(ctx, admissionKey(dpsID, cat, prov), dpsKey(dpsID), chainHeadKey(chain))
 	if err != nil {
 		return nil, err
 	}
@@ -320,8 +319,10 @@ func (s *Store) SetAdmissionStatus(ctx context.Context, actor procurement.Actor,
 		return nil, err
 	}
 	ad.Version = version + 1
-	head := headFrom(got[chainHeadKey(DPSChain(dpsID))])
-	_, err = s.commit(ctx, &head, Change{Actor: actor, Chain: DPSChain(dpsID), Action: "admission." + string(to),
+	head := headFrom(got[chainHeadKey(chain)])
+	// The admission was created by a decision on its application (in the
+	// application's chain); its trail continues under that application.
+	_, err = s.commit(ctx, &head, Change{Actor: actor, Chain: chain, Action: "admission." + string(to), Subject: ad.ApplicationID,
 		EntityType: "admission", EntityID: dpsID + "/" + cat + "/" + prov, State: ad, Summary: ad.Provider.Name + " " + string(to) + " in " + cat},
 		s.putVersion(s.admissionItem(ad), version, staleVersion("the admission")),
 		s.bump(categoryKey(dpsID, cat)),
@@ -332,10 +333,21 @@ func (s *Store) SetAdmissionStatus(ctx context.Context, actor procurement.Actor,
 	return ad, nil
 }
 
+// MaxDeclarationRequests is how many providers one call may ask for a
+// renewed self-declaration. Each request is written with its notification,
+// the first event of its own chain and that chain's head: four actions,
+// and DynamoDB takes at most 100 in one transaction.
+const MaxDeclarationRequests = maxTransactItems / 4
+
 // RequestDeclarations asks providers for renewed self-declarations, all in
-// one transaction. Errors: ENOTFOUND (a provider), EINVALID.
+// one transaction. Each request starts a chain of its own, so that the
+// request and its answer are one trail and no two requests share a head.
+// Errors: ENOTFOUND (a provider), EINVALID (too many providers).
 func (s *Store) RequestDeclarations(ctx context.Context, actor procurement.Actor, dpsID string, providers []string, message, dueOn string, may func(*procurement.DPS) error) ([]procurement.DeclarationRequest, error) {
-	keys := []key{dpsKey(dpsID), chainHeadKey(DPSChain(dpsID))}
+	if len(providers) > MaxDeclarationRequests {
+		return nil, procurement.Invalid("providerIds", "name at most %d providers in one request (you named %d); send the others in further requests", MaxDeclarationRequests, len(providers))
+	}
+	keys := []key{dpsKey(dpsID)}
 	for _, p := range providers {
 		keys = append(keys, providerKey(p))
 	}
@@ -371,9 +383,12 @@ func (s *Store) RequestDeclarations(ctx context.Context, actor procurement.Actor
 	if err := probs.Err(); err != nil {
 		return nil, err
 	}
-	head := headFrom(got[chainHeadKey(DPSChain(dpsID))])
-	_, err = s.commit(ctx, &head, Change{Actor: actor, Chain: DPSChain(dpsID), Action: "declaration.requested",
-		EntityType: "dps", EntityID: dpsID, State: reqs, Summary: fmt.Sprintf("%d providers, due %s", len(reqs), dueOn)}, writes...)
+	changes := make([]chained, len(reqs))
+	for i := range reqs {
+		changes[i] = chained{&audit.Head{}, Change{Actor: actor, Chain: DeclarationChain(reqs[i].ID), Action: "declaration.requested",
+			EntityType: "declaration_request", EntityID: reqs[i].ID, State: reqs[i], Summary: fmt.Sprintf("%s, due %s", reqs[i].ProviderID, dueOn)}}
+	}
+	_, err = s.commitChains(ctx, changes, writes...)
 	return reqs, err
 }
 
@@ -406,7 +421,7 @@ func (s *Store) AnswerDeclaration(ctx context.Context, actor procurement.Actor, 
 	if r.Version != version {
 		return nil, procurement.Errorf(procurement.ECONFLICT, "%s", staleVersion("the declaration request"))
 	}
-	got, err := s.getMany(ctx, dpsKey(r.DPSID), chainHeadKey(DPSChain(r.DPSID)))
+	got, err := s.getMany(ctx, dpsKey(r.DPSID), chainHeadKey(DeclarationChain(r.ID)))
 	if err != nil {
 		return nil, err
 	}
@@ -418,9 +433,9 @@ func (s *Store) AnswerDeclaration(ctx context.Context, actor procurement.Actor, 
 		return nil, err
 	}
 	r.Version = version + 1
-	head := headFrom(got[chainHeadKey(DPSChain(r.DPSID))])
+	head := headFrom(got[chainHeadKey(DeclarationChain(r.ID))])
 	applies := slices.ContainsFunc(decl.Exclusions, func(e procurement.ExclusionAnswer) bool { return *e.Applies })
-	_, err = s.commit(ctx, &head, Change{Actor: actor, Chain: DPSChain(r.DPSID), Action: "declaration.answered",
+	_, err = s.commit(ctx, &head, Change{Actor: actor, Chain: DeclarationChain(r.ID), Action: "declaration.answered",
 		EntityType: "declaration_request", EntityID: r.ID, State: r, Summary: fmt.Sprintf("exclusion ground declared: %t", applies)},
 		s.putVersion(s.declItem(r), version, staleVersion("the declaration request")))
 	return r, err

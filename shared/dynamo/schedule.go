@@ -18,13 +18,16 @@ type ScheduleReport struct {
 	Opened     int `json:"competitionsOpened"`
 	Dispatched int `json:"fanoutsDispatched"`
 	Overdue    int `json:"overdueApplicationsFlagged"`
+	// Anchoring is what the anchoring step did (nothing when no anchor is due).
+	Anchoring AnchorReport `json:"anchoring"`
 }
 
 // RunSchedule is the scheduled job: it opens competitions past their
 // deadline, finishes interrupted notification fan-outs and flags overdue
-// application decisions to the DPS's buyers. Running it twice changes
-// nothing more: openings are conditional on the version and each overdue
-// flag is written once.
+// application decisions to the DPS's buyers, and anchors the audit chains
+// when an anchor is due. Running it twice changes nothing more: openings
+// are conditional on the version, each overdue flag is written once and
+// each anchor number is taken once.
 func (s *Store) RunSchedule(ctx context.Context) (ScheduleReport, error) {
 	var r ScheduleReport
 	var err error
@@ -36,6 +39,9 @@ func (s *Store) RunSchedule(ctx context.Context) (ScheduleReport, error) {
 	}
 	if r.Overdue, err = s.flagOverdue(ctx); err != nil {
 		return r, fmt.Errorf("flag overdue applications: %w", err)
+	}
+	if r.Anchoring, err = s.AnchorIfDue(ctx); err != nil {
+		return r, fmt.Errorf("anchor the audit chains: %w", err)
 	}
 	return r, nil
 }

@@ -15,6 +15,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -41,6 +42,13 @@ type Store struct {
 	ReadOnly bool
 	// Timeout bounds each DynamoDB call (CallTimeout unless set).
 	Timeout time.Duration
+	// Anchors is where anchors are kept outside the table (nil: no
+	// anchoring; the scheduled job then skips it).
+	Anchors *AnchorBucket
+
+	cancelMu    sync.Mutex
+	cancelledTx int64
+	cancelled   map[Cancellation]int64
 }
 
 var errReadOnly = procurement.Internal(errors.New("dynamo: write attempted on a read-only store"))
@@ -192,74 +200,164 @@ type Change struct {
 
 const maxChainAttempts = 12
 
+// chained is one Change of a transaction with the head of its chain as
+// read (nil: read it first).
+type chained struct {
+	head *audit.Head
+	c    Change
+}
+
 // commit writes the items, the audit event and the new chain head in one
 // TransactWriteItems. If head is nil it is read first. When only the chain
 // head moved (another change on the same chain won the race), the head is
 // re-read and the transaction retried: the entity conditions are
 // unchanged, so no update is lost or applied twice.
 func (s *Store) commit(ctx context.Context, head *audit.Head, c Change, writes ...write) (audit.Event, error) {
-	writes, release := s.claimed(ctx, writes) // the Idempotency-Key of the request, if any (idempotency.go)
-	ev, err := s.commitWrites(ctx, head, c, writes)
+	evs, err := s.commitChains(ctx, []chained{{head, c}}, writes...)
+	if err != nil {
+		return audit.Event{}, err
+	}
+	return evs[0], nil
+}
+
+// commitChains is commit for changes on several chains at once (each
+// chain at most once), all in one TransactWriteItems: the writes, then an
+// event and a head per change. Heads left nil are read in one
+// BatchGetItem. The request's Idempotency-Key, if any, is recorded in the
+// same transaction (idempotency.go).
+func (s *Store) commitChains(ctx context.Context, changes []chained, writes ...write) ([]audit.Event, error) {
+	writes, release := s.claimed(ctx, writes)
+	evs, err := s.commitChainsOnce(ctx, changes, writes...)
 	if err != nil {
 		release() // not stored: a later commit of the same request (a retry) takes the key
 	}
-	return ev, err
+	return evs, err
 }
 
-func (s *Store) commitWrites(ctx context.Context, head *audit.Head, c Change, writes []write) (audit.Event, error) {
+func (s *Store) commitChainsOnce(ctx context.Context, changes []chained, writes ...write) ([]audit.Event, error) {
 	for attempt := 0; ; attempt++ {
-		if head == nil {
-			h, err := s.readHead(ctx, c.Chain)
-			if err != nil {
-				return audit.Event{}, err
+		var missing []key
+		for _, ch := range changes {
+			if ch.head == nil {
+				missing = append(missing, chainHeadKey(ch.c.Chain))
 			}
-			head = &h
 		}
-		ev := audit.Event{
-			Chain: c.Chain, At: s.Now(), Actor: c.Actor.UserID, Role: string(c.Actor.Role), Org: c.Actor.Org,
-			Action: c.Action, EntityType: c.EntityType, EntityID: c.EntityID, Digest: audit.Digest(c.State), Summary: c.Summary,
+		if len(missing) > 0 {
+			got, err := s.getMany(ctx, missing...)
+			if err != nil {
+				return nil, err
+			}
+			for i := range changes {
+				if changes[i].head == nil {
+					h := headFrom(got[chainHeadKey(changes[i].c.Chain)])
+					changes[i].head = &h
+				}
+			}
 		}
-		prev := *head
-		next := audit.Append(prev, &ev)
-		items := make([]types.TransactWriteItem, 0, len(writes)+2)
+		now := s.Now()
+		items := make([]types.TransactWriteItem, 0, len(writes)+2*len(changes))
 		for _, w := range writes {
 			items = append(items, w.tw)
 		}
-		items = append(items, s.eventPut(ev, c.Subject), s.headPut(c.Chain, prev, next))
+		evs := make([]audit.Event, len(changes))
+		for i, ch := range changes {
+			c := ch.c
+			evs[i] = audit.Event{
+				Chain: c.Chain, At: now, Actor: c.Actor.UserID, Role: string(c.Actor.Role), Org: c.Actor.Org,
+				Action: c.Action, EntityType: c.EntityType, EntityID: c.EntityID, Digest: audit.Digest(c.State), Summary: c.Summary,
+			}
+			prev := *ch.head
+			next := audit.Append(prev, &evs[i])
+			items = append(items, s.eventPut(evs[i], c.Subject), s.headPut(c.Chain, prev, next, evs[i].At))
+		}
 		err := s.transact(ctx, items)
 		if err == nil {
-			return ev, nil
+			return evs, nil
 		}
 		var tce *types.TransactionCanceledException
 		if !errors.As(err, &tce) {
-			return audit.Event{}, err // transact classified it
+			return nil, err // transact classified it
 		}
+		s.countCancellation(items, tce)
 		retry := false
 		for i, r := range tce.CancellationReasons {
 			code := aws.ToString(r.Code)
 			switch {
 			case code == "" || code == "None":
 			case code == "ConditionalCheckFailed" && i < len(writes):
-				return audit.Event{}, procurement.Errorf(procurement.ECONFLICT, "%s", writes[i].conflict)
+				return nil, procurement.Errorf(procurement.ECONFLICT, "%s", writes[i].conflict)
 			case code == "ConditionalCheckFailed" || code == "TransactionConflict":
-				retry = true // the chain head moved, or DynamoDB saw a concurrent transaction
+				retry = true // a chain head moved, or DynamoDB saw a concurrent transaction
 			case code == "ThrottlingError" || code == "ProvisionedThroughputExceeded" || code == "RequestLimitExceeded":
-				return audit.Event{}, unavailable(err)
+				return nil, unavailable(err)
 			case code == "ValidationError" && strings.Contains(strings.ToLower(aws.ToString(r.Message)), "size"):
-				return audit.Event{}, tooLarge(err)
+				return nil, tooLarge(err)
 			default:
-				return audit.Event{}, procurement.Internal(err)
+				return nil, procurement.Internal(err)
 			}
 		}
 		if !retry || attempt+1 >= maxChainAttempts {
-			return audit.Event{}, procurement.Errorf(procurement.ECONFLICT, "the record is busy with other changes; try again in a moment")
+			return nil, procurement.Errorf(procurement.ECONFLICT, "the record is busy with other changes; try again in a moment")
 		}
-		head = nil
+		for i := range changes {
+			changes[i].head = nil
+		}
 		select {
 		case <-ctx.Done():
-			return audit.Event{}, unavailable(ctx.Err())
+			return nil, unavailable(ctx.Err())
 		case <-time.After(time.Duration(rand.IntN(5<<attempt)+1) * time.Millisecond):
 		}
+	}
+}
+
+// Cancellation is why DynamoDB cancelled a transaction of the store: the
+// code of one cancellation reason and the key of the item it names.
+type Cancellation struct {
+	Code   string
+	PK, SK string
+}
+
+// ChainHead reports whether the item named is the head of an audit chain.
+func (c Cancellation) ChainHead() bool { return strings.HasPrefix(c.PK, "CHAIN#") && c.SK == "HEAD" }
+
+// Cancellations returns how many transactions of the store DynamoDB
+// cancelled, and how often each item was named as a reason (an item
+// counts once per cancelled transaction). Tests and benchmarks use it to
+// find which item transactions contend on.
+func (s *Store) Cancellations() (transactions int64, reasons map[Cancellation]int64) {
+	s.cancelMu.Lock()
+	defer s.cancelMu.Unlock()
+	out := make(map[Cancellation]int64, len(s.cancelled))
+	for k, v := range s.cancelled {
+		out[k] = v
+	}
+	return s.cancelledTx, out
+}
+
+func (s *Store) countCancellation(items []types.TransactWriteItem, tce *types.TransactionCanceledException) {
+	s.cancelMu.Lock()
+	defer s.cancelMu.Unlock()
+	if s.cancelled == nil {
+		s.cancelled = map[Cancellation]int64{}
+	}
+	s.cancelledTx++
+	for i, r := range tce.CancellationReasons {
+		code := aws.ToString(r.Code)
+		if code == "" || code == "None" || i >= len(items) {
+			continue
+		}
+		var k map[string]types.AttributeValue
+		switch it := items[i]; {
+		case it.Put != nil:
+			k = it.Put.Item
+		case it.Update != nil:
+			k = it.Update.Key
+		case it.ConditionCheck != nil:
+			k = it.ConditionCheck.Key
+		case it.Delete != nil:
+			k = it.Delete.Key
+		}
+		s.cancelled[Cancellation{Code: code, PK: attrString(k, AttrPK), SK: attrString(k, AttrSK)}]++
 	}
 }
 
@@ -273,8 +371,14 @@ func (s *Store) eventPut(ev audit.Event, subject string) types.TransactWriteItem
 	}}
 }
 
-func (s *Store) headPut(chain string, prev, next audit.Head) types.TransactWriteItem {
+// headPut writes a chain's new head. The head is indexed (GSI1) by shard
+// and time of its last change, so that the anchoring job finds the heads
+// changed since the previous anchor without a Scan; the shards spread the
+// index's writes over HeadShards partitions. An index entry costs no
+// transaction conflicts: DynamoDB updates indexes after the transaction.
+func (s *Store) headPut(chain string, prev, next audit.Head, at time.Time) types.TransactWriteItem {
 	it := item{key: chainHeadKey(chain), Type: "chainhead", Ver: int(next.Seq), Extras: map[string]types.AttributeValue{"hash": str(next.Hash)}}
+	it.GSI[0] = headIndexKey(chain, at)
 	it.Data = []byte("{}")
 	put := &types.Put{TableName: &s.table, Item: it.av()}
 	if prev.Seq == 0 {

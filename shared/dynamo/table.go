@@ -15,8 +15,11 @@
 //	application          APP#<app>                  META                   DPS#<dps>#APPS#<status> / <due>#<app>   PROV#<provider> / APP#<received>#<app>
 //	document             APP#<app>                  DOC#<doc>                                                                                     DPS#<dps>#DOCEXP / <expires>#<app>#<doc>
 //	declaration request  DECL#<req>                 META                   DPS#<dps>#DECL / <due>#<req>           PROV#<provider> / DECL#<at>#<req>
-//	audit chain head     CHAIN#<chain>              HEAD
+//	audit chain head     CHAIN#<chain>              HEAD                   HEADS#<shard> / <at of last event>#<chain>
 //	audit event          CHAIN#<chain>              EV#<seq, 12 digits>                                           TRAIL#<subject> / <at>#<chain>#<seq>
+//	anchored head        CHAIN#<chain>              ANCHOR#<anchor, 12 d>  ANCHOR#<anchor, 12 d> / <chain>
+//	anchor               ANCHOR                     A#<anchor, 12 digits>
+//	sealed bid chains    SEALED                     <comp>                 (a competition whose bid chains wait for its opening)
 //	notification         OUTBOX#<org>               <at>#<id>
 //	notification fan-out FANOUT                     <at>#<id>
 //	competition          COMP#<comp>                META                   DPS#<dps>#COMPS / <created>#<comp>                                     COMPS#published / <deadline>#<comp>
@@ -36,7 +39,9 @@
 package dynamo
 
 import (
+	"crypto/sha256"
 	"fmt"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
@@ -120,6 +125,26 @@ func chainHeadKey(chain string) key          { return key{"CHAIN#" + chain, "HEA
 func eventKey(chain string, seq int64) key {
 	return key{"CHAIN#" + chain, fmt.Sprintf("EV#%012d", seq)}
 }
+func anchorKey(n int64) key { return key{anchorPartition, fmt.Sprintf("A#%012d", n)} }
+func anchoredHeadKey(chain string, n int64) key {
+	return key{"CHAIN#" + chain, fmt.Sprintf("ANCHOR#%012d", n)}
+}
+func sealedKey(comp string) key { return key{sealedPartition, comp} }
+
+// HeadShards is the number of index partitions the chain heads are spread
+// over (GSI1 HEADS#00 to HEADS#15).
+const HeadShards = 16
+
+// headShard is the index partition of a chain's head.
+func headShard(chain string) string {
+	sum := sha256.Sum256([]byte(chain))
+	return fmt.Sprintf("HEADS#%02d", int(sum[0])%HeadShards)
+}
+
+// headIndexKey indexes a chain head by shard and the time of its last event.
+func headIndexKey(chain string, at time.Time) key {
+	return key{headShard(chain), deadlineKey(at) + "#" + chain}
+}
 
 func competitionKey(id string) key { return key{"COMP#" + id, meta} }
 func bidKey(comp, prov string) key { return key{"COMP#" + comp, "BID#" + prov} }
@@ -152,7 +177,14 @@ func trailOf(subject string) string                  { return "TRAIL#" + subject
 const (
 	fanoutPartition    = "FANOUT"
 	publishedPartition = "COMPS#published"
+	anchorPartition    = "ANCHOR"
+	sealedPartition    = "SEALED"
 )
+
+// AppendOnlyPartitions are the leading keys of the items that no function
+// may update or delete (the IAM roles deny it): the audit chains (events,
+// heads, anchored heads) and the anchors.
+var AppendOnlyPartitions = []string{"CHAIN#*", anchorPartition}
 
 // Audit chains are per entity, so that no write touches a chain head that
 // unrelated writes also touch: two applications, two bids or two

@@ -115,6 +115,8 @@ var otherRoutes = []string{
 	"GET /providers/{providerId}", "GET /providers/{providerId}/applications", "GET /providers/{providerId}/admissions",
 	"GET /providers/{providerId}/declaration-requests", "POST /declaration-requests/{requestId}/answers",
 	"GET /audit/chains/{chainId}/events", "GET /audit/chains/{chainId}/verification",
+	"GET /audit/anchors", "GET /audit/anchors/{anchorId}", "GET /audit/anchors/{anchorId}/verification",
+	"GET /open-data/anchors", "GET /open-data/anchors/{anchorId}",
 }
 
 // matrixFixture holds objects of every kind, in every state.
@@ -199,14 +201,23 @@ func newMatrixFixture(t *testing.T) *matrixFixture {
 	e.award(f.comps[access.Awarded], map[string][3]int{"prov-college": {4, 4, 4}, "prov-tyopaja": {3, 3, 3}})
 	cancel(f.comps[access.CancelledOpened])
 	e.clock.Set(now.Add(26 * day)) // the closed one is past its deadline, not opened
+	if _, err := e.store.Anchor(ctx); err != nil {
+		t.Fatal(err)
+	}
 	return f
 }
 
 // heads reads the heads of the chains a request could touch.
 func (f *matrixFixture) heads(t *testing.T) map[string]int64 {
-	chains := []string{dynamo.DPSChain(seed.DPSID), dynamo.DPSChain(otherDPS), dynamo.ProvidersChain}
+	chains := []string{dynamo.DPSChain(seed.DPSID), dynamo.DPSChain(otherDPS), dynamo.ApplicationChain(f.appA), dynamo.ApplicationChain(f.appB),
+		dynamo.DeclarationChain(f.declA), dynamo.AdmissionChain(seed.DPSID, "job-coaching", "prov-tyopaja"), dynamo.AdmissionChain(otherDPS, "job-coaching", "prov-tyopaja")}
+	for _, u := range seed.Users {
+		if u.Role == procurement.RoleProvider {
+			chains = append(chains, dynamo.ProviderChain(u.Org))
+		}
+	}
 	for _, id := range f.comps {
-		chains = append(chains, dynamo.BidChain(id, "prov-college"), dynamo.BidChain(id, "prov-tyopaja"))
+		chains = append(chains, dynamo.CompetitionChain(id), dynamo.BidChain(id, "prov-college"), dynamo.BidChain(id, "prov-tyopaja"))
 	}
 	out := map[string]int64{}
 	for _, c := range chains {
@@ -464,6 +475,33 @@ func TestAccessMatrix(t *testing.T) {
 				expect(t, what, got, missing, true, v, p)
 				checked++
 			}
+		}
+	}
+	// Anchors: verifying them is the auditors'; the anchors themselves are open data.
+	for _, key := range []string{"GET /audit/anchors", "GET /audit/anchors/{anchorId}", "GET /audit/anchors/{anchorId}/verification",
+		"GET /open-data/anchors", "GET /open-data/anchors/{anchorId}"} {
+		rt, _ := routeByKey(key)
+		_, path, _ := strings.Cut(key, " ")
+		ent := access.Anchor
+		if rt.Roles == nil {
+			ent = access.OpenData
+		}
+		for _, user := range matrixCallers {
+			who := actorOf(e, user)
+			what := key + " as " + user
+			got := do(user, "GET", fill(path, map[string]string{"anchorId": "1"}), nil)
+			if roleRefused(t, what, rt, who, got) {
+				continue
+			}
+			if rt.Roles == nil {
+				who = nil
+			}
+			missing := resp{status: 404, body: map[string]any{"type": "urn:rengas:problem:not_found", "detail": notFoundDetail}}
+			if strings.Contains(path, "{anchorId}") {
+				missing = do(user, "GET", fill(path, map[string]string{"anchorId": "999"}), nil)
+			}
+			expect(t, what, got, missing, true, access.Ask(who, ent, access.Any, access.Scope{}), probe{need: access.See})
+			checked++
 		}
 	}
 	t.Logf("%d answers checked against the rule table, %d requests", checked, requests)

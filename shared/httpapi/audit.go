@@ -99,6 +99,20 @@ func (c *call) sealedChain(chain string) error {
 	return nil
 }
 
+// anchorID checks that the caller may see anchors (as entity e) and
+// returns the anchor number in the path.
+func (c *call) anchorID(e access.Entity) (int64, error) {
+	id := c.path("anchorId")
+	if err := access.Ask(c.who(), e, access.Any, access.Scope{}).Require(access.See, access.NotFound(e, id)); err != nil {
+		return 0, err
+	}
+	n, err := strconv.ParseInt(id, 10, 64)
+	if err != nil || n < 1 {
+		return 0, procurement.Invalid("anchorId", "must be an anchor number, 1 or more")
+	}
+	return n, nil
+}
+
 // chainStart checks that the chain in the path may be read and returns the
 // fromSeq parameter (default 1).
 func (c *call) chainStart() (int, error) {
@@ -201,7 +215,7 @@ func (c *call) packageURI() string {
 func auditRoutes() []Route {
 	return []Route{
 		{Method: "GET", Path: "/audit/chains/{chainId}/events", Function: FnAudit, Roles: auditors,
-			Summary:  "Read an audit chain's events (dps.<dpsId>, providers, or bid.<competitionId>.<providerId> after the deadline)",
+			Summary:  "Read an audit chain's events (chains: dps.<dpsId>, app.<applicationId>, adm.<dpsId>.<categoryId>.<providerId>, prov.<providerId>, decl.<requestId>, comp.<competitionId>, q.<competitionId>.<questionId>, bid.<competitionId>.<providerId> after the opening)",
 			Response: dynamo.Page[audit.Event]{}, Query: append([]Param{intParam("fromSeq", "first sequence number (default 1)", 1, 1<<40, 1)}, pageParams...),
 			handle: func(c *call) (any, error) {
 				from, err := c.chainStart()
@@ -215,8 +229,9 @@ func auditRoutes() []Route {
 				return c.s.Store.ListEvents(c.r.Context(), c.path("chainId"), int64(from), cur, lim)
 			}},
 		{Method: "GET", Path: "/audit/chains/{chainId}/verification", Function: FnAudit, Roles: auditors,
-			Summary:  "Recompute a chain (or a range of it) and report the first broken link",
-			Response: audit.Result{}, Query: []Param{intParam("fromSeq", "first sequence number (default 1)", 1, 1<<40, 1), intParam("toSeq", "last sequence number (default: the head)", 0, 1<<40, 0)},
+			Summary:  "Recompute a chain (or a range of it), compare it with every anchor that covers it and the latest anchor's write-once copy, and report the first broken link in plain words",
+			Response: audit.Result{}, Query: []Param{intParam("fromSeq", "first sequence number (default 1)", 1, 1<<40, 1), intParam("toSeq", "last sequence number (default: the head)", 0, 1<<40, 0),
+				{Name: "afterHash", Description: "the hash of the event before fromSeq, to continue a verification that stopped (its lastHash); without it an anchored hash there is used", Pattern: `^[0-9a-f]{64}$`}},
 			handle: func(c *call) (any, error) {
 				from, err := c.chainStart()
 				if err != nil {
@@ -229,7 +244,57 @@ func auditRoutes() []Route {
 				if to != 0 && to < from {
 					return nil, procurement.Invalid("toSeq", "must not be below fromSeq (%d)", from)
 				}
-				return c.s.Store.VerifyChain(c.r.Context(), c.path("chainId"), int64(from), int64(to))
+				return c.s.Store.VerifyChain(c.r.Context(), c.path("chainId"), int64(from), int64(to), c.r.URL.Query().Get("afterHash"))
+			}},
+		{Method: "GET", Path: "/audit/anchors", Function: FnAudit, Roles: auditors,
+			Summary:  "List the anchors, newest first: each fixes outside the table the heads of the chains changed in its period",
+			Response: dynamo.Page[dynamo.AnchorSummary]{}, Query: pageParams,
+			handle: func(c *call) (any, error) {
+				if err := access.Ask(c.who(), access.Anchor, access.Any, access.Scope{}).Require(access.See, access.NotFound(access.Anchor, "")); err != nil {
+					return nil, err
+				}
+				cur, lim, err := c.page()
+				if err != nil {
+					return nil, err
+				}
+				return c.s.Store.ListAnchors(c.r.Context(), cur, lim)
+			}},
+		{Method: "GET", Path: "/audit/anchors/{anchorId}", Function: FnAudit, Roles: auditors,
+			Summary:  "One anchor as the table records it: period, Merkle root, previous anchor's digest, the anchored heads",
+			Response: dynamo.AnchorRecord{}, handle: func(c *call) (any, error) {
+				n, err := c.anchorID(access.Anchor)
+				if err != nil {
+					return nil, err
+				}
+				return c.s.Store.GetAnchor(c.r.Context(), n)
+			}},
+		{Method: "GET", Path: "/audit/anchors/{anchorId}/verification", Function: FnAudit, Roles: auditors,
+			Summary:  "Verify an anchor: its write-once copy against the table's record, its Merkle root and link to the previous anchor, and every anchored head against its chain",
+			Response: dynamo.AnchorVerification{}, handle: func(c *call) (any, error) {
+				n, err := c.anchorID(access.Anchor)
+				if err != nil {
+					return nil, err
+				}
+				return c.s.Store.VerifyAnchor(c.r.Context(), n)
+			}},
+		{Method: "GET", Path: "/open-data/anchors", Function: FnAudit,
+			Summary:  "Open data: the anchors of the audit chains, newest first (chain names, sequence numbers and hashes only; sealed bids' chains appear only after their opening)",
+			Response: dynamo.Page[dynamo.AnchorSummary]{}, Query: pageParams,
+			handle: func(c *call) (any, error) {
+				cur, lim, err := c.page()
+				if err != nil {
+					return nil, err
+				}
+				return c.s.Store.ListAnchors(c.r.Context(), cur, lim)
+			}},
+		{Method: "GET", Path: "/open-data/anchors/{anchorId}", Function: FnAudit,
+			Summary:  "Open data: one anchor with its heads; its Merkle root can be recomputed (RFC 6962, leaves \"chain\\nseq\\nhash\" sorted by chain)",
+			Response: dynamo.AnchorRecord{}, handle: func(c *call) (any, error) {
+				n, err := c.anchorID(access.OpenData)
+				if err != nil {
+					return nil, err
+				}
+				return c.s.Store.GetAnchor(c.r.Context(), n)
 			}},
 		{Method: "GET", Path: "/audit/awards", Function: FnAudit, Roles: officersAudit,
 			Summary:  "Award history of a DPS by decision day, filtered; each page reads at most `limit` index items",

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -15,6 +16,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 	"github.com/santhosh-tekuri/jsonschema/v6"
 
+	"github.com/rengas/rengas/shared/audit"
 	"github.com/rengas/rengas/shared/dynamo"
 	"github.com/rengas/rengas/shared/httpapi"
 	"github.com/rengas/rengas/shared/seed"
@@ -202,35 +204,47 @@ func TestSealedTrailsBeforeTheDeadline(t *testing.T) {
 // fail at exactly that event.
 func TestTamperingIsFound(t *testing.T) {
 	e := newEnv(t)
-	chain := dynamo.DPSChain(seed.DPSID)
-	r := e.must(e.do("auditor", "GET", "/audit/chains/"+chain+"/verification", nil), 200)
-	if r.body["valid"] != true || r.body["checked"].(float64) < 10 {
+	app := e.pending()["prov-staffing"]
+	chain := dynamo.ApplicationChain(app["id"].(string))
+	r := e.must(e.do("officer-lahti", "POST", dpsPath+"/applications/"+app["id"].(string)+"/decisions",
+		map[string]any{"category": "job-coaching", "outcome": "admitted", "version": app["version"]}), 200)
+	e.must(e.do("officer-lahti", "POST", dpsPath+"/applications/"+app["id"].(string)+"/decisions",
+		map[string]any{"category": "ips-coaching", "outcome": "rejected", "reason": "No IPS fidelity review yet.", "version": r.body["version"]}), 200)
+	r = e.must(e.do("auditor", "GET", "/audit/chains/"+chain+"/verification", nil), 200)
+	if r.body["valid"] != true || r.body["checked"].(float64) != 3 {
 		t.Fatalf("untouched chain: %s", r.raw)
 	}
-	const seq = 7
-	k := map[string]types.AttributeValue{"PK": &types.AttributeValueMemberS{Value: "CHAIN#" + chain}, "SK": &types.AttributeValueMemberS{Value: fmt.Sprintf("EV#%012d", seq)}}
-	got, err := e.db.GetItem(t.Context(), &dynamodb.GetItemInput{TableName: aws.String(e.store.Table()), Key: k})
-	if err != nil || got.Item == nil {
-		t.Fatalf("read event %d: %v", seq, err)
-	}
-	var ev map[string]any
-	_ = json.Unmarshal([]byte(got.Item["data"].(*types.AttributeValueMemberS).Value), &ev)
-	ev["actor"] = "someone-else"
-	b, _ := json.Marshal(ev)
-	got.Item["data"] = &types.AttributeValueMemberS{Value: string(b)}
-	if _, err := e.db.PutItem(t.Context(), &dynamodb.PutItemInput{TableName: aws.String(e.store.Table()), Item: got.Item}); err != nil {
-		t.Fatal(err)
-	}
+	const seq = 2
+	e.alterEvent(chain, seq, func(ev map[string]any) { ev["actor"] = "someone-else" })
 	r = e.must(e.do("auditor", "GET", "/audit/chains/"+chain+"/verification", nil), 200)
 	if r.body["valid"] != false || r.body["brokenAt"].(float64) != seq {
 		t.Errorf("after altering event %d: %s", seq, r.raw)
 	}
 	// A range before the altered event still verifies.
-	r = e.must(e.do("auditor", "GET", "/audit/chains/"+chain+"/verification?toSeq=6", nil), 200)
+	r = e.must(e.do("auditor", "GET", "/audit/chains/"+chain+"/verification?toSeq=1", nil), 200)
 	if r.body["valid"] != true {
-		t.Errorf("range 1-6: %s", r.raw)
+		t.Errorf("range 1-1: %s", r.raw)
 	}
 	e.problem(e.do("officer-lahti", "GET", "/audit/chains/"+chain+"/verification", nil), 403, "")
+}
+
+// alterEvent rewrites a stored event directly in the table, as someone
+// with write access to the table could, without recomputing any hash.
+func (e *env) alterEvent(chain string, seq int64, change func(map[string]any)) {
+	e.t.Helper()
+	k := map[string]types.AttributeValue{"PK": &types.AttributeValueMemberS{Value: "CHAIN#" + chain}, "SK": &types.AttributeValueMemberS{Value: fmt.Sprintf("EV#%012d", seq)}}
+	got, err := e.db.GetItem(e.t.Context(), &dynamodb.GetItemInput{TableName: aws.String(e.store.Table()), Key: k})
+	if err != nil || got.Item == nil {
+		e.t.Fatalf("read event %d: %v", seq, err)
+	}
+	var ev map[string]any
+	_ = json.Unmarshal([]byte(got.Item["data"].(*types.AttributeValueMemberS).Value), &ev)
+	change(ev)
+	b, _ := json.Marshal(ev)
+	got.Item["data"] = &types.AttributeValueMemberS{Value: string(b)}
+	if _, err := e.db.PutItem(e.t.Context(), &dynamodb.PutItemInput{TableName: aws.String(e.store.Table()), Item: got.Item}); err != nil {
+		e.t.Fatal(err)
+	}
 }
 
 // Real exports validate against the OCDS 1.1.5 release package schema.
@@ -311,5 +325,106 @@ func TestAuditReadsNeverWrite(t *testing.T) {
 	e.problem(e.do("auditor", "GET", "/audit/chains/"+dynamo.BidChain(id, "prov-tyopaja")+"/events", nil), 404, "")
 	if c, _ := e.store.ReadCompetition(t.Context(), id); c.Status != "published" {
 		t.Errorf("an auditor's reads changed the competition to %s", c.Status)
+	}
+}
+
+// Anchors are open data that never name a sealed bid's chain before the
+// opening; auditors verify them, and chains against them; a chain
+// rewritten consistently in the table no longer verifies.
+func TestAnchorsAreOpenDataAndVerify(t *testing.T) {
+	e := newEnv(t)
+	ctx := t.Context()
+	def := definition(e.clock.Now())
+	comp := e.publish(def)
+	e.must(e.do("provider-tyopaja", "PUT", "/competitions/"+comp+"/bids/mine", offer(300000, 120000, 0)), 201)
+	e.clock.Advance(dynamo.AnchorSettle + time.Second)
+	anchor := func() string {
+		t.Helper()
+		if _, err := e.store.Anchor(ctx); err != nil {
+			t.Fatal(err)
+		}
+		return e.must(e.do("", "GET", "/open-data/anchors?limit=1", nil), 200).str("items.0.seq")
+	}
+	n := anchor()
+	a := e.must(e.do("", "GET", "/open-data/anchors/"+n, nil), 200)
+	if strings.Contains(string(a.raw), "bid.") || strings.Contains(string(a.raw), comp+".") {
+		t.Errorf("anchor %s names a sealed bid's chain before the opening: %s", n, a.raw)
+	}
+	// Anyone can recompute the Merkle root from the published heads.
+	var pub struct {
+		Root  string               `json:"merkleRoot"`
+		Heads []audit.AnchoredHead `json:"heads"`
+	}
+	if err := json.Unmarshal(a.raw, &pub); err != nil || len(pub.Heads) == 0 || audit.MerkleRoot(pub.Heads) != pub.Root {
+		t.Errorf("published anchor: root %s, recomputed %s (%v)", pub.Root, audit.MerkleRoot(pub.Heads), err)
+	}
+	v := e.must(e.do("auditor", "GET", "/audit/anchors/"+n+"/verification", nil), 200)
+	if v.body["valid"] != true || v.str("bucket") != "matches" || v.str("summary") == "" {
+		t.Errorf("anchor verification: %s", v.raw)
+	}
+	e.problem(e.do("officer-lahti", "GET", "/audit/anchors/"+n+"/verification", nil), 403, "")
+	e.problem(e.do("auditor", "GET", "/audit/anchors/0/verification", nil), 404, "") // not an anchor number
+
+	// After the opening (the scheduled job opens, then anchors) the bid
+	// chains are anchored.
+	sealed := n
+	deadline, _ := time.Parse(time.RFC3339, def["bidDeadline"].(string))
+	e.openBids(deadline)
+	e.clock.Advance(dynamo.AnchorSettle + time.Second)
+	n = anchor()
+	found := false
+	from, _ := strconv.Atoi(sealed)
+	last, _ := strconv.Atoi(n)
+	for k := from + 1; k <= last; k++ {
+		r := e.must(e.do("", "GET", fmt.Sprintf("/open-data/anchors/%d", k), nil), 200)
+		found = found || strings.Contains(string(r.raw), dynamo.BidChain(comp, "prov-tyopaja"))
+	}
+	if !found {
+		t.Errorf("no anchor after the opening has the bid chain")
+	}
+
+	// A provider's registration chain, rewritten with its hashes and head
+	// recomputed: the chain alone would verify, the anchor does not agree.
+	chain := dynamo.ProviderChain("prov-college")
+	r := e.must(e.do("auditor", "GET", "/audit/chains/"+chain+"/verification", nil), 200)
+	if r.body["valid"] != true || r.str("anchors.0.outcome") != "matches" || r.str("anchors.0.bucket") != "matches" {
+		t.Fatalf("untouched chain: %s", r.raw)
+	}
+	e.alterEvent(chain, 1, func(ev map[string]any) {
+		var x audit.Event
+		ev["summary"] = "Someone else entirely"
+		b, _ := json.Marshal(ev)
+		_ = json.Unmarshal(b, &x)
+		x.Hash = x.ComputeHash()
+		b, _ = json.Marshal(x)
+		clear(ev)
+		_ = json.Unmarshal(b, &ev)
+		head := map[string]types.AttributeValue{"PK": &types.AttributeValueMemberS{Value: "CHAIN#" + chain}, "SK": &types.AttributeValueMemberS{Value: "HEAD"}}
+		if _, err := e.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{TableName: aws.String(e.store.Table()), Key: head,
+			UpdateExpression: aws.String("SET #h = :h"), ExpressionAttributeNames: map[string]string{"#h": "hash"},
+			ExpressionAttributeValues: map[string]types.AttributeValue{":h": &types.AttributeValueMemberS{Value: x.Hash}}}); err != nil {
+			t.Fatal(err)
+		}
+	})
+	var own audit.Result
+	evs, _ := dynamo.All(func(cur string) (dynamo.Page[audit.Event], error) { return e.store.ListEvents(ctx, chain, 1, cur, 100) })
+	head, _ := e.store.ChainHead(ctx, chain)
+	ver := audit.NewVerifier(chain, 1)
+	for _, ev := range evs {
+		ver.Add(ev)
+	}
+	if own = ver.Finish(head, true); !own.Valid {
+		t.Fatalf("the rewrite is not consistent, the test proves nothing: %+v", own)
+	}
+	r = e.must(e.do("auditor", "GET", "/audit/chains/"+chain+"/verification", nil), 200)
+	if r.body["valid"] != false || r.str("anchors.0.outcome") != "differs" || !strings.Contains(r.str("summary"), "broken") {
+		t.Errorf("a consistently rewritten chain: %s", r.raw)
+	}
+	first := e.must(e.do("auditor", "GET", "/audit/anchors?limit=100", nil), 200)
+	items := first.body["items"].([]any)
+	oldest := fmt.Sprint(items[len(items)-1].(map[string]any)["seq"])
+	v = e.must(e.do("auditor", "GET", "/audit/anchors/"+oldest+"/verification", nil), 200)
+	if v.body["valid"] != false || !strings.Contains(string(v.raw), chain) {
+		t.Errorf("the anchor that fixed %s: %s", chain, v.raw)
 	}
 }

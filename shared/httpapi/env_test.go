@@ -23,11 +23,13 @@ import (
 	"github.com/rengas/rengas/shared/dynamo"
 	"github.com/rengas/rengas/shared/httpapi"
 	"github.com/rengas/rengas/shared/localdb"
+	"github.com/rengas/rengas/shared/locals3"
 	"github.com/rengas/rengas/shared/seed"
 )
 
 var (
 	engine     *localdb.Engine
+	objects    *locals3.Server // anchors, one bucket per env
 	tableCount atomic.Int64
 )
 
@@ -37,8 +39,13 @@ func TestMain(m *testing.M) {
 		fmt.Fprintln(os.Stderr, err)
 		os.Exit(1)
 	}
+	if objects, err = locals3.Start(locals3.DefaultBucket); err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
 	code := m.Run()
 	engine.Close()
+	objects.Close()
 	os.Exit(code)
 }
 
@@ -73,6 +80,12 @@ func newEnv(t testing.TB, opts ...func(*dynamodb.Options)) *env {
 	store := dynamo.New(db, table)
 	clock := &dynamo.Clock{}
 	store.Now = clock.Now
+	if err := objects.NewBucket("anchors-" + table); err != nil {
+		t.Fatal(err)
+	}
+	if store.Anchors, err = dynamo.ConnectAnchors(ctx, objects.Endpoint, "anchors-"+table); err != nil {
+		t.Fatal(err)
+	}
 	if err := seed.Load(ctx, store); err != nil {
 		t.Fatal(err)
 	}
@@ -83,7 +96,7 @@ func newEnv(t testing.TB, opts ...func(*dynamodb.Options)) *env {
 	}
 	// The audit function gets a read-only store, as in AWS.
 	ro := dynamo.New(db, table)
-	ro.Now, ro.ReadOnly = clock.Now, true
+	ro.Now, ro.ReadOnly, ro.Anchors = clock.Now, true, store.Anchors
 	fns[httpapi.FnAudit] = httpapi.NewServer(ro, srv.Log).LambdaEntry(httpapi.FnAudit)
 	issuer := apigw.NewLocalIssuer()
 	lag := &atomic.Int64{}

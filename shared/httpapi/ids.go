@@ -14,7 +14,8 @@ const IDPattern = `^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$`
 
 // paramPatterns are the path parameters with a stricter form than IDPattern.
 var paramPatterns = map[string]string{
-	"quarter": `^[0-9]{4}-Q[1-4]$`,
+	"quarter":  `^[0-9]{4}-Q[1-4]$`,
+	"anchorId": `^[1-9][0-9]{0,11}$`,
 }
 
 // ParamPattern returns the pattern a path parameter must match.

@@ -41,14 +41,31 @@ func badRequest() events.APIGatewayV2HTTPResponse {
 }
 
 // ServerFromEnv builds a server for a Lambda function from its environment:
-// TABLE_NAME, and DYNAMODB_ENDPOINT to point at another engine.
+// TABLE_NAME, DYNAMODB_ENDPOINT to point at another engine, and
+// ANCHOR_BUCKET (with S3_ENDPOINT for another S3) where the anchors are
+// kept, for the functions that read them.
 func ServerFromEnv(ctx context.Context) (*Server, error) {
-	db, err := dynamo.Connect(ctx, os.Getenv("DYNAMODB_ENDPOINT"))
+	store, err := StoreFromEnv(ctx)
 	if err != nil {
 		return nil, err
 	}
 	log := slog.New(slog.NewJSONHandler(os.Stdout, nil))
-	return NewServer(dynamo.New(db, dynamo.TableName()), log), nil
+	return NewServer(store, log), nil
+}
+
+// StoreFromEnv connects the store as ServerFromEnv describes.
+func StoreFromEnv(ctx context.Context) (*dynamo.Store, error) {
+	db, err := dynamo.Connect(ctx, os.Getenv("DYNAMODB_ENDPOINT"))
+	if err != nil {
+		return nil, err
+	}
+	store := dynamo.New(db, dynamo.TableName())
+	if b := os.Getenv("ANCHOR_BUCKET"); b != "" {
+		if store.Anchors, err = dynamo.ConnectAnchors(ctx, os.Getenv("S3_ENDPOINT"), b); err != nil {
+			return nil, err
+		}
+	}
+	return store, nil
 }
 
 // maxClockSkew is how far the gateway's time of receipt may lie ahead of

@@ -30,6 +30,8 @@ func TestSampleEvents(t *testing.T) {
 		{"competitions/bid-as-uninvited-provider.json", 404, "urn:rengas:problem:not_found"},
 		{"competitions/bid-as-officer.json", 403, "urn:rengas:problem:forbidden"},
 		{"audit/verify-dps-chain.json", 200, `"valid":true`},
+		{"audit/verify-provider-chain.json", 200, `"summary":"Events 1 to 1 of prov.prov-college verify`},
+		{"audit/list-anchors-public.json", 200, `"items":[`},
 		{"audit/awards-ngo.json", 200, `"items":[]`},
 		{"audit/statistics-missing-dps.json", 400, `"field":"dpsId"`},
 		{"qualification/decide-as-auditor.json", 403, "urn:rengas:problem:forbidden"},

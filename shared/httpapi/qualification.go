@@ -69,7 +69,7 @@ type admissionStatusRequest struct {
 }
 
 type declarationRequestsRequest struct {
-	ProviderIDs []string `json:"providerIds" validate:"required,min=1,max=40,dive,required,max=60,id"`
+	ProviderIDs []string `json:"providerIds" validate:"required,min=1,max=25,dive,required,max=60,id"`
 	Message     string   `json:"message" validate:"required,max=5000"`
 	DueOn       string   `json:"dueOn" validate:"required,datetime=2006-01-02"`
 }

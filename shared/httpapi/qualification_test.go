@@ -7,7 +7,6 @@ import (
 
 	"github.com/rengas/rengas/shared/audit"
 	"github.com/rengas/rengas/shared/dynamo"
-	"github.com/rengas/rengas/shared/seed"
 )
 
 func TestOfficerDecidesAndProviderReadsTheDecision(t *testing.T) {
@@ -267,7 +266,7 @@ func TestConcurrentDecisionsConflict(t *testing.T) {
 	if !(statuses[0] == 200 && statuses[1] == 409 || statuses[0] == 409 && statuses[1] == 200) {
 		t.Errorf("got statuses %v, want one 200 and one 409", statuses)
 	}
-	verifyChain(t, e.store, dynamo.DPSChain(seed.DPSID))
+	verifyChain(t, e.store, dynamo.ApplicationChain(app["id"].(string)))
 }
 
 func verifyChain(t *testing.T, st *dynamo.Store, chain string) {

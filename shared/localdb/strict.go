@@ -42,6 +42,10 @@ type Strict struct {
 	Conflicts bool
 	// Idempotency honours ClientRequestToken on TransactWriteItems.
 	Idempotency bool
+	// Pages ends a Query's page after 1 MB of items, as DynamoDB does
+	// (the engine returns every item up to Limit). DynamoDB counts the
+	// items read before any filter; here only unfiltered Queries are cut.
+	Pages bool
 	// Hold is how long a transaction stays in flight before it is applied,
 	// so that concurrent transactions can really overlap.
 	Hold time.Duration
@@ -54,7 +58,7 @@ type Strict struct {
 func DefaultStrict() Strict {
 	return Strict{
 		ItemSize: true, Keys: true, Transactions: true, Query: true, Batches: true,
-		Conflicts: true, Idempotency: true,
+		Conflicts: true, Idempotency: true, Pages: true,
 		Hold: time.Millisecond, IdempotencyWindow: 10 * time.Minute,
 	}
 }
@@ -490,7 +494,56 @@ func (l *layer) query(st Strict, body []byte) response {
 			return err.response()
 		}
 	}
+	if st.Pages && in.FilterExpression == nil && in.Select == "" {
+		return l.pagedQuery(in, k, s.key)
+	}
 	return l.forward("Query", body)
+}
+
+// maxPageBytes is the size after which DynamoDB ends a page.
+const maxPageBytes = 1 << 20
+
+// pagedQuery answers a Query in pages of at most 1 MB of items, asking
+// the engine for chunks of items so that a long partition is not read
+// whole for every page.
+func (l *layer) pagedQuery(in server.QueryInput, index, table keySchema) response {
+	var items []item
+	size := 0
+	want := -1
+	if in.Limit != nil {
+		want = int(*in.Limit)
+	}
+	done := func(last item) response {
+		b, _ := json.Marshal(server.QueryOutput{Items: items, Count: int32(len(items)), ScannedCount: int32(len(items)), LastEvaluatedKey: last})
+		return response{status: http.StatusOK, body: b}
+	}
+	for {
+		chunk := int32(2000)
+		if want >= 0 {
+			chunk = min(chunk, int32(want-len(items)))
+		}
+		in.Limit = &chunk
+		resp := callJSON(l.inner, "Query", in)
+		var out server.QueryOutput
+		if !resp.ok() || json.Unmarshal(resp.body, &out) != nil {
+			return resp
+		}
+		for i, it := range out.Items {
+			items = append(items, it)
+			size += itemSize(it)
+			if size >= maxPageBytes && (i < len(out.Items)-1 || out.LastEvaluatedKey != nil) {
+				last := item{}
+				for _, n := range append(table.names(), index.names()...) {
+					last[n] = it[n]
+				}
+				return done(last)
+			}
+		}
+		if out.LastEvaluatedKey == nil || (want >= 0 && len(items) >= want) {
+			return done(out.LastEvaluatedKey)
+		}
+		in.ExclusiveStartKey = out.LastEvaluatedKey
+	}
 }
 
 func (l *layer) scan(st Strict, body []byte) response {

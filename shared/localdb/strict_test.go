@@ -451,3 +451,39 @@ func TestRulesCanBeSwitchedOff(t *testing.T) {
 		ExpressionAttributeValues: map[string]types.AttributeValue{":p": s("q"), ":a": s("b"), ":b": s("a")}})
 	noErr(t, err)
 }
+
+// A Query's page ends after 1 MB of items, as in DynamoDB; a Limit still
+// ends it earlier; following LastEvaluatedKey reads every item once.
+func TestQueryPagesEndAfterOneMegabyte(t *testing.T) {
+	_, db := start(t, func(st *Strict) { st.Hold = 0 })
+	const items, size = 2500, 1000 // 2.5 MB in one partition
+	for i := range items {
+		it := withAttrs(key("p", fmt.Sprintf("%05d", i)), "d", s(strings.Repeat("x", size-14)))
+		noErr(t, put(db, it))
+	}
+	q := func(start map[string]types.AttributeValue, limit *int32) *dynamodb.QueryOutput {
+		out, err := db.Query(context.Background(), &dynamodb.QueryInput{TableName: aws.String(table), KeyConditionExpression: aws.String("PK = :p"),
+			ExpressionAttributeValues: map[string]types.AttributeValue{":p": s("p")}, ExclusiveStartKey: start, Limit: limit})
+		noErr(t, err)
+		return out
+	}
+	var pages []int
+	seen := 0
+	var start map[string]types.AttributeValue
+	for {
+		out := q(start, nil)
+		pages = append(pages, len(out.Items))
+		seen += len(out.Items)
+		if out.LastEvaluatedKey == nil {
+			break
+		}
+		start = out.LastEvaluatedKey
+	}
+	sz := (2 + 1) + (2 + 5) + (1 + size - 14) // PK "p", SK of 5 digits, d: DynamoDB's item size
+	if seen != items || len(pages) != 3 || pages[0]*sz < 1<<20 || (pages[0]-1)*sz >= 1<<20 {
+		t.Errorf("pages %v (%d items), want three, the first ending at 1 MB", pages, seen)
+	}
+	if out := q(nil, aws.Int32(10)); len(out.Items) != 10 || out.LastEvaluatedKey == nil {
+		t.Errorf("Limit 10: %d items", len(out.Items))
+	}
+}
