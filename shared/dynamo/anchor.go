@@ -15,14 +15,13 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/config"
-	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/smithy-go"
 
 	"github.com/rengas/rengas/shared/audit"
+	"github.com/rengas/rengas/shared/exports"
 	"github.com/rengas/rengas/shared/procurement"
 )
 
@@ -99,18 +98,11 @@ func ConnectAnchors(ctx context.Context, endpoint, bucket string) (*AnchorBucket
 	if bucket == "" {
 		return nil, errors.New("no anchor bucket named (ANCHOR_BUCKET)")
 	}
-	if endpoint == "" {
-		cfg, err := config.LoadDefaultConfig(ctx)
-		if err != nil {
-			return nil, fmt.Errorf("load AWS configuration: %w", err)
-		}
-		return &AnchorBucket{S3: s3.NewFromConfig(cfg), Bucket: bucket}, nil
+	c, err := exports.Client(ctx, endpoint)
+	if err != nil {
+		return nil, err
 	}
-	cfg := aws.Config{Region: "eu-north-1", Credentials: credentials.NewStaticCredentialsProvider("local", "local", "")}
-	return &AnchorBucket{S3: s3.NewFromConfig(cfg, func(o *s3.Options) {
-		o.BaseEndpoint = aws.String(endpoint)
-		o.UsePathStyle = true
-	}), Bucket: bucket}, nil
+	return &AnchorBucket{S3: c, Bucket: bucket}, nil
 }
 
 // AnchorRecord is the table's record of an anchor: the anchor, its

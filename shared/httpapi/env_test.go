@@ -59,6 +59,7 @@ type env struct {
 	db     *dynamodb.Client
 	clock  *dynamo.Clock
 	srv    *httpapi.Server
+	audit  *httpapi.Server // the audit function's, on a read-only store
 	issuer *apigw.LocalIssuer
 	tokens map[string]string
 	// lag is how long before the store's clock the gateway stamps a
@@ -97,13 +98,14 @@ func newEnv(t testing.TB, opts ...func(*dynamodb.Options)) *env {
 	// The audit function gets a read-only store, as in AWS.
 	ro := dynamo.New(db, table)
 	ro.Now, ro.ReadOnly, ro.Anchors = clock.Now, true, store.Anchors
-	fns[httpapi.FnAudit] = httpapi.NewServer(ro, srv.Log).LambdaEntry(httpapi.FnAudit)
+	audit := httpapi.NewServer(ro, srv.Log)
+	fns[httpapi.FnAudit] = audit.LambdaEntry(httpapi.FnAudit)
 	issuer := apigw.NewLocalIssuer()
 	lag := &atomic.Int64{}
 	received := func() time.Time { return clock.Now().Add(-time.Duration(lag.Load())) }
 	ts := httptest.NewServer(apigw.New(httpapi.Routes, fns, issuer).WithClock(received))
 	t.Cleanup(ts.Close)
-	e := &env{t: t, url: ts.URL, store: store, db: db, clock: clock, srv: srv, issuer: issuer, tokens: map[string]string{}, lag: lag}
+	e := &env{t: t, url: ts.URL, store: store, db: db, clock: clock, srv: srv, audit: audit, issuer: issuer, tokens: map[string]string{}, lag: lag}
 	for _, u := range seed.Users {
 		tok, err := issuer.Sign(u, time.Hour)
 		if err != nil {

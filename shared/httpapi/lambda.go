@@ -13,6 +13,7 @@ import (
 	"github.com/awslabs/aws-lambda-go-api-proxy/httpadapter"
 
 	"github.com/rengas/rengas/shared/dynamo"
+	"github.com/rengas/rengas/shared/exports"
 	"github.com/rengas/rengas/shared/procurement"
 )
 
@@ -41,16 +42,23 @@ func badRequest() events.APIGatewayV2HTTPResponse {
 }
 
 // ServerFromEnv builds a server for a Lambda function from its environment:
-// TABLE_NAME, DYNAMODB_ENDPOINT to point at another engine, and
+// TABLE_NAME, DYNAMODB_ENDPOINT to point at another engine,
 // ANCHOR_BUCKET (with S3_ENDPOINT for another S3) where the anchors are
-// kept, for the functions that read them.
+// kept, for the functions that read them, and EXPORT_BUCKET where answers
+// too large for a response are kept for download.
 func ServerFromEnv(ctx context.Context) (*Server, error) {
 	store, err := StoreFromEnv(ctx)
 	if err != nil {
 		return nil, err
 	}
 	log := slog.New(slog.NewJSONHandler(os.Stdout, nil))
-	return NewServer(store, log), nil
+	srv := NewServer(store, log)
+	if b := os.Getenv("EXPORT_BUCKET"); b != "" {
+		if srv.Exports, err = exports.Connect(ctx, os.Getenv("S3_ENDPOINT"), b); err != nil {
+			return nil, err
+		}
+	}
+	return srv, nil
 }
 
 // StoreFromEnv connects the store as ServerFromEnv describes.

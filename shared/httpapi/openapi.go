@@ -15,6 +15,8 @@ import (
 
 	"github.com/go-playground/validator/v10"
 
+	"github.com/rengas/rengas/shared/exports"
+
 	"github.com/rengas/rengas/shared/procurement"
 )
 
@@ -199,6 +201,19 @@ func errorResponses(rt Route) obj {
 	}
 	if rt.Method != http.MethodGet {
 		r["409"] = problemRef("The state changed (stale version) or forbids the action now.")
+	} else if rt.Roles != nil || pathParam.MatchString(rt.Path) {
+		r["303"] = obj{
+			"description": fmt.Sprintf("The answer is larger than %d MiB, more than a response may carry: it was stored for download; fetch it from Location (the same link as location) within %s.", InlineLimit>>20, exports.LinkTTL),
+			"headers":     obj{"Location": obj{"description": "A presigned link to the answer.", "schema": obj{"type": "string", "format": "uri"}}},
+			"content": obj{"application/json": obj{"schema": obj{"type": "object", "additionalProperties": false,
+				"required": []string{"location", "expiresAt", "bytes", "detail"},
+				"properties": obj{
+					"location":  obj{"type": "string", "format": "uri"},
+					"expiresAt": obj{"type": "string", "format": "date-time"},
+					"bytes":     obj{"type": "integer", "minimum": 0},
+					"detail":    obj{"type": "string"},
+				}}}},
+		}
 	}
 	for _, st := range rt.Statuses {
 		if _, done := r[itoa(st)]; !done {

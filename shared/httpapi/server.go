@@ -5,6 +5,7 @@
 package httpapi
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -21,6 +22,7 @@ import (
 
 	"github.com/rengas/rengas/shared/auth"
 	"github.com/rengas/rengas/shared/dynamo"
+	"github.com/rengas/rengas/shared/exports"
 	"github.com/rengas/rengas/shared/procurement"
 )
 
@@ -32,13 +34,17 @@ type Server struct {
 	Store *dynamo.Store
 	Log   *slog.Logger
 	// Budget bounds each request's work (RequestBudget unless set).
-	Budget   time.Duration
-	validate *validator.Validate
+	Budget time.Duration
+	// Exports keeps answers larger than InlineLimit for download (nil:
+	// they are sent directly).
+	Exports     *exports.Bucket
+	InlineLimit int
+	validate    *validator.Validate
 }
 
 // NewServer returns a server on the store.
 func NewServer(store *dynamo.Store, log *slog.Logger) *Server {
-	return &Server{Store: store, Log: log, Budget: RequestBudget, validate: newValidator()}
+	return &Server{Store: store, Log: log, Budget: RequestBudget, InlineLimit: InlineLimit, validate: newValidator()}
 }
 
 // Handler returns the routes of one function ("" for all of them).
@@ -247,20 +253,60 @@ func (s *Server) serve(rt Route) http.Handler {
 		if cr, ok := out.(created); ok {
 			out, st = cr.v, http.StatusCreated
 		}
+		var body []byte
+		ctype := "application/json"
 		switch raw := out.(type) {
 		case rawJSON:
-			w.Header().Set("Content-Type", "application/json")
-			w.WriteHeader(http.StatusOK)
-			_, _ = w.Write(raw)
-			return
+			body, st = raw, http.StatusOK
 		case rawBody:
-			w.Header().Set("Content-Type", raw.contentType)
-			w.WriteHeader(http.StatusOK)
-			_, _ = w.Write(raw.body)
+			body, ctype, st = raw.body, raw.contentType, http.StatusOK
+		default:
+			var buf bytes.Buffer
+			enc := json.NewEncoder(&buf)
+			enc.SetEscapeHTML(false)
+			_ = enc.Encode(out)
+			body = buf.Bytes()
+			w.Header().Set("Cache-Control", "no-store")
+		}
+		if len(body) > s.InlineLimit && r.Method == http.MethodGet && s.Exports != nil {
+			s.export(w, c, rt, ctype, body)
 			return
 		}
-		writeJSON(w, st, "application/json", out)
+		w.Header().Set("Content-Type", ctype)
+		w.WriteHeader(st)
+		_, _ = w.Write(body)
 	})
+}
+
+// InlineLimit is the largest answer sent in the response itself; a larger
+// one (a function may return at most 6 MB, and API Gateway wraps it) is
+// stored in the export bucket and answered with 303 See Other and a link.
+const InlineLimit = 4 << 20
+
+// Export is the answer that points to an export.
+type Export struct {
+	Location  string    `json:"location"`
+	ExpiresAt time.Time `json:"expiresAt"`
+	Bytes     int       `json:"bytes"`
+	Detail    string    `json:"detail"`
+}
+
+// export stores a large answer and answers 303 with a link to it.
+func (s *Server) export(w http.ResponseWriter, c *call, rt Route, ctype string, body []byte) {
+	ext := ".json"
+	if strings.HasPrefix(ctype, "text/csv") {
+		ext = ".csv"
+	}
+	name := strings.Trim(strings.NewReplacer("/", "-", "{", "", "}", "").Replace(c.r.URL.Path), "-") + ext
+	url, err := s.Exports.Put(c.r.Context(), name, ctype, body)
+	if err != nil {
+		s.problem(w, c.r, &procurement.Error{Code: procurement.EUNAVAILABLE, Err: err,
+			Message: "the answer is too large to send directly and could not be stored for download; try again in a moment, or narrow the request"})
+		return
+	}
+	w.Header().Set("Location", url)
+	writeJSON(w, http.StatusSeeOther, "application/json", Export{Location: url, ExpiresAt: s.Store.Now().Add(exports.LinkTTL).UTC(), Bytes: len(body),
+		Detail: fmt.Sprintf("the answer is %d bytes, more than a response may carry; fetch it from location within %s", len(body), exports.LinkTTL)})
 }
 
 type rawJSON []byte
