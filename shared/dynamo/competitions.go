@@ -376,17 +376,20 @@ func (s *Store) seal(ctx context.Context, comp string, at time.Time) error {
 
 // PublishCompetition publishes a draft and invites, at one moment, every
 // provider admitted and not suspended in its category. The transaction
-// checks that the category's membership did not change since the admissions
-// were read, so no admission or suspension can slip between the read and the
-// publication. Errors: ECONFLICT, EFORBIDDEN.
+// checks that none of the category's membership shards changed since the
+// admissions were read (they are read first), so no admission or
+// suspension can slip between the read and the publication. Errors:
+// ECONFLICT, EFORBIDDEN.
 func (s *Store) PublishCompetition(ctx context.Context, actor procurement.Actor, id string, version int, may func(*procurement.Competition) error) (*procurement.Competition, error) {
 	return s.UpdateCompetition(ctx, actor, id, version, may, func(c *procurement.Competition, d *procurement.DPS) (string, string, []write, *fanout, error) {
-		cat := categoryKey(c.DPSID, c.Category)
-		m, err := s.get(ctx, cat)
+		shards := make([]key, membershipShards)
+		for i := range shards {
+			shards[i] = membershipKey(c.DPSID, c.Category, i)
+		}
+		membership, err := s.getMany(ctx, shards...)
 		if err != nil {
 			return "", "", nil, nil, err
 		}
-		membership := attrInt(m, "version")
 		admitted, err := All(func(cur string) (Page[procurement.Admission], error) {
 			return s.ListAdmissions(ctx, c.DPSID, c.Category, cur, 100)
 		})
@@ -401,11 +404,14 @@ func (s *Store) PublishCompetition(ctx context.Context, actor procurement.Actor,
 		if err := s.putInvitations(ctx, c.ID, c.Publication, invited); err != nil {
 			return "", "", nil, nil, err
 		}
-		check := s.check(cat, "version = :v", map[string]types.AttributeValue{":v": num(membership)},
-			"the providers admitted in the category changed while publishing; publish again to invite the current list")
+		checks := make([]write, len(shards))
+		for i, k := range shards {
+			checks[i] = s.check(k, "attribute_not_exists(version) OR version = :v", map[string]types.AttributeValue{":v": num(attrInt(membership[k], "version"))},
+				"the providers admitted in the category changed while publishing; publish again to invite the current list")
+		}
 		fan := &fanout{Recipients: invitees(c), Kind: "competition.invited", Ref: c.ID,
 			Message: fmt.Sprintf("You are invited to bid in %q. Bids close %s.", c.Title, c.BidDeadline.UTC().Format(time.RFC3339))}
-		return "competition.published", fmt.Sprintf("%d invitees frozen", len(c.Invitees)), []write{check}, fan, nil
+		return "competition.published", fmt.Sprintf("%d invitees frozen", len(c.Invitees)), checks, fan, nil
 	})
 }
 
@@ -770,9 +776,12 @@ func (s *Store) UpdateBidEvaluation(ctx context.Context, actor procurement.Actor
 // evalShards is the number of evaluation counters of a competition.
 const evalShards = 16
 
-func evalShard(prov string) int {
-	h := sha256.Sum256([]byte(prov))
-	return int(h[0]) % evalShards
+func evalShard(prov string) int { return shardOf(prov, evalShards) }
+
+// shardOf spreads ids over n shards by their SHA-256.
+func shardOf(id string, n int) int {
+	h := sha256.Sum256([]byte(id))
+	return int(h[0]) % n
 }
 
 // closeEvaluation returns the award's writes that close every evaluation

@@ -25,12 +25,19 @@ func decodeAs[T any](m map[string]types.AttributeValue, what string) (*T, error)
 	return v, nil
 }
 
-// bump increments the membership version of a category. Publishing a
-// mini-competition checks it, so the invitee list it froze cannot miss an
-// admission or suspension committed at the same moment.
-func (s *Store) bump(k key) write {
+// membershipShards is the number of membership versions of a category;
+// publication checks them all in its transaction (with room to spare
+// under DynamoDB's 100 actions).
+const membershipShards = 64
+
+// bump increments the membership version of a category, on the shard of
+// the provider: admissions and suspensions of different providers rarely
+// touch the same item. Publishing a mini-competition checks every shard,
+// so the invitee list it froze cannot miss an admission or suspension
+// committed at the same moment.
+func (s *Store) bump(dps, cat, prov string) write {
 	return write{tw: types.TransactWriteItem{Update: &types.Update{
-		TableName: &s.table, Key: k.av(),
+		TableName: &s.table, Key: membershipKey(dps, cat, shardOf(prov, membershipShards)).av(),
 		UpdateExpression:          aws.String("ADD version :one"),
 		ExpressionAttributeValues: map[string]types.AttributeValue{":one": num(1)},
 	}}}
@@ -243,7 +250,7 @@ func (s *Store) Decide(ctx context.Context, actor procurement.Actor, dpsID, id s
 				ExpressionAttributeNames:  map[string]string{"#st": "status"},
 				ExpressionAttributeValues: map[string]types.AttributeValue{":excluded": str(string(procurement.AdmissionExcluded))},
 			}}, conflict: "the provider is already admitted (or suspended) in category " + category + "; see its admission"},
-				s.bump(categoryKey(dpsID, category)))
+				s.bump(dpsID, category, a.ProviderID))
 		}
 		return "application." + string(outcome), category + ": " + string(outcome), extra, nil
 	})
@@ -325,7 +332,7 @@ func (s *Store) SetAdmissionStatus(ctx context.Context, actor procurement.Actor,
 	_, err = s.commit(ctx, &head, Change{Actor: actor, Chain: chain, Action: "admission." + string(to), Subject: ad.ApplicationID,
 		EntityType: "admission", EntityID: dpsID + "/" + cat + "/" + prov, State: ad, Summary: ad.Provider.Name + " " + string(to) + " in " + cat},
 		s.putVersion(s.admissionItem(ad), version, staleVersion("the admission")),
-		s.bump(categoryKey(dpsID, cat)),
+		s.bump(dpsID, cat, prov),
 		s.notify(prov, "admission."+string(to), dpsID+"/"+cat, fmt.Sprintf("Your admission in category %s is now %s: %s", cat, to, reason)))
 	if err != nil {
 		return nil, err

@@ -9,6 +9,7 @@
 //	entity               PK                         SK                     GSI1 (PK / SK)                         GSI2 (PK / SK)                 GSI3 (PK / SK)
 //	DPS                  DPS#<dps>                  META                   RING / DPS#<dps>
 //	category membership  DPS#<dps>#CAT#<cat>        META
+//	membership shard     DPS#<dps>#CAT#<cat>        MEMBERS#<00-63>
 //	admission            DPS#<dps>#CAT#<cat>        ADM#<provider>                                                PROV#<provider> / ADM#<dps>#<cat>
 //	provider             PROV#<provider>            META
 //	business ID claim    BUSINESSID#<y-tunnus>      UNIQUE
@@ -113,8 +114,11 @@ type key struct{ PK, SK string }
 
 const meta = "META"
 
-func dpsKey(id string) key                   { return key{"DPS#" + id, meta} }
-func categoryKey(dps, cat string) key        { return key{"DPS#" + dps + "#CAT#" + cat, meta} }
+func dpsKey(id string) key            { return key{"DPS#" + id, meta} }
+func categoryKey(dps, cat string) key { return key{"DPS#" + dps + "#CAT#" + cat, meta} }
+func membershipKey(dps, cat string, n int) key {
+	return key{"DPS#" + dps + "#CAT#" + cat, fmt.Sprintf("MEMBERS#%02d", n)}
+}
 func admissionKey(dps, cat, prov string) key { return key{"DPS#" + dps + "#CAT#" + cat, "ADM#" + prov} }
 func providerKey(id string) key              { return key{"PROV#" + id, meta} }
 func businessIDKey(id string) key            { return key{"BUSINESSID#" + id, "UNIQUE"} }
