@@ -13,6 +13,7 @@ import (
 	"fmt"
 	"log"
 	"log/slog"
+	"net"
 	"net/http"
 	"os"
 	"os/signal"
@@ -23,6 +24,7 @@ import (
 	"github.com/rengas/rengas/shared/httpapi"
 	"github.com/rengas/rengas/shared/localdb"
 	"github.com/rengas/rengas/shared/seed"
+	"github.com/rengas/rengas/shared/web"
 )
 
 func main() {
@@ -65,7 +67,29 @@ func main() {
 	functions[httpapi.FnAudit] = httpapi.NewServer(auditStore, logger).LambdaEntry(httpapi.FnAudit)
 	issuer := apigw.NewLocalIssuer()
 	mux := http.NewServeMux()
-	mux.Handle("/", apigw.New(httpapi.Routes, functions, issuer))
+	gateway := apigw.New(httpapi.Routes, functions, issuer)
+	// The pages call the same functions' handlers in-process, the audit
+	// routes through the read-only store; they sign in as the demo users.
+	pages, err := web.New(web.Config{
+		API: web.API(map[string]http.Handler{
+			httpapi.FnQualification: srv.Handler(httpapi.FnQualification),
+			httpapi.FnCompetitions:  srv.Handler(httpapi.FnCompetitions),
+			httpapi.FnAudit:         httpapi.NewServer(auditStore, logger).Handler(httpapi.FnAudit),
+		}),
+		SignIn: web.NewLocalSignIn(seed.Users, nil),
+		Log:    logger,
+		Now:    clock.Now,
+	})
+	if err != nil {
+		log.Fatal(err)
+	}
+	mux.Handle("/", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if web.Owns(r.URL.Path) {
+			pages.ServeHTTP(w, r)
+			return
+		}
+		gateway.ServeHTTP(w, r)
+	}))
 	// Local only: the stand-in for signing in with Cognito.
 	mux.HandleFunc("GET /local/tokens/{user}", func(w http.ResponseWriter, r *http.Request) {
 		u, ok := seed.User(r.PathValue("user"))
@@ -115,17 +139,21 @@ func main() {
 	}()
 
 	hs := &http.Server{Addr: *addr, Handler: mux, ReadHeaderTimeout: 10 * time.Second}
+	ln, err := net.Listen("tcp", *addr)
+	if err != nil {
+		log.Fatal(err)
+	}
 	go func() {
 		<-ctx.Done()
 		hs.Close()
 	}()
-	fmt.Printf("Rengas is running.\n  API:      http://%s  (OpenAPI: http://%s/openapi.json)\n  DynamoDB: %s (table %s)\n\nDemo users (get a token: curl -s http://%s/local/tokens/<user>):\n",
-		*addr, *addr, engine.Endpoint, dynamo.TableName(), *addr)
+	fmt.Printf("http://%s/\n\nRengas is running: open the address above in a browser and sign in as a demo user (fi, sv, en).\n  API:      http://%s  (OpenAPI: http://%s/openapi.json)\n  DynamoDB: %s (table %s)\n\nDemo users (get a token: curl -s http://%s/local/tokens/<user>):\n",
+		*addr, *addr, *addr, engine.Endpoint, dynamo.TableName(), *addr)
 	for _, u := range seed.Users {
 		fmt.Printf("  %-20s %-9s %-18s %s\n", u.ID, u.Role, u.Org, u.Name)
 	}
 	fmt.Printf("\nExample:\n  TOKEN=$(curl -s http://%s/local/tokens/officer-lahti)\n  curl -s -H \"Authorization: Bearer $TOKEN\" http://%s/dps/%s/applications\n", *addr, *addr, seed.DPSID)
-	if err := hs.ListenAndServe(); err != nil && err != http.ErrServerClosed {
+	if err := hs.Serve(ln); err != nil && err != http.ErrServerClosed {
 		log.Fatal(err)
 	}
 }
