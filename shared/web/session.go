@@ -170,3 +170,16 @@ func safeNext(next string) string {
 	}
 	return next
 }
+
+// CookieKey returns the key that signs the login cookie: the configured
+// secret, or else one derived from a deployment-wide value (such as the
+// table name), so that every instance of the function shares it. The
+// login cookie only carries the state and PKCE verifier of a sign-in in
+// progress, which the browser alone holds; set a secret all the same.
+func CookieKey(secret, fallback string) []byte {
+	if secret != "" {
+		return []byte(secret)
+	}
+	sum := sha256.Sum256([]byte("rengas-web-cookie:" + fallback))
+	return sum[:]
+}

@@ -201,6 +201,12 @@ func (h *Handler) routes() {
 		}
 	})
 	h.mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
+		if !Owns(r.URL.Path) {
+			// In AWS the pages take the HTTP API's $default route: what is
+			// neither a page nor an API route gets the API's own answer.
+			h.api.h.ServeHTTP(w, r)
+			return
+		}
 		h.errorPage(w, r, langOf(r), http.StatusNotFound, "error.notFound")
 	})
 	h.signIn.routes(h)
