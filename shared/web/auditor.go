@@ -261,7 +261,29 @@ func (q *req) openData() error {
 	if err != nil {
 		return err
 	}
-	return q.render(200, "opendata", "opendata.title", map[string]any{"DPS": ds, "Competitions": cs, "Quarters": quarters(q.h.now().In(helsinki))}, nil)
+	// Only quarters with awards have a grouped notice (the API answers 404
+	// for the others).
+	type dpsQuarters struct {
+		D        procurement.DPS
+		Quarters []string
+	}
+	var dq []dpsQuarters
+	for _, d := range ds {
+		x := dpsQuarters{D: d}
+		for _, qu := range quarters(q.h.now().In(helsinki)) {
+			var n struct {
+				Awards int `json:"awards"`
+			}
+			if err := q.get("/audit/dps/"+d.ID+"/quarters/"+qu, nil, &n); err != nil {
+				return err
+			}
+			if n.Awards > 0 {
+				x.Quarters = append(x.Quarters, qu)
+			}
+		}
+		dq = append(dq, x)
+	}
+	return q.render(200, "opendata", "opendata.title", map[string]any{"DPS": dq, "Competitions": cs}, nil)
 }
 
 // The open-data exports are public in the API; the pages offer them as

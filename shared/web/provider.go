@@ -104,7 +104,9 @@ type competitionPage struct {
 	Bid       *procurement.Bid
 	Open      bool // bids may be written now (server clock)
 	AskOpen   bool
-	Form      map[string]string
+	// ShowQuestions is false when the API keeps the questions from the user.
+	ShowQuestions bool
+	Form          map[string]string
 }
 
 func (p *competitionPage) CategoryName() string {
@@ -127,8 +129,12 @@ func (q *req) loadCompetition(withQuestions bool) (*competitionPage, error) {
 	p.AskOpen = p.C.Status == procurement.CompPublished && now.Before(p.C.QuestionDeadline)
 	if withQuestions && p.C.Status != procurement.CompDraft {
 		var l list[procurement.Question]
-		if err := q.get("/competitions/"+p.C.ID+"/questions", url.Values{"limit": {"100"}}, &l); err != nil {
+		// Some who may see the notice may not see its questions (the
+		// ring's other buyers): the API's 404 leaves the section out.
+		if err := q.get("/competitions/"+p.C.ID+"/questions", url.Values{"limit": {"100"}}, &l); err != nil && !isNotFound(err) {
 			return nil, err
+		} else if err == nil {
+			p.ShowQuestions = true
 		}
 		p.Questions = l.Items
 	}
