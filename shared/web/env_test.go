@@ -124,6 +124,7 @@ type browser struct {
 	e    *env
 	c    *http.Client
 	user string
+	last string // the last page got, sent as the Referer of a form
 }
 
 func (e *env) browser(user string) *browser {
@@ -167,6 +168,7 @@ func (b *browser) do(req *http.Request) page {
 func (b *browser) get(path string) page {
 	b.e.t.Helper()
 	req, _ := http.NewRequest("GET", b.e.url+path, nil)
+	b.last = b.e.url + path
 	return b.do(req)
 }
 
@@ -176,6 +178,9 @@ func (b *browser) post(path string, form url.Values) page {
 	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 	// As a browser does for a form of the same site.
 	req.Header.Set("Sec-Fetch-Site", "same-origin")
+	if b.last != "" {
+		req.Header.Set("Referer", b.last)
+	}
 	return b.do(req)
 }
 

@@ -67,7 +67,9 @@ func checkPage(t *testing.T, where string, p page, lang string) {
 			t.Errorf("%s: field %q has no label", where, attr(in, "name"))
 		}
 	}
-	for _, s := range find(p.doc, func(n *html.Node) bool { return n.Type == html.ElementNode && strings.Contains(attr(n, "class"), "error-summary") && n.Data == "div" && attr(n, "role") == "alert" }) {
+	for _, s := range find(p.doc, func(n *html.Node) bool {
+		return n.Type == html.ElementNode && strings.Contains(attr(n, "class"), "error-summary") && n.Data == "div" && attr(n, "role") == "alert"
+	}) {
 		links := find(s, element("a"))
 		if len(links) == 0 {
 			t.Errorf("%s: an error summary without links", where)
@@ -91,7 +93,9 @@ func checkPage(t *testing.T, where string, p page, lang string) {
 	}
 	// The language switch keeps the user on the same page.
 	path := strings.TrimPrefix(where, "/"+lang)
-	for _, a := range find(p.doc, func(n *html.Node) bool { return n.Type == html.ElementNode && n.Data == "a" && attr(n, "hreflang") != "" }) {
+	for _, a := range find(p.doc, func(n *html.Node) bool {
+		return n.Type == html.ElementNode && n.Data == "a" && attr(n, "hreflang") != ""
+	}) {
 		if want := "/" + attr(a, "hreflang") + path; attr(a, "href") != want {
 			t.Errorf("%s: language link %q, want %q", where, attr(a, "href"), want)
 		}

@@ -188,6 +188,7 @@ type bidInput struct {
 }
 
 func (q *req) readBid(p *competitionPage) bidInput {
+	_ = q.r.ParseForm()
 	f := q.r.PostForm
 	in := bidInput{FixedFee: strings.TrimSpace(f.Get("fixedFee")), Prices: map[string]string{}, Answers: map[string]string{}, Key: f.Get("key")}
 	in.Version, _ = strconv.Atoi(f.Get("version"))

@@ -311,14 +311,26 @@ var flashes = []string{"decided", "requested", "extended", "asked", "answered", 
 
 func (h *Handler) write(w http.ResponseWriter, r *http.Request, status int, name string, v view) error {
 	v.LangURLs = map[string]string{}
-	rest := strings.TrimPrefix(r.URL.Path, "/"+v.Lang)
+	rest, query := strings.TrimPrefix(r.URL.Path, "/"+v.Lang), r.URL.RawQuery
+	if r.Method != http.MethodGet {
+		// A form answered with its errors: the switch leads to the page
+		// the form was on (the browser's same-origin Referer), else home.
+		rest, query = "/", ""
+		if ref, err := url.Parse(r.Referer()); err == nil && ref.Host == r.Host && strings.HasPrefix(ref.Path, "/"+v.Lang+"/") {
+			rest, query = strings.TrimPrefix(ref.Path, "/"+v.Lang), ref.RawQuery
+		}
+	}
 	if !strings.HasPrefix(rest, "/") {
 		rest = "/"
 	}
+	if qv, err := url.ParseQuery(query); err == nil {
+		qv.Del("done") // a confirmation is shown once
+		query = qv.Encode()
+	}
 	for _, l := range Langs {
 		u := "/" + l + rest
-		if r.Method == http.MethodGet && r.URL.RawQuery != "" {
-			u += "?" + r.URL.RawQuery
+		if query != "" {
+			u += "?" + query
 		}
 		v.LangURLs[l] = u
 	}
