@@ -163,9 +163,10 @@ func (q *req) readStep(d procurement.DPS, def *procurement.Definition, step stri
 			bad("category-"+firstCategory(d), "draft.categoryMissing")
 		}
 		def.Title, def.Description, def.TargetGroup = f("title"), f("description"), f("targetGroup")
-		for id, v := range map[string]string{"title": def.Title, "description": def.Description, "targetGroup": def.TargetGroup} {
-			if v == "" {
-				bad(id, "draft."+id+"Missing")
+		for _, x := range []struct{ id, v, key string }{
+			{"title", def.Title, "draft.titleMissing"}, {"description", def.Description, "draft.descriptionMissing"}, {"targetGroup", def.TargetGroup, "draft.targetGroupMissing"}} {
+			if x.v == "" {
+				bad(x.id, x.key)
 			}
 		}
 		def.ServiceArea = nil
