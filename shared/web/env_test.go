@@ -12,6 +12,7 @@ import (
 	"os"
 	"regexp"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 
@@ -43,17 +44,45 @@ func TestMain(m *testing.M) {
 // env is the seeded demo ring with the pages in front of the API, wired as
 // the local server and the web function wire them, over real HTTP.
 type env struct {
-	t     *testing.T
+	t     testing.TB
 	url   string
 	store *dynamo.Store
+	ro    *dynamo.Store // the audit routes' read-only store
 	clock *dynamo.Clock
 	log   *logBuffer
+	api   *apiRecorder
 }
+
+// apiRecorder records the requests the pages make to the API in-process,
+// so that a test can replay them on their own.
+type apiRecorder struct {
+	h    http.Handler
+	mu   sync.Mutex
+	reqs []*http.Request
+}
+
+func (a *apiRecorder) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	a.mu.Lock()
+	a.reqs = append(a.reqs, r.WithContext(context.WithoutCancel(r.Context())))
+	a.mu.Unlock()
+	a.h.ServeHTTP(w, r)
+}
+
+func (a *apiRecorder) take() []*http.Request {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	out := a.reqs
+	a.reqs = nil
+	return out
+}
+
+// trips is the DynamoDB round trips of both stores so far.
+func (e *env) trips() int64 { return e.store.RoundTrips() + e.ro.RoundTrips() }
 
 // logBuffer collects the pages' log so that tests can look for missing
 // messages and failures.
 type logBuffer struct {
-	t     *testing.T
+	t     testing.TB
 	lines atomic.Pointer[[]string]
 }
 
@@ -78,7 +107,7 @@ func (l *logBuffer) contains(s string) bool {
 	return false
 }
 
-func newEnv(t *testing.T) *env {
+func newEnv(t testing.TB) *env {
 	t.Helper()
 	ctx := context.Background()
 	table := fmt.Sprintf("w%d", tableCount.Add(1))
@@ -101,12 +130,13 @@ func newEnv(t *testing.T) *env {
 	ro := dynamo.New(db, table)
 	ro.Now, ro.ReadOnly = clock.Now, true
 	srv := httpapi.NewServer(store, logger)
+	rec := &apiRecorder{h: web.API(map[string]http.Handler{
+		httpapi.FnQualification: srv.Handler(httpapi.FnQualification),
+		httpapi.FnCompetitions:  srv.Handler(httpapi.FnCompetitions),
+		httpapi.FnAudit:         httpapi.NewServer(ro, logger).Handler(httpapi.FnAudit),
+	})}
 	pages, err := web.New(web.Config{
-		API: web.API(map[string]http.Handler{
-			httpapi.FnQualification: srv.Handler(httpapi.FnQualification),
-			httpapi.FnCompetitions:  srv.Handler(httpapi.FnCompetitions),
-			httpapi.FnAudit:         httpapi.NewServer(ro, logger).Handler(httpapi.FnAudit),
-		}),
+		API:    rec,
 		SignIn: web.NewLocalSignIn(seed.Users, nil),
 		Log:    logger,
 		Now:    clock.Now,
@@ -116,7 +146,7 @@ func newEnv(t *testing.T) *env {
 	}
 	ts := httptest.NewServer(pages)
 	t.Cleanup(ts.Close)
-	return &env{t: t, url: ts.URL, store: store, clock: clock, log: lb}
+	return &env{t: t, url: ts.URL, store: store, ro: ro, clock: clock, log: lb, api: rec}
 }
 
 // browser is one user's cookie jar; it does not follow redirects itself.

@@ -190,7 +190,7 @@ func TestPagesShowNothingTheAPIRefuses(t *testing.T) {
 	}
 }
 
-func competitionLink(t *testing.T, b *browser) string {
+func competitionLink(t testing.TB, b *browser) string {
 	t.Helper()
 	p := b.get("/fi/competitions")
 	for _, a := range find(p.doc, element("a")) {
