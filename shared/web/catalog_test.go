@@ -129,6 +129,9 @@ func TestCatalogsAreCompleteAndUsed(t *testing.T) {
 	for _, s := range slices.Clone(draftSteps) {
 		used["draft.title."+s] = true
 	}
+	for _, s := range append(slices.Clone(applyTasks), "tasks", "check") {
+		used["apply.title."+s] = true
+	}
 	for _, f := range []string{"name", "businessId", "legalForm", "homeMunicipality", "contact_name", "contact_email", "contact_phone"} {
 		used["field."+f] = true
 	}

@@ -26,6 +26,9 @@ func (h *Handler) providerRoutes() {
 	h.handle("POST", "/competitions/{id}/bid/withdraw", (*req).withdraw, providers...)
 	h.handle("GET", "/competitions/{id}/decision", (*req).decision, everyone...)
 	h.handle("GET", "/notifications", (*req).notifications, everyone...)
+	h.handle("GET", "/dps/{dps}/apply", (*req).applyStart, providers...)
+	h.handle("POST", "/dps/{dps}/apply", (*req).applyStep, providers...)
+	h.handle("POST", "/dps/{dps}/apply/submit", (*req).applySubmit, providers...)
 	h.handle("GET", "/registration", (*req).registration, providers...)
 	h.handle("POST", "/registration", (*req).register, providers...)
 }

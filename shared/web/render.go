@@ -166,7 +166,20 @@ func (h *Handler) funcs(lang string) template.FuncMap {
 			}
 			return *p
 		},
-		"join": func(s []string) string { return strings.Join(s, ", ") },
+		"join":      func(s []string) string { return strings.Join(s, ", ") },
+		"derefBool": func(p *bool) bool { return p != nil && *p },
+		"optInt": func(p *int64) string {
+			if p == nil {
+				return ""
+			}
+			return strconv.FormatInt(*p, 10)
+		},
+		"docIssued": func(d *procurement.Document) string {
+			if d == nil {
+				return ""
+			}
+			return d.IssuedOn
+		},
 		"segment": func(d procurement.Definition) procurement.Segment {
 			if len(d.Segments) > 0 {
 				return d.Segments[0]
@@ -264,9 +277,9 @@ func (q *req) fieldErrors(err error, first string, ids map[string]string) ([]fie
 		if i := indexRe.FindString(f.Field); i != "" && ok && strings.Contains(id, "%d") {
 			id = strings.Replace(id, "%d", strings.Trim(i, "[]"), 1)
 		}
-		label := q.h.cat.T(q.lang, "field."+fieldKey(generic), nil)
-		if label == "field."+fieldKey(generic) {
-			label = f.Field
+		label := f.Field
+		if q.h.cat.has(q.lang, "field."+fieldKey(generic)) {
+			label = q.h.cat.T(q.lang, "field."+fieldKey(generic), nil)
 		}
 		text := q.h.cat.T(q.lang, "error.field", map[string]any{"Label": label})
 		if q.lang == "en" {
