@@ -143,6 +143,25 @@ func (c *CognitoSignIn) keep(w http.ResponseWriter, r *http.Request, tok *oauth2
 	return claims, nil
 }
 
+// revoke revokes a refresh token (and the tokens issued with it).
+func (c *CognitoSignIn) revoke(ctx context.Context, token string) error {
+	form := url.Values{"token": {token}, "client_id": {c.cfg.ClientID}}
+	req, err := http.NewRequestWithContext(ctx, "POST", strings.TrimSuffix(c.cfg.Domain, "/")+"/oauth2/revoke", strings.NewReader(form.Encode()))
+	if err != nil {
+		return err
+	}
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return err
+	}
+	res.Body.Close()
+	if res.StatusCode != http.StatusOK {
+		return fmt.Errorf("revoke answered %d", res.StatusCode)
+	}
+	return nil
+}
+
 type login struct {
 	State, Verifier, Next string
 }
@@ -186,8 +205,14 @@ func (c *CognitoSignIn) routes(h *Handler) {
 		}
 		http.Redirect(w, r, l.Next, http.StatusSeeOther)
 	})
-	// Sign-out ends the session here and at Cognito.
+	// Sign-out ends the session here and at Cognito: the refresh token is
+	// revoked and the managed login's own session ended by its logout.
 	h.handle("POST", "/sign-out", func(q *req) error {
+		if rt, err := q.r.Cookie(refreshCookie); err == nil {
+			if err := c.revoke(q.r.Context(), rt.Value); err != nil {
+				q.h.log.Warn("revoke refresh token", "err", err)
+			}
+		}
 		setCookie(q.w, q.r, idCookie, "", -1)
 		setCookie(q.w, q.r, refreshCookie, "", -1)
 		u := strings.TrimSuffix(c.cfg.Domain, "/") + "/logout?" + url.Values{"client_id": {c.cfg.ClientID}, "logout_uri": {strings.TrimSuffix(c.cfg.PublicURL, "/") + "/" + q.lang + "/"}}.Encode()

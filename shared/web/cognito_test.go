@@ -35,6 +35,7 @@ type fakePool struct {
 	mu       sync.Mutex
 	codes    map[string]string // code -> PKCE challenge
 	refreshs int
+	revoked  []string
 	srv      *httptest.Server
 }
 
@@ -89,6 +90,12 @@ func (p *fakePool) authorize(u *url.URL) string {
 }
 
 func (p *fakePool) token(w http.ResponseWriter, r *http.Request) {
+	if r.URL.Path == "/oauth2/revoke" && r.ParseForm() == nil && r.PostForm.Get("client_id") == p.client {
+		p.mu.Lock()
+		p.revoked = append(p.revoked, r.PostForm.Get("token"))
+		p.mu.Unlock()
+		return
+	}
 	if r.URL.Path != "/oauth2/token" || r.ParseForm() != nil {
 		http.NotFound(w, r)
 		return
@@ -210,5 +217,8 @@ func TestCognitoSignInWithCodeAndPKCE(t *testing.T) {
 	}
 	if b := body(ts.URL + "/fi/accessibility"); strings.Contains(b, "Liisa") {
 		t.Error("still signed in after signing out")
+	}
+	if len(pool.revoked) != 1 || pool.revoked[0] != "rt-1" {
+		t.Errorf("sign-out revoked %v, want the refresh token", pool.revoked)
 	}
 }
