@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"io"
+	"net/url"
 	"slices"
 	"strconv"
 	"strings"
@@ -173,25 +174,10 @@ func (q *req) readTask(d procurement.DPS, a *application, task string) []fieldEr
 	bad := func(id, key string, data map[string]any) {
 		errs = append(errs, fieldError{ID: id, Text: q.h.cat.T(q.lang, key, data)})
 	}
-	yes, no := true, false
+	yes := true
 	exclusions := func(prefix string) []procurement.ExclusionAnswer {
-		var out []procurement.ExclusionAnswer
-		for _, g := range d.ExclusionGrounds {
-			id := prefix + g.ID
-			ans := procurement.ExclusionAnswer{Ground: g.ID, Explanation: f(id + "-explanation")}
-			switch f(id) {
-			case "yes":
-				ans.Applies = &yes
-				if ans.Explanation == "" {
-					bad(id+"-explanation", "apply.explanationMissing", nil)
-				}
-			case "no":
-				ans.Applies = &no
-			default:
-				bad(id, "apply.exclusionMissing", map[string]any{"Question": g.Question})
-			}
-			out = append(out, ans)
-		}
+		out, e := q.readExclusions(d, prefix)
+		errs = append(errs, e...)
 		return out
 	}
 	switch task {
@@ -355,5 +341,98 @@ func (q *req) applySubmit() error {
 		return err
 	}
 	q.redirect("/applications/" + d.ID + "/" + created.ID + "?done=applied")
+	return nil
+}
+
+// readExclusions reads a party's answers to the exclusion grounds: yes
+// (with an explanation) or no for each.
+func (q *req) readExclusions(d procurement.DPS, prefix string) ([]procurement.ExclusionAnswer, []fieldError) {
+	yes, no := true, false
+	var out []procurement.ExclusionAnswer
+	var errs []fieldError
+	for _, g := range d.ExclusionGrounds {
+		id := prefix + g.ID
+		ans := procurement.ExclusionAnswer{Ground: g.ID, Explanation: strings.TrimSpace(q.r.FormValue(id + "-explanation"))}
+		switch q.r.FormValue(id) {
+		case "yes":
+			ans.Applies = &yes
+			if ans.Explanation == "" {
+				errs = append(errs, fieldError{ID: id + "-explanation", Text: q.T("apply.explanationMissing")})
+			}
+		case "no":
+			ans.Applies = &no
+		default:
+			errs = append(errs, fieldError{ID: id, Text: q.h.cat.T(q.lang, "apply.exclusionMissing", map[string]any{"Question": g.Question})})
+		}
+		out = append(out, ans)
+	}
+	return out, errs
+}
+
+// declarationPage is a renewed self-declaration request and its form.
+type declarationPage struct {
+	R       procurement.DeclarationRequest
+	DPS     procurement.DPS
+	answers []procurement.ExclusionAnswer
+}
+
+// Exclusion returns the answer given so far (member is ignored: the
+// provider declares for itself).
+func (p *declarationPage) Exclusion(member int, ground string) procurement.ExclusionAnswer {
+	for _, e := range p.answers {
+		if e.Ground == ground {
+			return e
+		}
+	}
+	return procurement.ExclusionAnswer{}
+}
+
+func (q *req) loadDeclaration() (*declarationPage, error) {
+	var l list[procurement.DeclarationRequest]
+	if err := q.get("/providers/"+q.user.Org+"/declaration-requests", url.Values{"limit": {"100"}}, &l); err != nil {
+		return nil, err
+	}
+	for _, r := range l.Items {
+		if r.ID == q.r.PathValue("id") {
+			p := &declarationPage{R: r}
+			if err := q.get("/dps/"+r.DPSID, nil, &p.DPS); err != nil {
+				return nil, err
+			}
+			return p, nil
+		}
+	}
+	return nil, &apiError{Status: 404}
+}
+
+func (q *req) declaration() error {
+	p, err := q.loadDeclaration()
+	if err != nil {
+		return err
+	}
+	return q.render(200, "declaration", "declaration.title", p, nil)
+}
+
+func (q *req) answerDeclaration() error {
+	p, err := q.loadDeclaration()
+	if err != nil {
+		return err
+	}
+	answers, errs := q.readExclusions(p.DPS, "ex-")
+	p.answers = answers
+	if errs != nil {
+		return q.render(400, "declaration", "declaration.title", p, errs)
+	}
+	body := map[string]any{"declaration": procurement.Declaration{Exclusions: answers, Criteria: []procurement.CriterionAnswer{}, SignedBy: q.user.Name}, "version": p.R.Version}
+	err = q.send("POST", "/declaration-requests/"+p.R.ID+"/answers", body, nil)
+	first := "ex-"
+	if len(p.DPS.ExclusionGrounds) > 0 {
+		first += p.DPS.ExclusionGrounds[0].ID
+	}
+	if errs, ok := q.fieldErrors(err, first, nil); ok {
+		return q.render(400, "declaration", "declaration.title", p, errs)
+	} else if err != nil {
+		return err
+	}
+	q.redirect("/?done=declared")
 	return nil
 }

@@ -106,6 +106,17 @@ func (q *req) home() error {
 			return err
 		}
 		data["Applications"] = apps.Items
+		var decl list[procurement.DeclarationRequest]
+		if err := q.get("/providers/"+q.user.Org+"/declaration-requests", url.Values{"limit": {"20"}}, &decl); err != nil {
+			return err
+		}
+		var pending []procurement.DeclarationRequest
+		for _, r := range decl.Items {
+			if r.Answer == nil {
+				pending = append(pending, r)
+			}
+		}
+		data["Declarations"] = pending
 		comps, err := q.competitions(ds)
 		if err != nil {
 			return err

@@ -16,6 +16,7 @@ func (h *Handler) officerRoutes() {
 	h.handle("POST", "/applications/{dps}/{id}/extension", (*req).extend, officers...)
 	h.handle("GET", "/register", (*req).providerRegister, offAudit...)
 	h.handle("POST", "/register/{dps}/{cat}/{prov}", (*req).setAdmission, officers...)
+	h.handle("POST", "/register/{dps}/declarations", (*req).requestDeclarations, officers...)
 	h.handle("GET", "/dps/{dps}/competitions/new", (*req).draftStart, officers...)
 	h.handle("POST", "/dps/{dps}/competitions/new", (*req).draftStep, officers...)
 	h.handle("POST", "/dps/{dps}/competitions/new/publish", (*req).draftPublish, officers...)
@@ -121,9 +122,13 @@ type registerPage struct {
 }
 
 type registerDPS struct {
-	D          procurement.DPS
-	Categories []registerCategory
-	Expiring   []expiringDoc
+	D            procurement.DPS
+	Categories   []registerCategory
+	Expiring     []expiringDoc
+	Declarations []procurement.DeclarationRequest
+	// Providers are the admitted providers of the DPS, for renewed
+	// self-declaration requests.
+	Providers []procurement.Admission
 }
 
 type registerCategory struct {
@@ -157,6 +162,20 @@ func (q *req) loadRegister() (*registerPage, error) {
 			return nil, err
 		}
 		rd.Expiring = ex.Items
+		var dr list[procurement.DeclarationRequest]
+		if err := q.get("/dps/"+d.ID+"/declaration-requests", url.Values{"limit": {"100"}}, &dr); err != nil {
+			return nil, err
+		}
+		rd.Declarations = dr.Items
+		seen := map[string]bool{}
+		for _, c := range rd.Categories {
+			for _, a := range c.Admissions {
+				if a.Status == procurement.AdmissionAdmitted && !seen[a.ProviderID] {
+					seen[a.ProviderID] = true
+					rd.Providers = append(rd.Providers, a)
+				}
+			}
+		}
 		p.DPS = append(p.DPS, rd)
 	}
 	return p, nil
@@ -418,4 +437,42 @@ func asAPI(err error, target **apiError) bool {
 		*target = ae
 	}
 	return ok
+}
+
+// requestDeclarations asks admitted providers for a renewed
+// self-declaration; the API enforces the least time to answer.
+func (q *req) requestDeclarations() error {
+	dps := q.r.PathValue("dps")
+	p, err := q.loadRegister()
+	if err != nil {
+		return err
+	}
+	_ = q.r.ParseForm()
+	provs := q.r.PostForm["providers"]
+	message := strings.TrimSpace(q.r.PostFormValue("declMessage"))
+	due := strings.TrimSpace(q.r.PostFormValue("declDue"))
+	first := "decl-" + dps
+	for _, d := range p.DPS {
+		if d.D.ID == dps && len(d.Providers) > 0 {
+			first = "decl-" + dps + "-" + d.Providers[0].ProviderID
+		}
+	}
+	var errs []fieldError
+	if len(provs) == 0 {
+		errs = append(errs, fieldError{ID: first, Text: q.T("register.declProvidersMissing")})
+	}
+	if message == "" {
+		errs = append(errs, fieldError{ID: "declMessage", Text: q.T("register.declMessageMissing")})
+	}
+	if errs != nil {
+		return q.render(400, "register", "register.title", p, errs)
+	}
+	err = q.send("POST", "/dps/"+dps+"/declaration-requests", map[string]any{"providerIds": provs, "message": message, "dueOn": due}, nil)
+	if errs, ok := q.fieldErrors(err, first, map[string]string{"providerIds": first, "message": "declMessage", "dueOn": "declDue"}); ok {
+		return q.render(400, "register", "register.title", p, errs)
+	} else if err != nil {
+		return err
+	}
+	q.redirect("/register?done=requested")
+	return nil
 }
