@@ -3,6 +3,7 @@ package web
 import (
 	"net/url"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/rengas/rengas/shared/procurement"
@@ -25,6 +26,21 @@ type appView struct {
 // notification is an entry of an organisation's outbox.
 type notification struct {
 	ID, To, Kind, Ref, Message, At string
+}
+
+// Link is the page a notification is about, if the pages have one.
+func (n notification) Link() string {
+	switch {
+	case strings.HasPrefix(n.Kind, "competition.") || strings.HasPrefix(n.Kind, "question."):
+		return "/competitions/" + n.Ref
+	case n.Kind == "declaration.requested":
+		return "/declarations/" + n.Ref
+	case n.Kind == "application.decided" || strings.HasPrefix(n.Kind, "admission."):
+		return "/applications"
+	case n.Kind == "application.overdue":
+		return "/queue"
+	}
+	return ""
 }
 
 func (n notification) Time() time.Time {
