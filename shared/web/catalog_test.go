@@ -20,7 +20,7 @@ func codeFamilies() map[string][]string {
 	str := func(vs ...any) []string {
 		out := []string{}
 		for _, v := range vs {
-			out = append(out, anyString(v))
+			out = append(out, toString(v))
 		}
 		return out
 	}

@@ -52,8 +52,8 @@ func TestRenewedSelfDeclaration(t *testing.T) {
 	answers.Set("ex-bankruptcy", "no")
 	answers.Set("ex-professional-misconduct", "no")
 	prov.follow(link, answers)
-	if p := prov.get("/sv/"); strings.Contains(p.body, "/sv/declarations/") {
-		t.Error("the answered request is still on the front page")
+	if p := prov.get("/sv/"); strings.Contains(text(p.doc), "Begärda nya egna försäkringar") {
+		t.Error("the answered request is still among the front page's tasks")
 	}
 	if p := officer.get("/en/register"); !strings.Contains(text(p.doc), "Answered") {
 		t.Error("the register does not show the answer")

@@ -3,7 +3,6 @@ package web
 import (
 	"encoding/base64"
 	"encoding/json"
-	"fmt"
 	"slices"
 	"strconv"
 	"strings"
@@ -136,7 +135,7 @@ func (q *req) draftStep() error {
 		return q.renderDraft(400, p, errs)
 	}
 	next := "check"
-	if i := slices.Index(draftSteps, step); i+1 < len(draftSteps) && q.r.PostFormValue("review") == "" {
+	if i := slices.Index(draftSteps, step); i+1 < len(draftSteps) {
 		next = draftSteps[i+1]
 	}
 	p.Step = next
@@ -297,7 +296,7 @@ func firstCategory(d procurement.DPS) string {
 	return ""
 }
 
-// draftFieldIDs maps the API's fields to the check page's Change buttons.
+// draftFieldID maps the API's fields to the check page's Change buttons.
 func draftFieldID(field string) string {
 	switch {
 	case strings.HasPrefix(field, "milestones"):
@@ -419,5 +418,3 @@ func (q *req) amend() error {
 	q.redirect("/competitions/" + p.C.ID + "?done=amended")
 	return nil
 }
-
-var _ = fmt.Sprint

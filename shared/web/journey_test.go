@@ -112,6 +112,11 @@ func TestOfficerProviderAuditorJourney(t *testing.T) {
 	if !strings.Contains(changed.body, "2\u00a0900,50\u00a0€") {
 		t.Fatalf("the changed bid: %s", text(changed.doc))
 	}
+	for _, c := range find(changed.doc, element("code")) {
+		if s := text(c); len(s) == 64 {
+			digest = s
+		}
+	}
 	// Before the deadline the officer sees no bid.
 	if p := officer.get("/fi/competitions/" + compID + "/evaluation"); p.status != 200 || !strings.Contains(text(p.doc), "suljettuja") {
 		t.Errorf("before the deadline the evaluation page answered %d: %s", p.status, text(p.doc))
@@ -168,6 +173,9 @@ func TestOfficerProviderAuditorJourney(t *testing.T) {
 	bc := aud.get("/fi/audit/chains?chain=bid." + compID + ".prov-tyopaja")
 	if bc.status != 200 || !strings.Contains(text(bc.doc), "Ketju on eheä") {
 		t.Errorf("the bid's chain: %d %s", bc.status, text(bc.doc))
+	}
+	if !strings.Contains(bc.body, digest) {
+		t.Errorf("the bid's chain does not hold the digest %s of the provider's receipt", digest)
 	}
 	o := aud.get("/fi/audit/open-data/competitions/" + compID + "/ocds")
 	if o.status != 200 || !strings.Contains(o.header.Get("Content-Disposition"), "attachment") || !strings.Contains(o.body, `"releases"`) {

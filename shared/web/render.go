@@ -5,6 +5,7 @@ import (
 	"compress/gzip"
 	"embed"
 	"errors"
+	"fmt"
 	"html/template"
 	"io/fs"
 	"regexp"
@@ -198,36 +199,12 @@ func (h *Handler) funcs(lang string) template.FuncMap {
 	}
 }
 
+// toString writes a domain code (a string or a string type) as text.
 func toString(v any) string {
-	switch x := v.(type) {
-	case string:
-		return x
-	case interface{ String() string }:
-		return x.String()
+	if v == nil {
+		return ""
 	}
-	return strings.TrimSpace(strings.Trim(strings.ReplaceAll(strings.ReplaceAll(template.HTMLEscapeString(anyString(v)), "&#34;", ""), "&#39;", ""), `"`))
-}
-
-func anyString(v any) string {
-	switch x := v.(type) {
-	case procurement.LegalForm:
-		return string(x)
-	case procurement.CompetitionStatus:
-		return string(x)
-	case procurement.ApplicationStatus:
-		return string(x)
-	case procurement.Outcome:
-		return string(x)
-	case procurement.AdmissionStatus:
-		return string(x)
-	case procurement.BidStatus:
-		return string(x)
-	case procurement.Role:
-		return string(x)
-	case procurement.CriterionKind:
-		return string(x)
-	}
-	return ""
+	return fmt.Sprint(v)
 }
 
 func toInt(v any) int64 {

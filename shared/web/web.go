@@ -139,9 +139,9 @@ type user struct {
 // pageFunc serves one page; a returned error becomes an error page.
 type pageFunc func(*req) error
 
-// handle registers a page under every language prefix. Pages with
-// signedIn need a user; roles, if any, limit who may open them (others get
-// the same 404 the API gives for what they may not know of).
+// handle registers a page under every language prefix. Roles, if any,
+// limit who may open it: nobody signed in is sent to sign in, and another
+// role gets the same 404 the API gives for what one may not know of.
 func (h *Handler) handle(method, pattern string, fn pageFunc, roles ...procurement.Role) {
 	for _, l := range Langs {
 		lang := l
