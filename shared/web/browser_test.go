@@ -272,3 +272,40 @@ func screenshots(t *testing.T) func(context.Context, string) {
 		}
 	}
 }
+
+// TestOfficerAndAuditorInTheBrowser: the officer admits an applicant from
+// the queue by keyboard-operable controls, and the auditor verifies a
+// chain through the form; axe-core checks every page on the way.
+func TestOfficerAndAuditorInTheBrowser(t *testing.T) {
+	src := axeSource(t)
+	e := newEnv(t)
+	ctx := newBrowser(t, false)
+	step := func(where string, actions ...chromedp.Action[chromedp.Void]) {
+		t.Helper()
+		if err := chromedp.Do(ctx, actions...); err != nil {
+			t.Fatalf("%s: %v", where, err)
+		}
+		axe(t, ctx, src, where)
+	}
+	signInBrowser(t, ctx, e.url, "sv", "officer-lahti")
+	step("queue", chromedp.Navigate(e.url+"/sv/queue"))
+	step("application", chromedp.Click(chromedp.JSPath(`Array.from(document.querySelectorAll("main a")).find(a => a.textContent === "Lahden Henkilöstöpalvelu Oy")`)),
+		chromedp.WaitVisible(chromedp.ID("outcome-job-coaching")))
+	step("admitted",
+		chromedp.Click(chromedp.ID("outcome-job-coaching")),
+		chromedp.Click(chromedp.CSS(`form[action$="/decisions"] button[type=submit]`)),
+		chromedp.WaitVisible(chromedp.CSS(".success")))
+	msg, err := chromedp.Run(ctx, chromedp.Text(chromedp.CSS(".success")))
+	if err != nil || !strings.Contains(msg, "Beslutet sparades") {
+		t.Errorf("after the decision: %q %v", msg, err)
+	}
+	signInBrowser(t, ctx, e.url, "en", "auditor")
+	step("verify", chromedp.Navigate(e.url+"/en/audit/chains"),
+		chromedp.SendKeys(chromedp.ID("chain"), "dps."+seed.DPSID),
+		chromedp.Submit(chromedp.ID("chain")),
+		chromedp.WaitVisible(chromedp.CSS(".success")))
+	res, err := chromedp.Run(ctx, chromedp.Text(chromedp.CSS(".success")))
+	if err != nil || !strings.Contains(res, "The chain is intact") {
+		t.Errorf("verification: %q %v", res, err)
+	}
+}
