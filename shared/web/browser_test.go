@@ -17,6 +17,7 @@ import (
 	"github.com/chromedp/cdproto/emulation"
 	"github.com/chromedp/chromedp"
 
+	"github.com/rengas/rengas/shared/dynamo"
 	"github.com/rengas/rengas/shared/procurement"
 	"github.com/rengas/rengas/shared/seed"
 )
@@ -308,4 +309,142 @@ func TestOfficerAndAuditorInTheBrowser(t *testing.T) {
 	if err != nil || !strings.Contains(res, "The chain is intact") {
 		t.Errorf("verification: %q %v", res, err)
 	}
+}
+
+// TestMiniCompetitionFromDraftToAwardInTheBrowser: the officer drafts a
+// mini-competition through its question pages, checks the answers and
+// publishes; a provider bids; after the deadline the officer declares,
+// scores and awards; the provider reads the decision and the auditor finds
+// the OCDS download. The first key press reaches the skip link. axe-core
+// checks every page.
+func TestMiniCompetitionFromDraftToAwardInTheBrowser(t *testing.T) {
+	src := axeSource(t)
+	e := newEnv(t)
+	ctx := newBrowser(t, false)
+	step := func(where string, actions ...chromedp.Action[chromedp.Void]) {
+		t.Helper()
+		if err := chromedp.Do(ctx, actions...); err != nil {
+			t.Fatalf("%s: %v", where, err)
+		}
+		axe(t, ctx, src, where)
+	}
+	next := navigating(chromedp.Click(chromedp.CSS(`main form button[type=submit]`)))
+	signInBrowser(t, ctx, e.url, "fi", "officer-lahti")
+	step("front page", chromedp.Navigate(e.url+"/fi/"))
+	// Keyboard: the first Tab reaches the skip link, Enter moves to main.
+	if err := chromedp.Do(ctx, chromedp.KeyEvent("\t")); err != nil {
+		t.Fatal(err)
+	}
+	if f, _ := chromedp.Run(ctx, chromedp.Evaluate[string](`document.activeElement.className`)); f != "skip" {
+		t.Errorf("the first Tab focuses %q, want the skip link", f)
+	}
+	if err := chromedp.Do(ctx, chromedp.KeyEvent("\r")); err != nil {
+		t.Fatal(err)
+	}
+	if f, _ := chromedp.Run(ctx, chromedp.Evaluate[string](`document.activeElement.id`)); f != "main" {
+		t.Errorf("the skip link moved focus to %q, want main", f)
+	}
+
+	step("basics", chromedp.Navigate(e.url+"/fi/dps/"+seed.DPSID+"/competitions/new"),
+		chromedp.SendKeys(chromedp.ID("title"), "Selaintesti 2027"),
+		chromedp.SendKeys(chromedp.ID("description"), "Valmennus työhön."),
+		chromedp.SendKeys(chromedp.ID("targetGroup"), "Nuoret aikuiset"),
+		chromedp.SendKeys(chromedp.ID("serviceArea"), "Lahti"),
+		chromedp.SetValue(chromedp.ID("contractStart"), "2027-03-01"),
+		chromedp.SetValue(chromedp.ID("contractEnd"), "2027-12-31"),
+		next, chromedp.WaitVisible(chromedp.ID("m-employed-rate")))
+	step("milestones", next, chromedp.WaitVisible(chromedp.ID("segmentName")))
+	step("segments", next, chromedp.WaitVisible(chromedp.ID("ceiling")))
+	step("weights", chromedp.SendKeys(chromedp.ID("ceiling"), "100 000"),
+		chromedp.SendKeys(chromedp.ID("weight-individual-service"), "40"),
+		chromedp.SendKeys(chromedp.ID("weight-employer-network"), "20"),
+		next, chromedp.WaitVisible(chromedp.ID("bidDeadlineDate")))
+	step("deadlines", next, chromedp.WaitVisible(chromedp.ID("publish")))
+	step("published", navigating(chromedp.Click(chromedp.ID("publish"))), chromedp.WaitVisible(chromedp.CSS(".success")))
+	loc, err := chromedp.Run(ctx, chromedp.Location())
+	if err != nil {
+		t.Fatal(err)
+	}
+	compPath := strings.SplitN(strings.TrimPrefix(loc, e.url), "?", 2)[0]
+	comp := e.browser("officer-lahti").get(compPath)
+	if !strings.Contains(text(comp.doc), "Tarjousaika käynnissä") {
+		t.Fatalf("the competition is not open for bids: %s", text(comp.doc))
+	}
+
+	signInBrowser(t, ctx, e.url, "fi", "provider-college")
+	step("bid", chromedp.Navigate(e.url+compPath+"/bid"),
+		chromedp.SendKeys(chromedp.ID("fixedFee"), "2 800"),
+		chromedp.SendKeys(chromedp.ID("price-employed"), "2 400"),
+		chromedp.SendKeys(chromedp.ID("answer-individual-service"), "Oma suunnitelma jokaiselle."),
+		chromedp.SendKeys(chromedp.ID("answer-employer-network"), "Oppisopimuskumppanit."),
+		next, chromedp.WaitVisible(chromedp.ID("submit-bid")))
+	step("receipt", navigating(chromedp.Click(chromedp.ID("submit-bid"))), chromedp.WaitVisible(chromedp.CSS("dl.summary code")))
+
+	// The deadline passes; the scheduled job opens the competition.
+	c, err := e.store.ReadCompetition(context.Background(), strings.TrimPrefix(compPath, "/fi/competitions/"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.clock.Set(c.BidDeadline.Add(dynamo.OpeningGrace + time.Second))
+	if _, err := e.store.RunSchedule(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+
+	signInBrowser(t, ctx, e.url, "fi", "officer-lahti")
+	step("declaration", chromedp.Navigate(e.url+compPath+"/evaluation"),
+		chromedp.SendKeys(chromedp.ID("statement"), "Ei sidoksia tarjoajiin."),
+		navigating(chromedp.Click(chromedp.CSS(`form[action$="/conflict"] button`))),
+		chromedp.WaitVisible(chromedp.ID("score-prov-college-individual-service")))
+	for _, crit := range []string{"individual-service", "employer-network"} {
+		step("score "+crit,
+			chromedp.SetValue(chromedp.ID("score-prov-college-"+crit), "4"),
+			chromedp.SendKeys(chromedp.ID("reason-prov-college-"+crit), "Selkeä suunnitelma."),
+			navigating(chromedp.Click(chromedp.CSS(`form[action$="/score"]:has(#score-prov-college-`+crit+`) button`))),
+			chromedp.WaitVisible(chromedp.CSS(".success")))
+	}
+	step("award", chromedp.SendKeys(chromedp.ID("reasons"), "Kokonaistaloudellisesti edullisin."),
+		navigating(chromedp.Click(chromedp.ID("award"))), chromedp.WaitVisible(chromedp.CSS(".success")))
+
+	signInBrowser(t, ctx, e.url, "sv", "provider-college")
+	step("decision", chromedp.Navigate(e.url+strings.Replace(compPath, "/fi/", "/sv/", 1)+"/decision"))
+	d, err := chromedp.Run(ctx, chromedp.Text(chromedp.CSS("main")))
+	if err != nil || !strings.Contains(strings.ToLower(d), "vinnare") || !strings.Contains(d, "Ditt anbud") || !strings.Contains(d, "marknadsdomstolen") {
+		t.Errorf("the decision as the bidder reads it: %v %s", err, d)
+	}
+	signInBrowser(t, ctx, e.url, "fi", "auditor")
+	step("open data", chromedp.Navigate(e.url+"/fi/audit/open-data"))
+	links, err := chromedp.Run(ctx, chromedp.Evaluate[[]string](`Array.from(document.querySelectorAll("a[download]")).map(a => a.getAttribute("href"))`))
+	if err != nil || !slicesContainSuffix(links, strings.TrimPrefix(compPath, "/fi/competitions/")+"/ocds") {
+		t.Errorf("no OCDS download for the competition: %v %v", links, err)
+	}
+}
+
+// navigating runs the action (a click that submits a form) and waits until
+// the browser shows the next page.
+func navigating(a chromedp.Action[chromedp.Void]) chromedp.Action[chromedp.Void] {
+	return chromedp.Func(func(ctx context.Context, tg *chromedp.Target) error {
+		if _, err := chromedp.Evaluate[any](`window.__rengasOld = 1`)(ctx, tg); err != nil {
+			return err
+		}
+		if _, err := a(ctx, tg); err != nil {
+			return err
+		}
+		for range 200 {
+			done, err := chromedp.Evaluate[bool](`typeof window.__rengasOld === "undefined" && document.readyState === "complete"`)(ctx, tg)
+			if err == nil && done {
+				return nil
+			}
+			time.Sleep(50 * time.Millisecond)
+		}
+		return fmt.Errorf("no new page after the click")
+	})
+}
+
+func slicesContainSuffix(list []string, suffix string) bool {
+	for _, s := range list {
+		if strings.HasSuffix(s, suffix) {
+			return true
+		}
+	}
+	return false
 }

@@ -394,6 +394,10 @@ func (q *req) decision() error {
 	for _, c := range p.C.QualityCriteria {
 		d.Criteria[c.ID] = c.Description
 	}
+	if _, ok := d.Names[q.user.Org]; !ok && q.user.Role == procurement.RoleProvider {
+		// A bidder does not see the invitee list; its own bid is named so.
+		d.Names[q.user.Org] = q.T("decision.yours")
+	}
 	return q.render(200, "decision", "decision.title", d, nil)
 }
 
