@@ -132,7 +132,7 @@ func TestCatalogsAreCompleteAndUsed(t *testing.T) {
 	for _, s := range append(slices.Clone(applyTasks), "tasks", "check") {
 		used["apply.title."+s] = true
 	}
-	for _, f := range []string{"name", "businessId", "legalForm", "homeMunicipality", "contact_name", "contact_email", "contact_phone"} {
+	for _, f := range apiFields {
 		used["field."+f] = true
 	}
 	var unused []string

@@ -394,7 +394,11 @@ func (q *req) amend() error {
 			errs = append(errs, fieldError{ID: x.id + "Date", Text: q.T("draft.deadlineInvalid")})
 			continue
 		}
-		*x.dst = t
+		// The form shows minutes: an unchanged deadline keeps its exact
+		// time (deadlines may only be extended).
+		if !t.Equal(x.dst.Truncate(time.Minute)) {
+			*x.dst = t
+		}
 	}
 	if form["reason"] == "" && p.C.Status != procurement.CompDraft {
 		errs = append(errs, fieldError{ID: "reason", Text: q.T("amend.reasonMissing")})

@@ -9,6 +9,7 @@ import (
 	"html/template"
 	"io/fs"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -254,11 +255,14 @@ func (q *req) fieldErrors(err error, first string, ids map[string]string) ([]fie
 		if i := indexRe.FindString(f.Field); i != "" && ok && strings.Contains(id, "%d") {
 			id = strings.Replace(id, "%d", strings.Trim(i, "[]"), 1)
 		}
-		label := f.Field
-		if q.h.cat.has(q.lang, "field."+fieldKey(generic)) {
+		label, named := f.Field, slices.Contains(apiFields, fieldKey(generic))
+		if named {
 			label = q.h.cat.T(q.lang, "field."+fieldKey(generic), nil)
 		}
-		text := q.h.cat.T(q.lang, "error.field", map[string]any{"Label": label})
+		text := q.T("error.invalid")
+		if named {
+			text = q.h.cat.T(q.lang, "error.field", map[string]any{"Label": label})
+		}
 		if q.lang == "en" {
 			text = label + ": " + f.Message
 		}
@@ -269,6 +273,14 @@ func (q *req) fieldErrors(err error, first string, ids map[string]string) ([]fie
 	}
 	return out, true
 }
+
+// apiFields are the API's field names (as fieldKey writes them) that the
+// pages name in an error summary; others are summed up as "check the
+// answers" (in English the API's own message is shown).
+var apiFields = []string{"name", "businessId", "legalForm", "homeMunicipality", "contact_name", "contact_email", "contact_phone",
+	"bidDeadline", "questionDeadline", "reason", "title", "description", "answer", "question", "statement", "reasons", "score",
+	"message", "justification", "response", "outcome", "category", "dueOn", "providerIds", "fixedFeeCents", "status",
+	"categories", "places", "contractEnd", "awards", "priceWeight", "maxOutcomeShare", "budgetCeilingCents"}
 
 // fieldKey turns an API field name into a message id part.
 func fieldKey(f string) string {
