@@ -178,8 +178,12 @@ func TestEveryRouteHasTheJWTAuthorizer(t *testing.T) {
 	for _, r := range resources("app", "AWS::ApiGatewayV2::Route") {
 		routes[props(r)["RouteKey"].(string)] = props(r)
 	}
+	if _, ok := routes["$default"]; !ok {
+		t.Error("no $default route for the pages")
+	}
+	delete(routes, "$default")
 	if len(routes) != len(httpapi.Routes) {
-		t.Errorf("template has %d routes, the route table %d", len(routes), len(httpapi.Routes))
+		t.Errorf("template has %d routes besides the pages' $default, the route table %d", len(routes), len(httpapi.Routes))
 	}
 	for _, rt := range httpapi.Routes {
 		p, ok := routes[rt.Method+" "+rt.Path]
@@ -359,4 +363,61 @@ func TestAwsSolutionsChecksAreLive(t *testing.T) {
 	if len(*errs) < 2 {
 		t.Errorf("cdk-nag flagged %d of S1 and S10 on an insecure bucket; the checks are not running", len(*errs))
 	}
+}
+
+// The pages sign in with Cognito's managed login: their own client uses
+// the authorization-code flow only (with PKCE, so no secret), its callback
+// and sign-out URLs are the deployment's API URL, and the web function is
+// told where the pool, the client and the domain are.
+func TestPagesSignInWithCognito(t *testing.T) {
+	var pages map[string]any
+	for _, c := range resources("app", "AWS::Cognito::UserPoolClient") {
+		if p := props(c); fmt.Sprint(p["AllowedOAuthFlows"]) != "<nil>" {
+			pages = p
+		}
+	}
+	if pages == nil {
+		t.Fatal("no app client with OAuth flows for the pages")
+	}
+	if got := fmt.Sprint(pages["AllowedOAuthFlows"]); got != "[code]" {
+		t.Errorf("OAuth flows %s, want [code] only (no implicit flow)", got)
+	}
+	if pages["GenerateSecret"] != false || pages["AllowedOAuthFlowsUserPoolClient"] != true {
+		t.Errorf("the pages' client must be a public client with OAuth enabled: %v", pages)
+	}
+	cb, _ := json.Marshal(pages["CallbackURLs"])
+	if !strings.Contains(string(cb), "/auth/callback") || !strings.Contains(string(cb), "ApiEndpoint") {
+		t.Errorf("callback URL %s must be the API's endpoint + /auth/callback", cb)
+	}
+	out, _ := json.Marshal(pages["LogoutURLs"])
+	for _, l := range []string{"/fi/", "/sv/", "/en/"} {
+		if !strings.Contains(string(out), l) {
+			t.Errorf("sign-out URLs %s lack %s", out, l)
+		}
+	}
+	domains := resources("app", "AWS::Cognito::UserPoolDomain")
+	if len(domains) != 1 {
+		t.Fatalf("got %d user-pool domains, want 1", len(domains))
+	}
+	for _, d := range domains {
+		if props(d)["ManagedLoginVersion"] == nil {
+			t.Errorf("the domain must use managed login: %v", props(d))
+		}
+	}
+	if len(resources("app", "AWS::Cognito::ManagedLoginBranding")) != 1 {
+		t.Error("managed login needs a branding for the pages' client")
+	}
+	for id, r := range resources("app", "AWS::Lambda::Function") {
+		if !strings.HasPrefix(id, "Fn"+WebFunction) {
+			continue
+		}
+		env := props(r)["Environment"].(map[string]any)["Variables"].(map[string]any)
+		for _, k := range []string{"TABLE_NAME", "USER_POOL_ID", "WEB_CLIENT_ID", "COGNITO_DOMAIN", "PUBLIC_URL"} {
+			if env[k] == nil {
+				t.Errorf("the web function lacks %s", k)
+			}
+		}
+		return
+	}
+	t.Error("no web function")
 }

@@ -165,7 +165,15 @@ var Functions = []Function{
 	// Only the scheduled job writes anchors (PutObject; the bucket refuses
 	// any write that is not If-None-Match, and Object Lock any deletion).
 	{Name: "scheduler", Actions: slices.Concat(readActions, writeActions, fanoutActions), Writes: true, Anchors: []string{"s3:GetObject", "s3:PutObject"}},
+	// The pages call the qualification, competitions and audit routes
+	// in-process, so the web function needs what those functions need
+	// together (the audit routes run on a read-only store, and chain
+	// verification reads the anchors).
+	{Name: WebFunction, Actions: slices.Concat(readActions, writeActions, fanoutActions), Writes: true, Anchors: []string{"s3:GetObject"}, MemoryMB: 1769},
 }
+
+// WebFunction serves the pages (functions/web).
+const WebFunction = "web"
 
 // appendOnlyDenied are the DynamoDB actions denied to every writing
 // function on the audit chains and anchors.
@@ -184,6 +192,7 @@ type App struct {
 	awscdk.Stack
 	API       awsapigatewayv2.HttpApi
 	UserPool  awscognito.UserPool
+	Pages     *Pages
 	Functions map[string]awslambda.Function
 }
 
@@ -221,7 +230,10 @@ func NewAppStack(scope constructs.Construct, id string, props *AppProps) *App {
 		})
 	}
 	client := app.UserPool.AddClient(s("WebClient"), &awscognito.UserPoolClientOptions{
-		AuthFlows:                  &awscognito.AuthFlow{UserSrp: jsii.Bool(true)},
+		AuthFlows: &awscognito.AuthFlow{UserSrp: jsii.Bool(true)},
+		// API callers sign in with SRP; the OAuth flows (and CDK's default
+		// of allowing the implicit flow) are the pages' client's alone.
+		DisableOAuth:               jsii.Bool(true),
 		GenerateSecret:             jsii.Bool(false),
 		PreventUserExistenceErrors: jsii.Bool(true),
 		IdTokenValidity:            awscdk.Duration_Hours(jsii.Number(1)),
@@ -238,9 +250,18 @@ func NewAppStack(scope constructs.Construct, id string, props *AppProps) *App {
 		app.Functions[fn.Name] = newFunction(st, fn, table, props.Stateful.Anchors, props.AssetsDir)
 	}
 
+	// The pages take every request that no API route matches ($default):
+	// /, /fi/..., /sv/..., /en/..., /assets/... and /auth/callback. The web
+	// function verifies the user's session itself (Cognito ID token in an
+	// HttpOnly cookie) and answers the API's 404 for anything else.
+	webIntegration := awsapigatewayv2integrations.NewHttpLambdaIntegration(s("Integration-"+WebFunction), app.Functions[WebFunction], nil)
 	app.API = awsapigatewayv2.NewHttpApi(st, s("Api"), &awsapigatewayv2.HttpApiProps{
-		ApiName: s("rengas"), CreateDefaultStage: jsii.Bool(false),
+		ApiName: s("rengas"), CreateDefaultStage: jsii.Bool(false), DefaultIntegration: webIntegration,
 	})
+	cdknag.NagSuppressions_AddResourceSuppressions(app.API, &[]*cdknag.NagPackSuppression{{
+		Id: s("AwsSolutions-APIG4"), Reason: s("The $default route serves the web pages, which verify the Cognito session cookie against the user pool's JWKS on every request; the sign-in page and assets must be reachable without a token."),
+	}}, jsii.Bool(true))
+	app.Pages = newPages(st, app, props)
 	accessLog := awslogs.NewLogGroup(st, s("ApiAccessLogs"), &awslogs.LogGroupProps{Retention: awslogs.RetentionDays_SIX_MONTHS})
 	stage := awsapigatewayv2.NewHttpStage(st, s("DefaultStage"), &awsapigatewayv2.HttpStageProps{
 		HttpApi: app.API, StageName: s("$default"), AutoDeploy: jsii.Bool(true),
@@ -301,6 +322,8 @@ func NewAppStack(scope constructs.Construct, id string, props *AppProps) *App {
 	awscdk.NewCfnOutput(st, s("ApiUrl"), &awscdk.CfnOutputProps{Value: app.API.ApiEndpoint()})
 	awscdk.NewCfnOutput(st, s("UserPoolId"), &awscdk.CfnOutputProps{Value: app.UserPool.UserPoolId()})
 	awscdk.NewCfnOutput(st, s("UserPoolClientId"), &awscdk.CfnOutputProps{Value: client.UserPoolClientId()})
+	awscdk.NewCfnOutput(st, s("WebUrl"), &awscdk.CfnOutputProps{Value: awscdk.Fn_Join(s(""), &[]*string{app.API.ApiEndpoint(), s("/fi/")})})
+	awscdk.NewCfnOutput(st, s("SignInDomain"), &awscdk.CfnOutputProps{Value: app.Pages.Domain.BaseUrl(nil)})
 	awscdk.NewCfnOutput(st, s("AlertsTopic"), &awscdk.CfnOutputProps{Value: alerts.TopicArn()})
 	return app
 }
@@ -381,4 +404,50 @@ func newFunction(st awscdk.Stack, fn Function, table awsdynamodb.Table, anchors 
 		Description:   s("Rengas " + fn.Name),
 	})
 	return f
+}
+
+// Pages are the Cognito pieces of the web pages: the user-pool domain of
+// the managed login and the pages' own app client (authorization code with
+// PKCE; no implicit flow, no secret), whose callback and sign-out URLs come
+// from the deployment's API URL.
+type Pages struct {
+	Domain awscognito.UserPoolDomain
+	Client awscognito.UserPoolClient
+}
+
+func newPages(st awscdk.Stack, app *App, props *AppProps) *Pages {
+	base := app.API.ApiEndpoint()
+	url := func(p string) *string { return awscdk.Fn_Join(s(""), &[]*string{base, s(p)}) }
+	client := app.UserPool.AddClient(s("PagesClient"), &awscognito.UserPoolClientOptions{
+		GenerateSecret:             jsii.Bool(false),
+		PreventUserExistenceErrors: jsii.Bool(true),
+		AuthFlows:                  &awscognito.AuthFlow{UserSrp: jsii.Bool(true)},
+		OAuth: &awscognito.OAuthSettings{
+			Flows:        &awscognito.OAuthFlows{AuthorizationCodeGrant: jsii.Bool(true), ImplicitCodeGrant: jsii.Bool(false)},
+			Scopes:       &[]awscognito.OAuthScope{awscognito.OAuthScope_OPENID(), awscognito.OAuthScope_EMAIL(), awscognito.OAuthScope_PROFILE()},
+			CallbackUrls: &[]*string{url("/auth/callback")},
+			LogoutUrls:   &[]*string{url("/fi/"), url("/sv/"), url("/en/")},
+		},
+		SupportedIdentityProviders: &[]awscognito.UserPoolClientIdentityProvider{awscognito.UserPoolClientIdentityProvider_COGNITO()},
+		IdTokenValidity:            awscdk.Duration_Hours(jsii.Number(1)),
+		RefreshTokenValidity:       awscdk.Duration_Days(jsii.Number(30)),
+		EnableTokenRevocation:      jsii.Bool(true),
+		ReadAttributes: awscognito.NewClientAttributes().WithStandardAttributes(&awscognito.StandardAttributesMask{Email: jsii.Bool(true), Fullname: jsii.Bool(true)}).
+			WithCustomAttributes(s(strings.TrimPrefix(auth.ClaimOrg, "custom:"))),
+		WriteAttributes: awscognito.NewClientAttributes().WithStandardAttributes(&awscognito.StandardAttributesMask{Fullname: jsii.Bool(true)}),
+	})
+	domain := app.UserPool.AddDomain(s("SignIn"), &awscognito.UserPoolDomainOptions{
+		// The prefix must be unique in the region: the account id makes it so.
+		CognitoDomain:       &awscognito.CognitoDomainOptions{DomainPrefix: awscdk.Fn_Join(s(""), &[]*string{s("rengas-"), st.Account()})},
+		ManagedLoginVersion: awscognito.ManagedLoginVersion_NEWER_MANAGED_LOGIN,
+	})
+	awscognito.NewCfnManagedLoginBranding(st, s("SignInBranding"), &awscognito.CfnManagedLoginBrandingProps{
+		UserPoolId: app.UserPool.UserPoolId(), ClientId: client.UserPoolClientId(), UseCognitoProvidedValues: jsii.Bool(true),
+	})
+	fn := app.Functions[WebFunction]
+	fn.AddEnvironment(s("USER_POOL_ID"), app.UserPool.UserPoolId(), nil)
+	fn.AddEnvironment(s("WEB_CLIENT_ID"), client.UserPoolClientId(), nil)
+	fn.AddEnvironment(s("COGNITO_DOMAIN"), domain.BaseUrl(nil), nil)
+	fn.AddEnvironment(s("PUBLIC_URL"), base, nil)
+	return &Pages{Domain: domain, Client: client}
 }

@@ -13,6 +13,12 @@ fi
 go vet ./...
 # go.mod lists exactly what the code imports, direct dependencies as direct.
 go mod tidy -diff
+# The pages' browser journeys run in Debian's Chromium with axe-core (pinned
+# in package.json); they skip only where no Chromium can be installed.
+if ! command -v chromium >/dev/null 2>&1 && [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
+fi
+npm ci --no-audit --no-fund --loglevel=error
 go test -race -count=1 -timeout 30m ./...
 # One iteration of every benchmark, so that they keep compiling and running.
 go test -run '^$' -bench . -benchtime 1x ./shared/... > /dev/null

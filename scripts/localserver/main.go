@@ -15,6 +15,7 @@ import (
 	"fmt"
 	"log"
 	"log/slog"
+	"net"
 	"net/http"
 	"os"
 	"os/signal"
@@ -22,11 +23,16 @@ import (
 
 	"github.com/rengas/rengas/shared/apigw"
 	"github.com/rengas/rengas/shared/dynamo"
+	"github.com/rengas/rengas/shared/exports"
 	"github.com/rengas/rengas/shared/httpapi"
 	"github.com/rengas/rengas/shared/localdb"
 	"github.com/rengas/rengas/shared/locals3"
 	"github.com/rengas/rengas/shared/seed"
+	"github.com/rengas/rengas/shared/web"
 )
+
+// exportBucket is the local export bucket's name.
+const exportBucket = "rengas-exports"
 
 func main() {
 	addr := flag.String("addr", "127.0.0.1:8080", "where the API listens")
@@ -65,7 +71,17 @@ func main() {
 	}
 
 	logger := slog.New(slog.NewTextHandler(os.Stderr, nil))
+	// Answers too large for a response go to an export bucket on the same
+	// embedded S3-compatible server.
+	if err := objects.NewBucket(exportBucket); err != nil {
+		log.Fatal(err)
+	}
+	exported, err := exports.Connect(ctx, objects.Endpoint, exportBucket)
+	if err != nil {
+		log.Fatal(err)
+	}
 	srv := httpapi.NewServer(store, logger)
+	srv.Exports = exported
 	functions := map[string]apigw.Invoker{}
 	for _, fn := range httpapi.FunctionNames {
 		functions[fn] = srv.LambdaEntry(fn)
@@ -73,10 +89,36 @@ func main() {
 	// The audit function reads through a read-only store, as its IAM role allows in AWS.
 	auditStore := dynamo.New(db, dynamo.TableName())
 	auditStore.Now, auditStore.ReadOnly, auditStore.Anchors = clock.Now, true, store.Anchors
-	functions[httpapi.FnAudit] = httpapi.NewServer(auditStore, logger).LambdaEntry(httpapi.FnAudit)
+	auditSrv := httpapi.NewServer(auditStore, logger)
+	auditSrv.Exports = exported
+	functions[httpapi.FnAudit] = auditSrv.LambdaEntry(httpapi.FnAudit)
 	issuer := apigw.NewLocalIssuer()
 	mux := http.NewServeMux()
-	mux.Handle("/", apigw.New(httpapi.Routes, functions, issuer))
+	// The gateway stamps each request's time of receipt from the server
+	// clock, which /local/clock/advance moves.
+	gateway := apigw.New(httpapi.Routes, functions, issuer).WithClock(clock.Now)
+	// The pages call the same functions' handlers in-process, the audit
+	// routes through the read-only store; they sign in as the demo users.
+	pages, err := web.New(web.Config{
+		API: web.API(map[string]http.Handler{
+			httpapi.FnQualification: srv.Handler(httpapi.FnQualification),
+			httpapi.FnCompetitions:  srv.Handler(httpapi.FnCompetitions),
+			httpapi.FnAudit:         auditSrv.Handler(httpapi.FnAudit),
+		}),
+		SignIn: web.NewLocalSignIn(seed.Users, nil),
+		Log:    logger,
+		Now:    clock.Now,
+	})
+	if err != nil {
+		log.Fatal(err)
+	}
+	mux.Handle("/", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if web.Owns(r.URL.Path) {
+			pages.ServeHTTP(w, r)
+			return
+		}
+		gateway.ServeHTTP(w, r)
+	}))
 	// Local only: the stand-in for signing in with Cognito.
 	mux.HandleFunc("GET /local/tokens/{user}", func(w http.ResponseWriter, r *http.Request) {
 		u, ok := seed.User(r.PathValue("user"))
@@ -126,17 +168,21 @@ func main() {
 	}()
 
 	hs := &http.Server{Addr: *addr, Handler: mux, ReadHeaderTimeout: 10 * time.Second}
+	ln, err := net.Listen("tcp", *addr)
+	if err != nil {
+		log.Fatal(err)
+	}
 	go func() {
 		<-ctx.Done()
 		hs.Close()
 	}()
-	fmt.Printf("Rengas is running.\n  API:      http://%s  (OpenAPI: http://%s/openapi.json)\n  DynamoDB: %s (table %s)\n  Anchors:  %s (bucket %s; local only: Object Lock is not enforced)\n\nDemo users (get a token: curl -s http://%s/local/tokens/<user>):\n",
-		*addr, *addr, engine.Endpoint, dynamo.TableName(), objects.Endpoint, objects.Bucket, *addr)
+	fmt.Printf("http://%s/\n\nRengas is running: open the address above in a browser and sign in as a demo user (fi, sv, en).\n  API:      http://%s  (OpenAPI: http://%s/openapi.json)\n  DynamoDB: %s (table %s)\n  Anchors:  %s (bucket %s; local only: Object Lock is not enforced)\n\nDemo users (get a token: curl -s http://%s/local/tokens/<user>):\n",
+		*addr, *addr, *addr, engine.Endpoint, dynamo.TableName(), objects.Endpoint, objects.Bucket, *addr)
 	for _, u := range seed.Users {
 		fmt.Printf("  %-20s %-9s %-18s %s\n", u.ID, u.Role, u.Org, u.Name)
 	}
 	fmt.Printf("\nExample:\n  TOKEN=$(curl -s http://%s/local/tokens/officer-lahti)\n  curl -s -H \"Authorization: Bearer $TOKEN\" http://%s/dps/%s/applications\n", *addr, *addr, seed.DPSID)
-	if err := hs.ListenAndServe(); err != nil && err != http.ErrServerClosed {
+	if err := hs.Serve(ln); err != nil && err != http.ErrServerClosed {
 		log.Fatal(err)
 	}
 }

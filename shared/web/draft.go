@@ -1,0 +1,424 @@
+package web
+
+import (
+	"encoding/base64"
+	"encoding/json"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/rengas/rengas/shared/procurement"
+)
+
+// Drafting a mini-competition is a series of question pages, then a
+// check-answers page, then "publish and invite all". The pages keep no
+// state of their own: the draft so far travels in the form as the API's
+// own Definition (a hidden field), and only publishing writes anything.
+
+// draftSteps are the question pages in order.
+var draftSteps = []string{"basics", "milestones", "segments", "weights", "deadlines"}
+
+type draftPage struct {
+	DPS   procurement.DPS
+	Def   procurement.Definition
+	State string
+	Step  string
+	Steps []string
+	Form  map[string]string
+	// Weights of the DPS's award criteria, by id, as typed.
+	Criteria []draftCriterion
+}
+
+// StepNo is the question page's number, from 1.
+func (p *draftPage) StepNo() int { return slices.Index(p.Steps, p.Step) + 1 }
+
+type draftCriterion struct {
+	ID, Description, Weight string
+}
+
+func encodeDraft(d procurement.Definition) string {
+	b, _ := json.Marshal(d)
+	return base64.RawURLEncoding.EncodeToString(b)
+}
+
+func decodeDraft(s string) (procurement.Definition, bool) {
+	var d procurement.Definition
+	b, err := base64.RawURLEncoding.DecodeString(s)
+	if err != nil || json.Unmarshal(b, &d) != nil {
+		return procurement.Definition{}, false
+	}
+	return d, true
+}
+
+// newDefinition starts a draft with the milestones every outcome-based
+// competition counts and sensible defaults the officer can change.
+func (q *req) newDefinition(d procurement.DPS) procurement.Definition {
+	now := q.h.now().In(helsinki)
+	def := procurement.Definition{
+		Places: 20, Awards: 1, PriceWeight: 40, MaxOutcomeShare: 5000, BudgetCeilingCents: 0,
+		Milestones: []procurement.Milestone{
+			{ID: procurement.MilestoneEmployed, Name: q.T("draft.defaultEmployed"), Pricing: "offered", ExpectedRate: 2500},
+			{ID: procurement.MilestoneVocational, Name: q.T("draft.defaultVocational"), Pricing: "tariff", TariffCents: 80000, ExpectedRate: 1500},
+		},
+		Segments:         []procurement.Segment{},
+		ServiceArea:      []string{},
+		QuestionDeadline: time.Date(now.Year(), now.Month(), now.Day()+7, 12, 0, 0, 0, helsinki),
+		BidDeadline:      time.Date(now.Year(), now.Month(), now.Day()+d.Settings.MinTenderDays+2, 12, 0, 0, 0, helsinki),
+	}
+	if len(d.Categories) > 0 {
+		def.Category = d.Categories[0].ID
+	}
+	return def
+}
+
+func (q *req) draftDPS() (procurement.DPS, error) {
+	var d procurement.DPS
+	err := q.get("/dps/"+q.r.PathValue("dps"), nil, &d)
+	return d, err
+}
+
+func (q *req) draftView(d procurement.DPS, def procurement.Definition, step string) *draftPage {
+	p := &draftPage{DPS: d, Def: def, State: encodeDraft(def), Step: step, Steps: draftSteps, Form: map[string]string{}}
+	for _, id := range d.QualityCriteria {
+		c := draftCriterion{ID: id, Description: q.h.cat.T(q.lang, codeKey("criterion", id), nil)}
+		for _, x := range def.QualityCriteria {
+			if x.ID == id {
+				c.Description, c.Weight = x.Description, strconv.Itoa(x.Weight)
+			}
+		}
+		p.Criteria = append(p.Criteria, c)
+	}
+	return p
+}
+
+func (q *req) draftStart() error {
+	d, err := q.draftDPS()
+	if err != nil {
+		return err
+	}
+	return q.renderDraft(200, q.draftView(d, q.newDefinition(d), "basics"), nil)
+}
+
+func (q *req) renderDraft(status int, p *draftPage, errs []fieldError) error {
+	name, title := "draft", "draft.title."+p.Step
+	if p.Step == "check" {
+		name, title = "draftcheck", "draftcheck.title"
+	}
+	return q.render(status, name, title, p, errs)
+}
+
+// draftStep reads one question page and shows the next, or the same page
+// with its errors; "goto" jumps to a page (the check page's Change).
+func (q *req) draftStep() error {
+	d, err := q.draftDPS()
+	if err != nil {
+		return err
+	}
+	def, ok := decodeDraft(q.r.PostFormValue("state"))
+	if !ok {
+		def = q.newDefinition(d)
+	}
+	if to := q.r.PostFormValue("goto"); to != "" && (slices.Contains(draftSteps, to) || to == "check") {
+		return q.renderDraft(200, q.draftView(d, def, to), nil)
+	}
+	step := q.r.PostFormValue("step")
+	if !slices.Contains(draftSteps, step) {
+		step = "basics"
+	}
+	errs := q.readStep(d, &def, step)
+	p := q.draftView(d, def, step)
+	if errs != nil {
+		for k := range q.r.PostForm {
+			p.Form[k] = q.r.PostFormValue(k)
+		}
+		return q.renderDraft(400, p, errs)
+	}
+	next := "check"
+	if i := slices.Index(draftSteps, step); i+1 < len(draftSteps) {
+		next = draftSteps[i+1]
+	}
+	p.Step = next
+	return q.renderDraft(200, p, nil)
+}
+
+// readStep reads the fields of one question page into the definition.
+func (q *req) readStep(d procurement.DPS, def *procurement.Definition, step string) []fieldError {
+	f := func(k string) string { return strings.TrimSpace(q.r.PostFormValue(k)) }
+	var errs []fieldError
+	bad := func(id, key string) { errs = append(errs, fieldError{ID: id, Text: q.T(key)}) }
+	whole := func(id string, dst *int, lo, hi int, key string) {
+		n, err := strconv.Atoi(f(id))
+		if err != nil || n < lo || n > hi {
+			bad(id, key)
+			return
+		}
+		*dst = n
+	}
+	switch step {
+	case "basics":
+		def.Category = f("category")
+		if _, ok := d.Category(def.Category); !ok {
+			bad("category-"+firstCategory(d), "draft.categoryMissing")
+		}
+		def.Title, def.Description, def.TargetGroup = f("title"), f("description"), f("targetGroup")
+		for _, x := range []struct{ id, v, key string }{
+			{"title", def.Title, "draft.titleMissing"}, {"description", def.Description, "draft.descriptionMissing"}, {"targetGroup", def.TargetGroup, "draft.targetGroupMissing"}} {
+			if x.v == "" {
+				bad(x.id, x.key)
+			}
+		}
+		def.ServiceArea = nil
+		for _, a := range strings.Split(f("serviceArea"), ",") {
+			if a = strings.TrimSpace(a); a != "" {
+				def.ServiceArea = append(def.ServiceArea, a)
+			}
+		}
+		if len(def.ServiceArea) == 0 {
+			bad("serviceArea", "draft.serviceAreaMissing")
+		}
+		whole("places", &def.Places, 1, 100000, "draft.placesInvalid")
+		def.ContractStart, def.ContractEnd = f("contractStart"), f("contractEnd")
+		if _, err := time.Parse(time.DateOnly, def.ContractStart); err != nil {
+			bad("contractStart", "draft.dateInvalid")
+		}
+		if _, err := time.Parse(time.DateOnly, def.ContractEnd); err != nil {
+			bad("contractEnd", "draft.dateInvalid")
+		} else if def.ContractEnd < def.ContractStart {
+			bad("contractEnd", "draft.endBeforeStart")
+		}
+	case "milestones":
+		for i := range def.Milestones {
+			m := &def.Milestones[i]
+			p := "m-" + m.ID + "-"
+			if n := f(p + "name"); n != "" {
+				m.Name = n
+			} else {
+				bad(p+"name", "draft.milestoneNameMissing")
+			}
+			m.Pricing = f(p + "pricing")
+			if m.Pricing != "tariff" && m.Pricing != "offered" {
+				m.Pricing = "offered"
+			}
+			m.TariffCents = 0
+			if m.Pricing == "tariff" {
+				if c, ok := parseEuros(f(p + "tariff")); ok && c > 0 {
+					m.TariffCents = c
+				} else {
+					bad(p+"tariff", "draft.tariffInvalid")
+				}
+			}
+			if r, ok := parsePercent(f(p + "rate")); ok {
+				m.ExpectedRate = procurement.Rate(r)
+			} else {
+				bad(p+"rate", "draft.rateInvalid")
+			}
+		}
+	case "segments":
+		def.Segments = []procurement.Segment{}
+		if name := f("segmentName"); name != "" {
+			s := procurement.Segment{ID: "segment-1", Name: name, ExpectedRates: map[string]procurement.Rate{}, TariffsCents: map[string]int64{}}
+			if r, ok := parsePercent(f("segmentShare")); ok && r > 0 {
+				s.PlacesShare = procurement.Rate(r)
+			} else {
+				bad("segmentShare", "draft.shareInvalid")
+			}
+			for _, m := range def.Milestones {
+				if v := f("segmentRate-" + m.ID); v != "" {
+					if r, ok := parsePercent(v); ok {
+						s.ExpectedRates[m.ID] = procurement.Rate(r)
+					} else {
+						bad("segmentRate-"+m.ID, "draft.rateInvalid")
+					}
+				}
+			}
+			def.Segments = append(def.Segments, s)
+		}
+	case "weights":
+		if c, ok := parseEuros(f("ceiling")); ok && c > 0 {
+			def.BudgetCeilingCents = c
+		} else {
+			bad("ceiling", "draft.ceilingInvalid")
+		}
+		if r, ok := parsePercent(f("outcomeShare")); ok && r > 0 {
+			def.MaxOutcomeShare = procurement.Rate(r)
+		} else {
+			bad("outcomeShare", "draft.shareInvalid")
+		}
+		whole("priceWeight", &def.PriceWeight, 0, 100, "draft.weightInvalid")
+		def.QualityCriteria = nil
+		sum := def.PriceWeight
+		for _, id := range d.QualityCriteria {
+			w := f("weight-" + id)
+			if w == "" || w == "0" {
+				continue
+			}
+			n, err := strconv.Atoi(w)
+			if err != nil || n < 1 || n > 100 {
+				bad("weight-"+id, "draft.weightInvalid")
+				continue
+			}
+			desc := f("desc-" + id)
+			if desc == "" {
+				desc = q.h.cat.T(q.lang, codeKey("criterion", id), nil)
+			}
+			sum += n
+			def.QualityCriteria = append(def.QualityCriteria, procurement.QualityCriterion{ID: id, Description: desc, Weight: n})
+		}
+		if sum != 100 && errs == nil {
+			errs = append(errs, fieldError{ID: "priceWeight", Text: q.h.cat.T(q.lang, "draft.weightsSum", map[string]any{"Sum": sum})})
+		}
+		whole("minQuality", &def.MinQualityPoints, 0, 100, "draft.minQualityInvalid")
+		whole("awards", &def.Awards, 1, 50, "draft.awardsInvalid")
+	case "deadlines":
+		for _, x := range []struct {
+			id  string
+			dst *time.Time
+		}{{"questionDeadline", &def.QuestionDeadline}, {"bidDeadline", &def.BidDeadline}} {
+			t, err := time.ParseInLocation("2006-01-02 15:04", f(x.id+"Date")+" "+f(x.id+"Time"), helsinki)
+			if err != nil {
+				bad(x.id+"Date", "draft.deadlineInvalid")
+				continue
+			}
+			*x.dst = t
+		}
+		if errs == nil && !def.QuestionDeadline.Before(def.BidDeadline) {
+			bad("questionDeadlineDate", "draft.questionAfterBid")
+		}
+	}
+	return errs
+}
+
+func firstCategory(d procurement.DPS) string {
+	if len(d.Categories) > 0 {
+		return d.Categories[0].ID
+	}
+	return ""
+}
+
+// draftFieldID maps the API's fields to the check page's Change buttons.
+func draftFieldID(field string) string {
+	switch {
+	case strings.HasPrefix(field, "milestones"):
+		return "change-milestones"
+	case strings.HasPrefix(field, "segments"):
+		return "change-segments"
+	case strings.HasPrefix(field, "questionDeadline"), strings.HasPrefix(field, "bidDeadline"):
+		return "change-deadlines"
+	case slices.Contains([]string{"budgetCeilingCents", "maxOutcomeShare", "priceWeight", "minQualityPoints", "awards"}, field), strings.HasPrefix(field, "qualityCriteria"):
+		return "change-weights"
+	}
+	return "change-basics"
+}
+
+// draftPublish creates the competition through the API and publishes it:
+// every provider admitted in the category is invited at one moment.
+func (q *req) draftPublish() error {
+	d, err := q.draftDPS()
+	if err != nil {
+		return err
+	}
+	def, ok := decodeDraft(q.r.PostFormValue("state"))
+	if !ok {
+		return q.renderDraft(400, q.draftView(d, q.newDefinition(d), "basics"), []fieldError{{ID: "category-" + firstCategory(d), Text: q.T("draft.stateLost")}})
+	}
+	if def.QualityCriteria == nil {
+		def.QualityCriteria = []procurement.QualityCriterion{}
+	}
+	var c procurement.Competition
+	err = q.send("POST", "/dps/"+d.ID+"/competitions", def, &c)
+	if err != nil {
+		var ae *apiError
+		if asAPI(err, &ae) && ae.Status == 400 {
+			ids := map[string]string{}
+			for _, fe := range ae.Fields {
+				ids[indexRe.ReplaceAllString(fe.Field, "[]")] = draftFieldID(fe.Field)
+			}
+			errs, _ := q.fieldErrors(err, "change-basics", ids)
+			return q.renderDraft(400, q.draftView(d, def, "check"), errs)
+		}
+		return err
+	}
+	if q.r.PostFormValue("action") == "save" {
+		q.redirect("/competitions/" + c.ID)
+		return nil
+	}
+	if err := q.send("POST", "/competitions/"+c.ID+"/publication", map[string]any{"version": c.Version}, nil); err != nil {
+		var ae *apiError
+		if asAPI(err, &ae) && ae.Status == 409 {
+			// Saved as a draft; the competition page says why it could not be published.
+			q.redirect("/competitions/" + c.ID + "?done=saved")
+			return nil
+		}
+		return err
+	}
+	q.redirect("/competitions/" + c.ID + "?done=published")
+	return nil
+}
+
+// amendForm edits a published competition's deadlines and texts with a
+// reason; the API decides whether the change is material.
+func (q *req) amendForm() error {
+	p, err := q.loadCompetition(false)
+	if err != nil {
+		return err
+	}
+	return q.render(200, "amend", "amend.title", map[string]any{"P": p, "Form": amendValues(p.C.Definition, "")}, nil)
+}
+
+func amendValues(d procurement.Definition, reason string) map[string]string {
+	qd, bd := d.QuestionDeadline.In(helsinki), d.BidDeadline.In(helsinki)
+	return map[string]string{"title": d.Title, "description": d.Description, "reason": reason,
+		"questionDeadlineDate": qd.Format(time.DateOnly), "questionDeadlineTime": qd.Format("15:04"),
+		"bidDeadlineDate": bd.Format(time.DateOnly), "bidDeadlineTime": bd.Format("15:04")}
+}
+
+func (q *req) amend() error {
+	p, err := q.loadCompetition(false)
+	if err != nil {
+		return err
+	}
+	form := map[string]string{}
+	for _, k := range []string{"title", "description", "reason", "questionDeadlineDate", "questionDeadlineTime", "bidDeadlineDate", "bidDeadlineTime"} {
+		form[k] = strings.TrimSpace(q.r.PostFormValue(k))
+	}
+	def := p.C.Definition
+	var errs []fieldError
+	def.Title, def.Description = form["title"], form["description"]
+	for _, x := range []struct {
+		id  string
+		dst *time.Time
+	}{{"questionDeadline", &def.QuestionDeadline}, {"bidDeadline", &def.BidDeadline}} {
+		t, err := time.ParseInLocation("2006-01-02 15:04", form[x.id+"Date"]+" "+form[x.id+"Time"], helsinki)
+		if err != nil {
+			errs = append(errs, fieldError{ID: x.id + "Date", Text: q.T("draft.deadlineInvalid")})
+			continue
+		}
+		// The form shows minutes: an unchanged deadline keeps its exact
+		// time (deadlines may only be extended).
+		if !t.Equal(x.dst.Truncate(time.Minute)) {
+			*x.dst = t
+		}
+	}
+	if form["reason"] == "" && p.C.Status != procurement.CompDraft {
+		errs = append(errs, fieldError{ID: "reason", Text: q.T("amend.reasonMissing")})
+	}
+	data := map[string]any{"P": p, "Form": form}
+	if errs != nil {
+		return q.render(400, "amend", "amend.title", data, errs)
+	}
+	body := struct {
+		procurement.Definition
+		Reason  string `json:"reason"`
+		Version int    `json:"version"`
+	}{def, form["reason"], p.C.Version}
+	err = q.send("PUT", "/competitions/"+p.C.ID, body, nil)
+	ids := map[string]string{"title": "title", "description": "description", "reason": "reason", "bidDeadline": "bidDeadlineDate", "questionDeadline": "questionDeadlineDate"}
+	if errs, ok := q.fieldErrors(err, "title", ids); ok {
+		return q.render(400, "amend", "amend.title", data, errs)
+	} else if err != nil {
+		return err
+	}
+	q.redirect("/competitions/" + p.C.ID + "?done=amended")
+	return nil
+}

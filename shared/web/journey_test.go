@@ -1,0 +1,204 @@
+package web_test
+
+import (
+	"context"
+	"net/http"
+	"net/url"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/rengas/rengas/shared/dynamo"
+	"github.com/rengas/rengas/shared/seed"
+)
+
+// TestOfficerProviderAuditorJourney runs a mini-competition from draft to
+// award through the pages' forms alone, as a browser without JavaScript
+// would: question pages, check answers, publish and invite all; a bid with
+// an error, check answers, receipt, a change; the opening; the conflict
+// declaration, scores, the award; the decision as the bidder reads it; and
+// the auditor's chain verification and OCDS download.
+func TestOfficerProviderAuditorJourney(t *testing.T) {
+	e := newEnv(t)
+	officer := e.browser("officer-lahti")
+
+	// Draft: five question pages, each answered by posting the draft so far.
+	start := officer.get("/fi/dps/" + seed.DPSID + "/competitions/new")
+	if start.status != 200 {
+		t.Fatalf("draft start: %d", start.status)
+	}
+	state := inputValue(start.doc, "state")
+	step := func(name string, fields url.Values) page {
+		t.Helper()
+		fields.Set("state", state)
+		fields.Set("step", name)
+		p := officer.post("/fi/dps/"+seed.DPSID+"/competitions/new", fields)
+		if p.status != 200 {
+			t.Fatalf("step %s: %d %s", name, p.status, text(p.doc))
+		}
+		checkPage(t, "/fi/dps/"+seed.DPSID+"/competitions/new", p, "fi")
+		state = inputValue(p.doc, "state")
+		return p
+	}
+	// A missing title is refused with an error summary linking to the field.
+	bad := officer.post("/fi/dps/"+seed.DPSID+"/competitions/new", url.Values{"state": {state}, "step": {"basics"}, "category": {"job-coaching"}})
+	if bad.status != 400 || !strings.HasPrefix(title(bad.doc), "Virhe:") {
+		t.Fatalf("an empty basics page answered %d %q", bad.status, title(bad.doc))
+	}
+	checkPage(t, "/fi/dps/"+seed.DPSID+"/competitions/new", bad, "fi")
+	step("basics", url.Values{"category": {"job-coaching"}, "title": {"Työhönvalmennus 2027"}, "description": {"Valmennus työhön tai opintoihin."},
+		"targetGroup": {"Pitkäaikaistyöttömät"}, "serviceArea": {"Lahti, Hollola"}, "places": {"20"}, "contractStart": {"2027-02-01"}, "contractEnd": {"2027-12-31"}})
+	step("milestones", url.Values{"m-employed-name": {"Työllistyminen"}, "m-employed-pricing": {"offered"}, "m-employed-rate": {"25"},
+		"m-vocational-education-name": {"Koulutus"}, "m-vocational-education-pricing": {"tariff"}, "m-vocational-education-tariff": {"800"}, "m-vocational-education-rate": {"15"}})
+	step("segments", url.Values{})
+	step("weights", url.Values{"ceiling": {"100 000"}, "outcomeShare": {"50"}, "priceWeight": {"40"},
+		"weight-individual-service": {"30"}, "weight-employer-network": {"20"}, "weight-outcome-follow-up": {"10"}, "minQuality": {"0"}, "awards": {"1"}})
+	now := e.clock.Now().In(time.FixedZone("", 0))
+	q, d := now.AddDate(0, 0, 7), now.AddDate(0, 0, 12)
+	check := step("deadlines", url.Values{"questionDeadlineDate": {q.Format(time.DateOnly)}, "questionDeadlineTime": {"12:00"},
+		"bidDeadlineDate": {d.Format(time.DateOnly)}, "bidDeadlineTime": {"12:00"}})
+	body := check.body
+	for _, want := range []string{"Tarkista tarjouspyyntö", "100\u00a0000,00\u00a0€", "800,00\u00a0€", "25\u00a0%", "Suomen aikaa"} {
+		if !strings.Contains(body, want) {
+			t.Errorf("the check-answers page lacks %q", want)
+		}
+	}
+	pub := officer.follow("/fi/dps/"+seed.DPSID+"/competitions/new/publish", url.Values{"state": {state}, "action": {"publish"}})
+	if !strings.Contains(text(pub.doc), "julkaistiin") || !strings.Contains(text(pub.doc), "kutsuttiin 2") {
+		t.Fatalf("after publishing: %s", text(pub.doc))
+	}
+	compPath := strings.SplitN(strings.TrimPrefix(pubURL(t, officer), e.url), "?", 2)[0]
+	compID := strings.TrimPrefix(compPath, "/fi/competitions/")
+
+	// The provider bids in Swedish: an error first, then check answers.
+	prov := e.browser("provider-tyopaja")
+	form := prov.get("/sv/competitions/" + compID + "/bid")
+	if form.status != 200 || !strings.Contains(text(form.doc), "finsk tid") {
+		t.Fatalf("bid form: %d, the deadline must be shown in Finnish time: %s", form.status, text(form.doc))
+	}
+	key := inputValue(form.doc, "key")
+	offer := url.Values{"version": {"0"}, "key": {key}, "fixedFee": {"tre tusen"}, "price-employed": {"1 200"},
+		"answer-individual-service": {"Veckovisa möten."}, "answer-employer-network": {"120 arbetsgivare."}, "answer-outcome-follow-up": {"Månadsrapporter."}}
+	errPage := prov.post("/sv/competitions/"+compID+"/bid", offer)
+	if errPage.status != 400 || !strings.HasPrefix(title(errPage.doc), "Fel:") {
+		t.Fatalf("a fee in words answered %d %q", errPage.status, title(errPage.doc))
+	}
+	checkPage(t, "/sv/competitions/"+compID+"/bid", errPage, "sv")
+	offer.Set("fixedFee", "3 000")
+	checkAnswers := prov.post("/sv/competitions/"+compID+"/bid", offer)
+	if checkAnswers.status != 200 || !strings.Contains(checkAnswers.body, "3\u00a0000,00\u00a0€") {
+		t.Fatalf("check answers: %d %s", checkAnswers.status, text(checkAnswers.doc))
+	}
+	checkPage(t, "/sv/competitions/"+compID+"/bid", checkAnswers, "sv")
+	receipt := prov.follow("/sv/competitions/"+compID+"/bid/submit", offer)
+	digest := ""
+	for _, c := range find(receipt.doc, element("code")) {
+		if s := text(c); len(s) == 64 {
+			digest = s
+		}
+	}
+	if digest == "" || !strings.Contains(text(receipt.doc), "Mottaget") {
+		t.Fatalf("receipt without digest: %s", text(receipt.doc))
+	}
+	// A retry of the same submission (same key) is answered once.
+	if p := prov.post("/sv/competitions/"+compID+"/bid/submit", offer); p.status != http.StatusSeeOther {
+		t.Errorf("a retried submission answered %d", p.status)
+	}
+	// Change the bid: version 1 replaces it, with a new key.
+	offer.Set("version", "1")
+	offer.Set("key", strings.Repeat("ab", 16))
+	offer.Set("fixedFee", "2 900,50")
+	changed := prov.follow("/sv/competitions/"+compID+"/bid/submit", offer)
+	if !strings.Contains(changed.body, "2\u00a0900,50\u00a0€") {
+		t.Fatalf("the changed bid: %s", text(changed.doc))
+	}
+	for _, c := range find(changed.doc, element("code")) {
+		if s := text(c); len(s) == 64 {
+			digest = s
+		}
+	}
+	// Before the deadline the officer sees no bid.
+	if p := officer.get("/fi/competitions/" + compID + "/evaluation"); p.status != 200 || !strings.Contains(text(p.doc), "suljettuja") {
+		t.Errorf("before the deadline the evaluation page answered %d: %s", p.status, text(p.doc))
+	}
+
+	// The deadline passes; the scheduled job opens the competition.
+	e.clock.Set(d.Add(12*time.Hour + dynamo.OpeningGrace + time.Second))
+	if _, err := e.store.RunSchedule(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if p := prov.get("/sv/competitions/" + compID + "/bid"); p.status != http.StatusConflict {
+		t.Errorf("the bid form after the deadline answered %d", p.status)
+	}
+	officer.follow("/fi/competitions/"+compID+"/conflict", url.Values{"statement": {"Ei sidoksia tarjoajiin."}})
+	for _, crit := range []string{"individual-service", "employer-network", "outcome-follow-up"} {
+		ev := officer.get("/fi/competitions/" + compID + "/evaluation")
+		version := ""
+		for _, f := range find(ev.doc, element("form")) {
+			if strings.HasSuffix(attr(f, "action"), "/bids/prov-tyopaja/score") && inputValue(f, "criterion") == crit {
+				version = inputValue(f, "version")
+			}
+		}
+		if version == "" {
+			t.Fatalf("no score form for %s: %s", crit, text(ev.doc))
+		}
+		officer.follow("/fi/competitions/"+compID+"/bids/prov-tyopaja/score", url.Values{"criterion": {crit}, "version": {version},
+			"score-prov-tyopaja-" + crit: {"4"}, "reason-prov-tyopaja-" + crit: {"Hyvä suunnitelma."}})
+	}
+	// A score without a reason is refused and names the field.
+	bad = officer.post("/fi/competitions/"+compID+"/bids/prov-tyopaja/score", url.Values{"criterion": {"individual-service"}, "version": {"4"}, "score-prov-tyopaja-individual-service": {"5"}})
+	if bad.status != 400 {
+		t.Errorf("a score without reason answered %d", bad.status)
+	}
+	checkPage(t, "/fi/competitions/"+compID+"/evaluation", bad, "fi")
+	decision := officer.follow("/fi/competitions/"+compID+"/award", url.Values{"reasons": {"Kokonaistaloudellisesti edullisin."}})
+	if !strings.Contains(text(decision.doc), "markkinaoikeuteen") {
+		t.Errorf("the decision lacks the appeal instructions: %s", text(decision.doc))
+	}
+
+	// The bidder reads the decision in English, with its own numbers.
+	read := prov.get("/en/competitions/" + compID + "/decision")
+	if read.status != 200 || !strings.Contains(text(read.doc), "Winner") || !strings.Contains(text(read.doc), "Market Court") {
+		t.Errorf("the provider's decision: %d %s", read.status, text(read.doc))
+	}
+	checkPage(t, "/en/competitions/"+compID+"/decision", read, "en")
+
+	// The auditor verifies the DPS chain and downloads the OCDS release.
+	aud := e.browser("auditor")
+	v := aud.get("/fi/audit/chains?chain=dps." + seed.DPSID)
+	if v.status != 200 || !strings.Contains(text(v.doc), "Ketju on eheä") {
+		t.Errorf("verification: %d %s", v.status, text(v.doc))
+	}
+	// The bid's chain records the digest the receipt showed.
+	bc := aud.get("/fi/audit/chains?chain=bid." + compID + ".prov-tyopaja")
+	if bc.status != 200 || !strings.Contains(text(bc.doc), "Ketju on eheä") {
+		t.Errorf("the bid's chain: %d %s", bc.status, text(bc.doc))
+	}
+	if !strings.Contains(bc.body, digest) {
+		t.Errorf("the bid's chain does not hold the digest %s of the provider's receipt", digest)
+	}
+	o := aud.get("/fi/audit/open-data/competitions/" + compID + "/ocds")
+	if o.status != 200 || !strings.Contains(o.header.Get("Content-Disposition"), "attachment") || !strings.Contains(o.body, `"releases"`) {
+		t.Errorf("OCDS download: %d %q", o.status, o.header.Get("Content-Disposition"))
+	}
+	csv := aud.get("/fi/audit/awards.csv?dpsId=" + seed.DPSID)
+	if csv.status != 200 || !strings.Contains(csv.body, "prov-tyopaja") {
+		t.Errorf("CSV download: %d %s", csv.status, csv.body)
+	}
+	if e.log.contains("missing message") || e.log.contains("page failed") {
+		t.Error("the pages logged a missing message or a failure")
+	}
+}
+
+// pubURL is the competition page the officer was sent to after publishing.
+func pubURL(t *testing.T, officer *browser) string {
+	t.Helper()
+	p := officer.get("/fi/competitions")
+	for _, a := range find(p.doc, element("a")) {
+		if strings.Contains(text(a), "Työhönvalmennus 2027") {
+			return attr(a, "href")
+		}
+	}
+	t.Fatal("the new competition is not on the list")
+	return ""
+}
