@@ -113,8 +113,8 @@ func TestDocumentsBucketIsPrivate(t *testing.T) {
 		}
 	}
 	policies, _ := json.Marshal(resources("stateful", "AWS::S3::BucketPolicy"))
-	if strings.Count(string(policies), `"aws:SecureTransport":"false"`) != 3 {
-		t.Errorf("the three buckets must deny requests without TLS: %s", policies)
+	if n := len(resources("stateful", "AWS::S3::Bucket")); strings.Count(string(policies), `"aws:SecureTransport":"false"`) != n {
+		t.Errorf("the %d buckets must deny requests without TLS: %s", n, policies)
 	}
 }
 
@@ -156,7 +156,8 @@ func TestAnchorBucketIsWriteOnce(t *testing.T) {
 			for _, st := range p["PolicyDocument"].(map[string]any)["Statement"].([]any) {
 				st := st.(map[string]any)
 				raw, _ := json.Marshal(st)
-				if st["Effect"] == "Allow" && strings.Contains(string(raw), `"s3:PutObject"`) {
+				// Writes to the anchor bucket (the export bucket takes writes too).
+				if st["Effect"] == "Allow" && strings.Contains(string(raw), `"s3:PutObject"`) && strings.Contains(string(raw), "Anchors") {
 					putters = append(putters, fn.Name)
 				}
 				if st["Effect"] == "Deny" && strings.Contains(string(raw), "dynamodb:LeadingKeys") {
@@ -420,4 +421,30 @@ func TestPagesSignInWithCognito(t *testing.T) {
 		return
 	}
 	t.Error("no web function")
+}
+
+// The keys that sign list cursors and sign-in cookies come from Secrets
+// Manager at deployment, never from the template; every function that
+// answers requests can hand out an export.
+func TestKeysAreSecretsAndExportsAreWired(t *testing.T) {
+	for id, f := range resources("app", "AWS::Lambda::Function") {
+		vars, _ := props(f)["Environment"].(map[string]any)["Variables"].(map[string]any)
+		raw, _ := json.Marshal(vars["CURSOR_KEY"])
+		if !strings.Contains(string(raw), "{{resolve:secretsmanager:") {
+			t.Errorf("%s: CURSOR_KEY must be resolved from Secrets Manager, not %s", id, raw)
+		}
+		scheduler := strings.Contains(id, "scheduler") || strings.Contains(id, "Fnweb")
+		if _, ok := vars["EXPORT_BUCKET"]; ok == scheduler {
+			t.Errorf("%s: EXPORT_BUCKET set %t, want it on every function that answers requests", id, ok)
+		}
+		if strings.Contains(id, "Fnweb") {
+			raw, _ := json.Marshal(vars["WEB_COOKIE_KEY"])
+			if !strings.Contains(string(raw), "{{resolve:secretsmanager:") {
+				t.Errorf("%s: WEB_COOKIE_KEY must be resolved from Secrets Manager, not %s", id, raw)
+			}
+		}
+	}
+	if n := len(resources("app", "AWS::SecretsManager::Secret")); n != 2 {
+		t.Errorf("%d secrets, want the cursor key and the cookie key", n)
+	}
 }

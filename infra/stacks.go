@@ -20,6 +20,7 @@ import (
 	"github.com/aws/aws-cdk-go/awscdk/v2/awslambda"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awslogs"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awss3"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awssecretsmanager"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awssns"
 	"github.com/aws/constructs-go/constructs/v10"
 	"github.com/aws/jsii-runtime-go"
@@ -40,6 +41,9 @@ type Stateful struct {
 	Documents awss3.Bucket
 	// Anchors keeps the anchors of the audit chains, write-once.
 	Anchors awss3.Bucket
+	// Exports keeps answers too large for a response for a day, handed
+	// out by presigned links.
+	Exports awss3.Bucket
 }
 
 // DefaultAnchorRetentionYears is how long an anchor cannot be changed or
@@ -130,7 +134,18 @@ func NewStatefulStack(scope constructs.Construct, id string, props *awscdk.Stack
 	awscdk.NewCfnOutput(st, s("TableName"), &awscdk.CfnOutputProps{Value: table.TableName()})
 	awscdk.NewCfnOutput(st, s("DocumentsBucket"), &awscdk.CfnOutputProps{Value: docs.BucketName()})
 	awscdk.NewCfnOutput(st, s("AnchorBucket"), &awscdk.CfnOutputProps{Value: anchors.BucketName()})
-	return &Stateful{Stack: st, Table: table, Documents: docs, Anchors: anchors}
+	exportsBucket := awss3.NewBucket(st, s("Exports"), &awss3.BucketProps{
+		Encryption:             awss3.BucketEncryption_S3_MANAGED,
+		BlockPublicAccess:      awss3.BlockPublicAccess_BLOCK_ALL(),
+		EnforceSSL:             jsii.Bool(true),
+		RemovalPolicy:          awscdk.RemovalPolicy_RETAIN,
+		ServerAccessLogsBucket: accessLogs,
+		ServerAccessLogsPrefix: s("exports/"),
+		// An export's link works 15 minutes; the object is gone after a day.
+		LifecycleRules: &[]*awss3.LifecycleRule{{Expiration: awscdk.Duration_Days(jsii.Number(1))}},
+	})
+	awscdk.NewCfnOutput(st, s("ExportBucket"), &awscdk.CfnOutputProps{Value: exportsBucket.BucketName()})
+	return &Stateful{Stack: st, Table: table, Documents: docs, Anchors: anchors, Exports: exportsBucket}
 }
 
 // Function is a Lambda function folder under functions/.
@@ -248,6 +263,39 @@ func NewAppStack(scope constructs.Construct, id string, props *AppProps) *App {
 
 	for _, fn := range Functions {
 		app.Functions[fn.Name] = newFunction(st, fn, table, props.Stateful.Anchors, props.AssetsDir)
+	}
+	// Keys generated at the first deployment and kept in Secrets Manager;
+	// CloudFormation resolves them into the functions' (encrypted)
+	// environment, never into the template. CURSOR_KEY signs list cursors,
+	// WEB_COOKIE_KEY the pages' sign-in cookies.
+	secret := func(id, what string) awssecretsmanager.Secret {
+		sec := awssecretsmanager.NewSecret(st, s(id), &awssecretsmanager.SecretProps{
+			Description:          s(what),
+			GenerateSecretString: &awssecretsmanager.SecretStringGenerator{PasswordLength: jsii.Number(64), ExcludePunctuation: jsii.Bool(true)},
+			RemovalPolicy:        awscdk.RemovalPolicy_RETAIN,
+		})
+		cdknag.NagSuppressions_AddResourceSuppressions(sec, &[]*cdknag.NagPackSuppression{{
+			Id: s("AwsSolutions-SMG4"), Reason: s("An HMAC key read at deployment; rotating it means a new deployment, and only invalidates outstanding cursors or sign-in cookies."),
+		}}, nil)
+		return sec
+	}
+	cursorKey := secret("CursorKey", "Rengas: the HMAC key that signs list cursors")
+	cookieKey := secret("WebCookieKey", "Rengas: the HMAC key that signs the pages' sign-in cookies")
+	for _, fn := range Functions {
+		f := app.Functions[fn.Name]
+		f.AddEnvironment(s("CURSOR_KEY"), cursorKey.SecretValue().UnsafeUnwrap(), nil)
+		if fn.Name == WebFunction {
+			f.AddEnvironment(s("WEB_COOKIE_KEY"), cookieKey.SecretValue().UnsafeUnwrap(), nil)
+		}
+		if fn.Name != "scheduler" && fn.Name != WebFunction {
+			// Answers too large for a response are stored and linked. (The
+			// pages render what they read; they take answers inline.)
+			f.Role().AddToPrincipalPolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+				Actions:   jsii.Strings("s3:PutObject", "s3:GetObject"),
+				Resources: &[]*string{props.Stateful.Exports.ArnForObjects(s("exports/*"))},
+			}))
+			f.AddEnvironment(s("EXPORT_BUCKET"), props.Stateful.Exports.BucketName(), nil)
+		}
 	}
 
 	// The pages take every request that no API route matches ($default):

@@ -101,9 +101,11 @@ func main() {
 	// routes through the read-only store; they sign in as the demo users.
 	pages, err := web.New(web.Config{
 		API: web.API(map[string]http.Handler{
-			httpapi.FnQualification: srv.Handler(httpapi.FnQualification),
-			httpapi.FnCompetitions:  srv.Handler(httpapi.FnCompetitions),
-			httpapi.FnAudit:         auditSrv.Handler(httpapi.FnAudit),
+			// Servers of their own without the export bucket: a page
+			// renders what it reads, so it takes every answer inline.
+			httpapi.FnQualification: httpapi.NewServer(store, logger).Handler(httpapi.FnQualification),
+			httpapi.FnCompetitions:  httpapi.NewServer(store, logger).Handler(httpapi.FnCompetitions),
+			httpapi.FnAudit:         httpapi.NewServer(auditStore, logger).Handler(httpapi.FnAudit),
 		}),
 		SignIn: web.NewLocalSignIn(seed.Users, nil),
 		Log:    logger,
