@@ -2,8 +2,6 @@ package apigw
 
 import (
 	"crypto/rand"
-	"fmt"
-	"strings"
 	"time"
 
 	"github.com/golang-jwt/jwt/v5"
@@ -46,20 +44,5 @@ func (i *LocalIssuer) Verify(token string) (map[string]string, error) {
 	if err != nil {
 		return nil, err
 	}
-	out := map[string]string{}
-	for k, v := range t.Claims.(jwt.MapClaims) {
-		switch v := v.(type) {
-		case []any:
-			parts := make([]string, len(v))
-			for j, p := range v {
-				parts[j] = fmt.Sprint(p)
-			}
-			out[k] = "[" + strings.Join(parts, " ") + "]"
-		case float64:
-			out[k] = fmt.Sprintf("%.0f", v)
-		default:
-			out[k] = fmt.Sprint(v)
-		}
-	}
-	return out, nil
+	return auth.GatewayClaims(t.Claims.(jwt.MapClaims)), nil
 }

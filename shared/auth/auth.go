@@ -8,6 +8,7 @@ package auth
 
 import (
 	"context"
+	"fmt"
 	"strings"
 
 	"github.com/awslabs/aws-lambda-go-api-proxy/core"
@@ -80,4 +81,26 @@ type User struct {
 	Name string           `json:"name"`
 	Role procurement.Role `json:"role"`
 	Org  string           `json:"org"`
+}
+
+// GatewayClaims writes a verified token's claims as API Gateway's JWT
+// authorizer passes them to a function: every value a string, arrays as
+// "[a b]", numbers without a fraction.
+func GatewayClaims(mc map[string]any) map[string]string {
+	out := map[string]string{}
+	for k, v := range mc {
+		switch v := v.(type) {
+		case []any:
+			parts := make([]string, len(v))
+			for j, p := range v {
+				parts[j] = fmt.Sprint(p)
+			}
+			out[k] = "[" + strings.Join(parts, " ") + "]"
+		case float64:
+			out[k] = fmt.Sprintf("%.0f", v)
+		default:
+			out[k] = fmt.Sprint(v)
+		}
+	}
+	return out
 }

@@ -12,6 +12,8 @@ import (
 	"github.com/MicahParks/keyfunc/v3"
 	"github.com/golang-jwt/jwt/v5"
 	"golang.org/x/oauth2"
+
+	"github.com/rengas/rengas/shared/auth"
 )
 
 // CognitoConfig locates the user pool and the web app client.
@@ -81,29 +83,9 @@ func (c *CognitoSignIn) verify(ctx context.Context, token string) (map[string]st
 	if mc["token_use"] != "id" {
 		return nil, errors.New("not an ID token")
 	}
-	return gatewayClaims(mc), nil
+	return auth.GatewayClaims(mc), nil
 }
 
-// gatewayClaims writes claims as API Gateway passes them to a function:
-// every value a string, arrays as "[a b]".
-func gatewayClaims(mc jwt.MapClaims) map[string]string {
-	out := map[string]string{}
-	for k, v := range mc {
-		switch v := v.(type) {
-		case []any:
-			parts := make([]string, len(v))
-			for j, p := range v {
-				parts[j] = fmt.Sprint(p)
-			}
-			out[k] = "[" + strings.Join(parts, " ") + "]"
-		case float64:
-			out[k] = fmt.Sprintf("%.0f", v)
-		default:
-			out[k] = fmt.Sprint(v)
-		}
-	}
-	return out
-}
 
 // Identify verifies the ID token cookie; an expired one is renewed with
 // the refresh token.
