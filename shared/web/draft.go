@@ -33,6 +33,14 @@ type draftPage struct {
 // StepNo is the question page's number, from 1.
 func (p *draftPage) StepNo() int { return slices.Index(p.Steps, p.Step) + 1 }
 
+// Mandatory reports a milestone that cannot be removed.
+func (p *draftPage) Mandatory(id string) bool { return mandatoryMilestone(id) }
+
+// CanAddMilestone and CanAddSegment offer "add another" below the limits.
+func (p *draftPage) CanAddMilestone() bool { return len(p.Def.Milestones) < maxMilestones }
+
+func (p *draftPage) CanAddSegment() bool { return len(p.Def.Segments) < maxSegments }
+
 type draftCriterion struct {
 	ID, Description, Weight string
 }
@@ -126,6 +134,13 @@ func (q *req) draftStep() error {
 	if !slices.Contains(draftSteps, step) {
 		step = "basics"
 	}
+	// "Add another" and "Remove" re-render the same page with one row more
+	// or less, keeping what was typed; the rows are checked on Continue.
+	if add, remove := q.r.PostFormValue("add"), q.r.PostFormValue("remove"); (add != "" || remove != "") && (step == "milestones" || step == "segments") {
+		q.readStep(d, &def, step)
+		editRows(&def, add, remove)
+		return q.renderDraft(200, q.draftView(d, def, step), nil)
+	}
 	errs := q.readStep(d, &def, step)
 	p := q.draftView(d, def, step)
 	if errs != nil {
@@ -214,25 +229,46 @@ func (q *req) readStep(d procurement.DPS, def *procurement.Definition, step stri
 				bad(p+"rate", "draft.rateInvalid")
 			}
 		}
+		// A segment's own tariff exists only for a tariff milestone.
+		for _, s := range def.Segments {
+			for _, m := range def.Milestones {
+				if m.Pricing != "tariff" {
+					delete(s.TariffsCents, m.ID)
+				}
+			}
+		}
 	case "segments":
-		def.Segments = []procurement.Segment{}
-		if name := f("segmentName"); name != "" {
-			s := procurement.Segment{ID: "segment-1", Name: name, ExpectedRates: map[string]procurement.Rate{}, TariffsCents: map[string]int64{}}
-			if r, ok := parsePercent(f("segmentShare")); ok && r > 0 {
+		for i := range def.Segments {
+			s := &def.Segments[i]
+			p := "s-" + s.ID + "-"
+			if n := f(p + "name"); n != "" {
+				s.Name = n
+			} else {
+				s.Name = ""
+				bad(p+"name", "draft.segmentNameMissing")
+			}
+			if r, ok := parsePercent(f(p + "share")); ok && r > 0 {
 				s.PlacesShare = procurement.Rate(r)
 			} else {
-				bad("segmentShare", "draft.shareInvalid")
+				bad(p+"share", "draft.shareInvalid")
 			}
+			s.ExpectedRates, s.TariffsCents = map[string]procurement.Rate{}, map[string]int64{}
 			for _, m := range def.Milestones {
-				if v := f("segmentRate-" + m.ID); v != "" {
+				if v := f(p + "rate-" + m.ID); v != "" {
 					if r, ok := parsePercent(v); ok {
 						s.ExpectedRates[m.ID] = procurement.Rate(r)
 					} else {
-						bad("segmentRate-"+m.ID, "draft.rateInvalid")
+						bad(p+"rate-"+m.ID, "draft.rateInvalid")
+					}
+				}
+				if v := f(p + "tariff-" + m.ID); v != "" && m.Pricing == "tariff" {
+					if c, ok := parseEuros(v); ok && c > 0 {
+						s.TariffsCents[m.ID] = c
+					} else {
+						bad(p+"tariff-"+m.ID, "draft.tariffInvalid")
 					}
 				}
 			}
-			def.Segments = append(def.Segments, s)
 		}
 	case "weights":
 		if c, ok := parseEuros(f("ceiling")); ok && c > 0 {
@@ -287,6 +323,53 @@ func (q *req) readStep(d procurement.DPS, def *procurement.Definition, step stri
 		}
 	}
 	return errs
+}
+
+// The API's limits on a definition's rows.
+const (
+	maxMilestones = 20
+	maxSegments   = 10
+)
+
+// mandatoryMilestone reports a milestone every competition counts: it has
+// no Remove button.
+func mandatoryMilestone(id string) bool {
+	return id == procurement.MilestoneEmployed || id == procurement.MilestoneVocational
+}
+
+// editRows adds a milestone or segment row ("milestone", "segment") or
+// removes one ("m-<id>", "s-<id>"). A new row gets the first free id; a
+// removed milestone leaves the segments' rates and tariffs too.
+func editRows(def *procurement.Definition, add, remove string) {
+	free := func(prefix string, used func(string) bool) string {
+		for n := 1; ; n++ {
+			if id := prefix + strconv.Itoa(n); !used(id) {
+				return id
+			}
+		}
+	}
+	switch {
+	case add == "milestone" && len(def.Milestones) < maxMilestones:
+		id := free("outcome-", func(id string) bool {
+			return slices.ContainsFunc(def.Milestones, func(m procurement.Milestone) bool { return m.ID == id })
+		})
+		def.Milestones = append(def.Milestones, procurement.Milestone{ID: id, Pricing: "offered"})
+	case add == "segment" && len(def.Segments) < maxSegments:
+		id := free("segment-", func(id string) bool {
+			return slices.ContainsFunc(def.Segments, func(s procurement.Segment) bool { return s.ID == id })
+		})
+		def.Segments = append(def.Segments, procurement.Segment{ID: id, ExpectedRates: map[string]procurement.Rate{}, TariffsCents: map[string]int64{}})
+	case strings.HasPrefix(remove, "m-") && !mandatoryMilestone(remove[2:]):
+		id := remove[2:]
+		def.Milestones = slices.DeleteFunc(def.Milestones, func(m procurement.Milestone) bool { return m.ID == id })
+		for _, s := range def.Segments {
+			delete(s.ExpectedRates, id)
+			delete(s.TariffsCents, id)
+		}
+	case strings.HasPrefix(remove, "s-"):
+		id := remove[2:]
+		def.Segments = slices.DeleteFunc(def.Segments, func(s procurement.Segment) bool { return s.ID == id })
+	}
 }
 
 func firstCategory(d procurement.DPS) string {
