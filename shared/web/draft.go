@@ -28,6 +28,10 @@ type draftPage struct {
 	Form  map[string]string
 	// Weights of the DPS's award criteria, by id, as typed.
 	Criteria []draftCriterion
+	// Action is the path the question pages post to: a new draft's, or
+	// an amendment's when Comp is the competition being amended.
+	Action string
+	Comp   *procurement.Competition
 }
 
 // StepNo is the question page's number, from 1.
@@ -87,7 +91,8 @@ func (q *req) draftDPS() (procurement.DPS, error) {
 }
 
 func (q *req) draftView(d procurement.DPS, def procurement.Definition, step string) *draftPage {
-	p := &draftPage{DPS: d, Def: def, State: encodeDraft(def), Step: step, Steps: draftSteps, Form: map[string]string{}}
+	p := &draftPage{DPS: d, Def: def, State: encodeDraft(def), Step: step, Steps: draftSteps, Form: map[string]string{},
+		Action: "/dps/" + d.ID + "/competitions/new"}
 	for _, id := range d.QualityCriteria {
 		c := draftCriterion{ID: id, Description: q.h.cat.T(q.lang, codeKey("criterion", id), nil)}
 		for _, x := range def.QualityCriteria {
@@ -127,8 +132,14 @@ func (q *req) draftStep() error {
 	if !ok {
 		def = q.newDefinition(d)
 	}
+	return q.questionStep(d, def, func(p *draftPage) *draftPage { return p })
+}
+
+// questionStep reads one question page, of a new draft or an amendment
+// (view sets the page's action and competition).
+func (q *req) questionStep(d procurement.DPS, def procurement.Definition, view func(*draftPage) *draftPage) error {
 	if to := q.r.PostFormValue("goto"); to != "" && (slices.Contains(draftSteps, to) || to == "check") {
-		return q.renderDraft(200, q.draftView(d, def, to), nil)
+		return q.renderDraft(200, view(q.draftView(d, def, to)), nil)
 	}
 	step := q.r.PostFormValue("step")
 	if !slices.Contains(draftSteps, step) {
@@ -139,10 +150,10 @@ func (q *req) draftStep() error {
 	if add, remove := q.r.PostFormValue("add"), q.r.PostFormValue("remove"); (add != "" || remove != "") && (step == "milestones" || step == "segments") {
 		q.readStep(d, &def, step)
 		editRows(&def, add, remove)
-		return q.renderDraft(200, q.draftView(d, def, step), nil)
+		return q.renderDraft(200, view(q.draftView(d, def, step)), nil)
 	}
 	errs := q.readStep(d, &def, step)
-	p := q.draftView(d, def, step)
+	p := view(q.draftView(d, def, step))
 	if errs != nil {
 		for k := range q.r.PostForm {
 			p.Form[k] = q.r.PostFormValue(k)
@@ -316,7 +327,11 @@ func (q *req) readStep(d procurement.DPS, def *procurement.Definition, step stri
 				bad(x.id+"Date", "draft.deadlineInvalid")
 				continue
 			}
-			*x.dst = t
+			// The form shows minutes: an unchanged deadline keeps its
+			// exact time (an amendment may only extend a deadline).
+			if !t.Equal(x.dst.Truncate(time.Minute)) {
+				*x.dst = t
+			}
 		}
 		if errs == nil && !def.QuestionDeadline.Before(def.BidDeadline) {
 			bad("questionDeadlineDate", "draft.questionAfterBid")
@@ -439,21 +454,47 @@ func (q *req) draftPublish() error {
 	return nil
 }
 
-// amendForm edits a published competition's deadlines and texts with a
-// reason; the API decides whether the change is material.
+// Amending offers the whole definition on the same question pages and
+// check-answers page as drafting, starting from the competition's own
+// definition; saving sends it to the API with a reason (required once
+// published) and the version the officer started from. The API decides
+// whether the change is material.
+
+func (q *req) amendView(c *procurement.Competition, version int) func(*draftPage) *draftPage {
+	return func(p *draftPage) *draftPage {
+		p.Action, p.Comp = "/competitions/"+c.ID+"/amend", c
+		p.Comp.Version = version
+		return p
+	}
+}
+
 func (q *req) amendForm() error {
 	p, err := q.loadCompetition(false)
 	if err != nil {
 		return err
 	}
-	return q.render(200, "amend", "amend.title", map[string]any{"P": p, "Form": amendValues(p.C.Definition, "")}, nil)
+	return q.renderDraft(200, q.amendView(&p.C, p.C.Version)(q.draftView(p.DPS, p.C.Definition, "basics")), nil)
 }
 
-func amendValues(d procurement.Definition, reason string) map[string]string {
-	qd, bd := d.QuestionDeadline.In(helsinki), d.BidDeadline.In(helsinki)
-	return map[string]string{"title": d.Title, "description": d.Description, "reason": reason,
-		"questionDeadlineDate": qd.Format(time.DateOnly), "questionDeadlineTime": qd.Format("15:04"),
-		"bidDeadlineDate": bd.Format(time.DateOnly), "bidDeadlineTime": bd.Format("15:04")}
+// amendVersion is the version the officer started from (the forms carry
+// it), else the competition's current one.
+func (q *req) amendVersion(c *procurement.Competition) int {
+	if v, err := strconv.Atoi(q.r.PostFormValue("version")); err == nil && v >= 0 {
+		return v
+	}
+	return c.Version
+}
+
+func (q *req) amendStep() error {
+	p, err := q.loadCompetition(false)
+	if err != nil {
+		return err
+	}
+	def, ok := decodeDraft(q.r.PostFormValue("state"))
+	if !ok {
+		def = p.C.Definition
+	}
+	return q.questionStep(p.DPS, def, q.amendView(&p.C, q.amendVersion(&p.C)))
 }
 
 func (q *req) amend() error {
@@ -461,45 +502,39 @@ func (q *req) amend() error {
 	if err != nil {
 		return err
 	}
-	form := map[string]string{}
-	for _, k := range []string{"title", "description", "reason", "questionDeadlineDate", "questionDeadlineTime", "bidDeadlineDate", "bidDeadlineTime"} {
-		form[k] = strings.TrimSpace(q.r.PostFormValue(k))
+	version := q.amendVersion(&p.C)
+	def, ok := decodeDraft(q.r.PostFormValue("state"))
+	view := q.amendView(&p.C, version)
+	if !ok {
+		return q.renderDraft(400, view(q.draftView(p.DPS, p.C.Definition, "basics")), []fieldError{{ID: "category-" + firstCategory(p.DPS), Text: q.T("draft.stateLost")}})
 	}
-	def := p.C.Definition
-	var errs []fieldError
-	def.Title, def.Description = form["title"], form["description"]
-	for _, x := range []struct {
-		id  string
-		dst *time.Time
-	}{{"questionDeadline", &def.QuestionDeadline}, {"bidDeadline", &def.BidDeadline}} {
-		t, err := time.ParseInLocation("2006-01-02 15:04", form[x.id+"Date"]+" "+form[x.id+"Time"], helsinki)
-		if err != nil {
-			errs = append(errs, fieldError{ID: x.id + "Date", Text: q.T("draft.deadlineInvalid")})
-			continue
-		}
-		// The form shows minutes: an unchanged deadline keeps its exact
-		// time (deadlines may only be extended).
-		if !t.Equal(x.dst.Truncate(time.Minute)) {
-			*x.dst = t
-		}
+	reason := strings.TrimSpace(q.r.PostFormValue("reason"))
+	page := view(q.draftView(p.DPS, def, "check"))
+	page.Form["reason"] = reason
+	if reason == "" && p.C.Status != procurement.CompDraft {
+		return q.renderDraft(400, page, []fieldError{{ID: "reason", Text: q.T("amend.reasonMissing")}})
 	}
-	if form["reason"] == "" && p.C.Status != procurement.CompDraft {
-		errs = append(errs, fieldError{ID: "reason", Text: q.T("amend.reasonMissing")})
-	}
-	data := map[string]any{"P": p, "Form": form}
-	if errs != nil {
-		return q.render(400, "amend", "amend.title", data, errs)
+	if def.QualityCriteria == nil {
+		def.QualityCriteria = []procurement.QualityCriterion{}
 	}
 	body := struct {
 		procurement.Definition
 		Reason  string `json:"reason"`
 		Version int    `json:"version"`
-	}{def, form["reason"], p.C.Version}
+	}{def, reason, version}
 	err = q.send("PUT", "/competitions/"+p.C.ID, body, nil)
-	ids := map[string]string{"title": "title", "description": "description", "reason": "reason", "bidDeadline": "bidDeadlineDate", "questionDeadline": "questionDeadlineDate"}
-	if errs, ok := q.fieldErrors(err, "title", ids); ok {
-		return q.render(400, "amend", "amend.title", data, errs)
-	} else if err != nil {
+	if err != nil {
+		ids := map[string]string{}
+		var ae *apiError
+		if asAPI(err, &ae) {
+			for _, fe := range ae.Fields {
+				ids[indexRe.ReplaceAllString(fe.Field, "[]")] = draftFieldID(fe.Field)
+			}
+		}
+		ids["reason"] = "reason"
+		if errs, ok := q.fieldErrors(err, "change-basics", ids); ok {
+			return q.renderDraft(400, page, errs)
+		}
 		return err
 	}
 	q.redirect("/competitions/" + p.C.ID + "?done=amended")

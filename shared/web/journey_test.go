@@ -147,6 +147,43 @@ func TestOfficerProviderAuditorJourney(t *testing.T) {
 		t.Errorf("stored segments: %+v", sg)
 	}
 
+	// Amend the published competition with a reason, on the same question
+	// pages: the first segment is renamed and gets a tariff for the new
+	// milestone; the store holds the change and the reason.
+	am := officer.get(compPath + "/amend")
+	amState, amVersion := inputValue(am.doc, "state"), inputValue(am.doc, "version")
+	amPost := func(path string, f url.Values) page {
+		t.Helper()
+		f.Set("state", amState)
+		f.Set("version", amVersion)
+		p := officer.post(path, f)
+		if p.status != 200 {
+			t.Fatalf("amend %s %v: %d %s", path, f, p.status, text(p.doc))
+		}
+		checkPage(t, compPath+"/amend", p, "fi")
+		amState = inputValue(p.doc, "state")
+		return p
+	}
+	amSegs := amPost(compPath+"/amend", url.Values{"goto": {"segments"}})
+	if inputValue(amSegs.doc, "s-segment-1-name") != "Osatyökykyiset" || inputValue(amSegs.doc, "s-segment-2-tariff-outcome-1") != "700" {
+		t.Fatalf("the amendment does not start from the stored segments: %s", text(amSegs.doc))
+	}
+	segments.Set("s-segment-1-name", "Osatyökykyiset ja nuoret")
+	segments.Set("s-segment-1-tariff-outcome-1", "650")
+	segments.Set("step", "segments")
+	amPost(compPath+"/amend", segments)
+	amPost(compPath+"/amend", url.Values{"goto": {"check"}})
+	saved := officer.follow(compPath+"/amend/save", url.Values{"state": {amState}, "version": {amVersion}, "reason": {"Ryhmän kuvaus tarkentui."}})
+	if !strings.Contains(text(saved.doc), "Ryhmän kuvaus tarkentui.") {
+		t.Fatalf("after amending: %s", text(saved.doc))
+	}
+	if c, err := e.store.ReadCompetition(context.Background(), compID); err != nil {
+		t.Fatal(err)
+	} else if s := c.Definition.Segments; len(s) != 2 || s[0].Name != "Osatyökykyiset ja nuoret" || s[0].TariffsCents["outcome-1"] != 65000 ||
+		s[0].TariffsCents["vocational-education"] != 100000 || len(c.Amendments) != 1 || c.Amendments[0].Reason != "Ryhmän kuvaus tarkentui." {
+		t.Errorf("stored after the amendment: segments %+v, amendments %+v", s, c.Amendments)
+	}
+
 	// The provider bids in Swedish: an error first, then check answers.
 	prov := e.browser("provider-tyopaja")
 	form := prov.get("/sv/competitions/" + compID + "/bid")
