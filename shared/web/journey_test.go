@@ -267,6 +267,13 @@ func TestOfficerProviderAuditorJourney(t *testing.T) {
 			digest = s
 		}
 	}
+	// A second bidder, the college, bids dearer (straight to submission).
+	college := e.browser("provider-college")
+	if p := college.follow("/fi/competitions/"+compID+"/bid/submit", url.Values{"version": {"0"}, "key": {strings.Repeat("cd", 16)}, "fixedFee": {"3 500"},
+		"price-employed": {"2 500"}, "answer-individual-service": {"Oma suunnitelma."}, "answer-employer-network": {"40 työnantajaa."},
+		"answer-outcome-follow-up": {"Seuranta 3 kk."}}); !strings.Contains(text(p.doc), "Vastaanotettu") {
+		t.Fatalf("the college's bid: %s", text(p.doc))
+	}
 	// Before the deadline the officer sees no bid.
 	if p := officer.get("/fi/competitions/" + compID + "/evaluation"); p.status != 200 || !strings.Contains(text(p.doc), "suljettuja") {
 		t.Errorf("before the deadline the evaluation page answered %d: %s", p.status, text(p.doc))
@@ -281,19 +288,21 @@ func TestOfficerProviderAuditorJourney(t *testing.T) {
 		t.Errorf("the bid form after the deadline answered %d", p.status)
 	}
 	officer.follow("/fi/competitions/"+compID+"/conflict", url.Values{"statement": {"Ei sidoksia tarjoajiin."}})
-	for _, crit := range []string{"individual-service", "employer-network", "outcome-follow-up"} {
-		ev := officer.get("/fi/competitions/" + compID + "/evaluation")
-		version := ""
-		for _, f := range find(ev.doc, element("form")) {
-			if strings.HasSuffix(attr(f, "action"), "/bids/prov-tyopaja/score") && inputValue(f, "criterion") == crit {
-				version = inputValue(f, "version")
+	for _, bidder := range []string{"prov-tyopaja", "prov-college"} {
+		for _, crit := range []string{"individual-service", "employer-network", "outcome-follow-up"} {
+			ev := officer.get("/fi/competitions/" + compID + "/evaluation")
+			version := ""
+			for _, f := range find(ev.doc, element("form")) {
+				if strings.HasSuffix(attr(f, "action"), "/bids/"+bidder+"/score") && inputValue(f, "criterion") == crit {
+					version = inputValue(f, "version")
+				}
 			}
+			if version == "" {
+				t.Fatalf("no score form for %s %s: %s", bidder, crit, text(ev.doc))
+			}
+			officer.follow("/fi/competitions/"+compID+"/bids/"+bidder+"/score", url.Values{"criterion": {crit}, "version": {version},
+				"score-" + bidder + "-" + crit: {"4"}, "reason-" + bidder + "-" + crit: {"Hyvä suunnitelma."}})
 		}
-		if version == "" {
-			t.Fatalf("no score form for %s: %s", crit, text(ev.doc))
-		}
-		officer.follow("/fi/competitions/"+compID+"/bids/prov-tyopaja/score", url.Values{"criterion": {crit}, "version": {version},
-			"score-prov-tyopaja-" + crit: {"4"}, "reason-prov-tyopaja-" + crit: {"Hyvä suunnitelma."}})
 	}
 	// A score without a reason is refused and names the field.
 	bad = officer.post("/fi/competitions/"+compID+"/bids/prov-tyopaja/score", url.Values{"criterion": {"individual-service"}, "version": {"4"}, "score-prov-tyopaja-individual-service": {"5"}})
@@ -312,6 +321,13 @@ func TestOfficerProviderAuditorJourney(t *testing.T) {
 		t.Errorf("the provider's decision: %d %s", read.status, text(read.doc))
 	}
 	checkPage(t, "/en/competitions/"+compID+"/decision", read, "en")
+	// The other bidder reads the winner's name (from the open data), not
+	// its provider id.
+	lost := college.get("/sv/competitions/" + compID + "/decision")
+	if body := text(lost.doc); lost.status != 200 || !strings.Contains(body, "Päijät-Hämeen Työpajayhdistys ry") || strings.Contains(body, "prov-tyopaja") {
+		t.Errorf("the losing bidder's decision: %d %s", lost.status, body)
+	}
+	checkPage(t, "/sv/competitions/"+compID+"/decision", lost, "sv")
 
 	// The auditor verifies the DPS chain and downloads the OCDS release.
 	aud := e.browser("auditor")

@@ -10,6 +10,7 @@ import (
 
 	"github.com/rengas/rengas/shared/audit"
 	"github.com/rengas/rengas/shared/dynamo"
+	"github.com/rengas/rengas/shared/ocds"
 	"github.com/rengas/rengas/shared/procurement"
 )
 
@@ -477,6 +478,20 @@ func (q *req) decision() error {
 	if _, ok := d.Names[q.user.Org]; !ok && q.user.Role == procurement.RoleProvider {
 		// A bidder does not see the invitee list; its own bid is named so.
 		d.Names[q.user.Org] = q.T("decision.yours")
+		// The winners are named by the competition's open data (the OCDS
+		// release every visitor may read): an award's id is the
+		// competition's id and the winner's provider id.
+		var pkg ocds.Package
+		if err := q.get("/open-data/competitions/"+p.C.ID+"/ocds", nil, &pkg); err != nil && !isNotFound(err) {
+			return err
+		}
+		for _, r := range pkg.Releases {
+			for _, a := range r.Awards {
+				if id, ok := strings.CutPrefix(a.ID, p.C.ID+"-"); ok && len(a.Suppliers) > 0 && d.Names[id] == "" {
+					d.Names[id] = a.Suppliers[0].Name
+				}
+			}
+		}
 	}
 	return q.render(200, "decision", "decision.title", d, nil)
 }
