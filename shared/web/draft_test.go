@@ -60,6 +60,16 @@ func TestDraftRowsInEveryLanguage(t *testing.T) {
 		if !has(p, "m-outcome-2-name") || !has(p, "remove-outcome-1") || has(p, "remove-employed") {
 			t.Fatalf("%s: two milestones added, only they removable: %s", lang, text(p.doc))
 		}
+		// Enter in a field submits the form's first button: it must be a
+		// plain Continue, not Remove or Add.
+		for _, f := range find(p.doc, element("form")) {
+			if attr(f, "action") != path {
+				continue
+			}
+			if bs := find(f, element("button")); len(bs) == 0 || attr(bs[0], "name") != "" {
+				t.Errorf("%s: the milestone form's first button is %q=%q, want Continue", lang, attr(bs[0], "name"), attr(bs[0], "value"))
+			}
+		}
 		p = post(200, "milestones", with(ms, "remove", "m-outcome-1"))
 		if has(p, "m-outcome-1-name") || !has(p, "m-outcome-2-name") {
 			t.Fatalf("%s: outcome-1 not removed", lang)
