@@ -38,7 +38,8 @@ func TestMain(m *testing.M) {
 		os.Exit(1)
 	}
 	start := time.Now()
-	app := awscdk.NewApp(&awscdk.AppProps{Outdir: jsii.String(os.TempDir() + "/rengas-cdk-test")})
+	app := awscdk.NewApp(&awscdk.AppProps{Outdir: jsii.String(os.TempDir() + "/rengas-cdk-test"),
+		Context: &map[string]any{"feedbackEmail": "saavutettavuus@example.fi"}})
 	stacks = Build(app, "../build")
 	for name, st := range map[string]awscdk.Stack{"stateful": stacks.Stateful.Stack, "app": stacks.App.Stack} {
 		templates[name] = *assertions.Template_FromStack(st, nil).ToJSON()
@@ -413,6 +414,9 @@ func TestPagesSignInWithCognito(t *testing.T) {
 			continue
 		}
 		env := props(r)["Environment"].(map[string]any)["Variables"].(map[string]any)
+		if env["FEEDBACK_EMAIL"] != "saavutettavuus@example.fi" {
+			t.Errorf("the web function's FEEDBACK_EMAIL is %v, want the context's feedbackEmail", env["FEEDBACK_EMAIL"])
+		}
 		for _, k := range []string{"TABLE_NAME", "USER_POOL_ID", "WEB_CLIENT_ID", "COGNITO_DOMAIN", "PUBLIC_URL"} {
 			if env[k] == nil {
 				t.Errorf("the web function lacks %s", k)

@@ -497,5 +497,12 @@ func newPages(st awscdk.Stack, app *App, props *AppProps) *Pages {
 	fn.AddEnvironment(s("WEB_CLIENT_ID"), client.UserPoolClientId(), nil)
 	fn.AddEnvironment(s("COGNITO_DOMAIN"), domain.BaseUrl(nil), nil)
 	fn.AddEnvironment(s("PUBLIC_URL"), base, nil)
+	// The accessibility statement's feedback address, required:
+	// npx cdk deploy -c feedbackEmail=saavutettavuus@example.fi
+	if v, ok := st.Node().TryGetContext(s("feedbackEmail")).(string); ok && strings.Contains(v, "@") {
+		fn.AddEnvironment(s("FEEDBACK_EMAIL"), s(v), nil)
+	} else {
+		awscdk.Annotations_Of(fn).AddError(s("set the accessibility statement's feedback address: npx cdk deploy -c feedbackEmail=<address>"))
+	}
 	return &Pages{Domain: domain, Client: client}
 }

@@ -47,6 +47,9 @@ func main() {
 		SignIn: signIn,
 		Log:    slog.New(slog.NewJSONHandler(os.Stdout, nil)),
 		Now:    srv.Store.Now,
+		// The accessibility statement's feedback address (CDK context
+		// feedbackEmail); New refuses to start without one.
+		FeedbackEmail: os.Getenv("FEEDBACK_EMAIL"),
 	})
 	if err != nil {
 		log.Fatal(err)

@@ -107,9 +107,10 @@ func main() {
 			httpapi.FnCompetitions:  httpapi.NewServer(store, logger).Handler(httpapi.FnCompetitions),
 			httpapi.FnAudit:         httpapi.NewServer(auditStore, logger).Handler(httpapi.FnAudit),
 		}),
-		SignIn: web.NewLocalSignIn(seed.Users, nil),
-		Log:    logger,
-		Now:    clock.Now,
+		SignIn:        web.NewLocalSignIn(seed.Users, nil),
+		Log:           logger,
+		Now:           clock.Now,
+		FeedbackEmail: seed.FeedbackEmail,
 	})
 	if err != nil {
 		log.Fatal(err)

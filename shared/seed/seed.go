@@ -26,6 +26,10 @@ const (
 	DPSID           = "lahti-ph-employment-2026"
 )
 
+// FeedbackEmail is the demo ring's address for accessibility feedback,
+// given by the accessibility statement when Rengas runs locally.
+const FeedbackEmail = "saavutettavuus@lahti-ph.example.fi"
+
 // Users are the demo users, one or more per role.
 var Users = []auth.User{
 	{ID: "officer-lahti", Name: "Liisa Virtanen (City of Lahti)", Role: procurement.RoleOfficer, Org: BuyerLahti},

@@ -207,7 +207,7 @@ func TestProviderBidsWithoutJavaScript(t *testing.T) {
 	step("bid form", chromedp.Navigate(e.url+"/fi/competitions/"+comp.ID+"/bid"))
 	step("bid with an error",
 		chromedp.SendKeys(chromedp.ID("fixedFee"), "kolmetuhatta"),
-		chromedp.Click(chromedp.CSS(`main form button[type=submit]`)),
+		chromedp.Click(chromedp.ID("continue")),
 		chromedp.WaitVisible(chromedp.CSS(".error-summary")))
 	if title, err := chromedp.Run(ctx, chromedp.Title()); err != nil || !strings.HasPrefix(title, "Virhe:") {
 		t.Errorf("error page title %q", title)
@@ -219,7 +219,7 @@ func TestProviderBidsWithoutJavaScript(t *testing.T) {
 		chromedp.SetValue(chromedp.ID("answer-individual-service"), "Viikoittaiset tapaamiset."),
 		chromedp.SetValue(chromedp.ID("answer-employer-network"), "120 työnantajaa."),
 		chromedp.SetValue(chromedp.ID("answer-outcome-follow-up"), "Kuukausiraportit."),
-		chromedp.Click(chromedp.CSS(`main form button[type=submit]`)),
+		chromedp.Click(chromedp.ID("continue")),
 		chromedp.WaitVisible(chromedp.ID("submit-bid")))
 	shot(ctx, "provider-bid-check")
 	step("receipt", chromedp.Click(chromedp.ID("submit-bid")), chromedp.WaitVisible(chromedp.CSS("dl.summary code")))
@@ -353,13 +353,19 @@ func TestMiniCompetitionFromDraftToAwardInTheBrowser(t *testing.T) {
 		chromedp.SetValue(chromedp.ID("contractStart"), "2027-03-01"),
 		chromedp.SetValue(chromedp.ID("contractEnd"), "2027-12-31"),
 		next, chromedp.WaitVisible(chromedp.ID("m-employed-rate")))
-	step("milestones", next, chromedp.WaitVisible(chromedp.ID("segmentName")))
-	step("segments", next, chromedp.WaitVisible(chromedp.ID("ceiling")))
+	cont := navigating(chromedp.Click(chromedp.ID("continue")))
+	step("add milestone", navigating(chromedp.Click(chromedp.ID("add-milestone"))), chromedp.WaitVisible(chromedp.ID("m-outcome-1-name")))
+	step("milestones", chromedp.SendKeys(chromedp.ID("m-outcome-1-name"), "Yrittäjäksi"), chromedp.SetValue(chromedp.ID("m-outcome-1-rate"), "5"),
+		cont, chromedp.WaitVisible(chromedp.ID("add-segment")))
+	step("add segment", navigating(chromedp.Click(chromedp.ID("add-segment"))), chromedp.WaitVisible(chromedp.ID("s-segment-1-name")))
+	step("segments", chromedp.SendKeys(chromedp.ID("s-segment-1-name"), "Osatyökykyiset"), chromedp.SendKeys(chromedp.ID("s-segment-1-share"), "20"),
+		chromedp.SendKeys(chromedp.ID("s-segment-1-tariff-vocational-education"), "1000"),
+		cont, chromedp.WaitVisible(chromedp.ID("ceiling")))
 	step("weights", chromedp.SendKeys(chromedp.ID("ceiling"), "100 000"),
 		chromedp.SendKeys(chromedp.ID("weight-individual-service"), "40"),
 		chromedp.SendKeys(chromedp.ID("weight-employer-network"), "20"),
-		next, chromedp.WaitVisible(chromedp.ID("bidDeadlineDate")))
-	step("deadlines", next, chromedp.WaitVisible(chromedp.ID("publish")))
+		cont, chromedp.WaitVisible(chromedp.ID("bidDeadlineDate")))
+	step("deadlines", cont, chromedp.WaitVisible(chromedp.ID("publish")))
 	step("published", navigating(chromedp.Click(chromedp.ID("publish"))), chromedp.WaitVisible(chromedp.CSS(".success")))
 	loc, err := chromedp.Run(ctx, chromedp.Location())
 	if err != nil {
@@ -375,9 +381,10 @@ func TestMiniCompetitionFromDraftToAwardInTheBrowser(t *testing.T) {
 	step("bid", chromedp.Navigate(e.url+compPath+"/bid"),
 		chromedp.SendKeys(chromedp.ID("fixedFee"), "2 800"),
 		chromedp.SendKeys(chromedp.ID("price-employed"), "2 400"),
+		chromedp.SendKeys(chromedp.ID("price-outcome-1"), "1 000"),
 		chromedp.SendKeys(chromedp.ID("answer-individual-service"), "Oma suunnitelma jokaiselle."),
 		chromedp.SendKeys(chromedp.ID("answer-employer-network"), "Oppisopimuskumppanit."),
-		next, chromedp.WaitVisible(chromedp.ID("submit-bid")))
+		cont, chromedp.WaitVisible(chromedp.ID("submit-bid")))
 	step("receipt", navigating(chromedp.Click(chromedp.ID("submit-bid"))), chromedp.WaitVisible(chromedp.CSS("dl.summary code")))
 
 	// The deadline passes; the scheduled job opens the competition.

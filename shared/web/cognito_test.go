@@ -132,7 +132,7 @@ func TestCognitoSignInWithCodeAndPKCE(t *testing.T) {
 	pool := newFakePool(t)
 	signIn := newCognito(CognitoConfig{Region: "eu-north-1", UserPoolID: "eu-north-1_test", ClientID: pool.client,
 		Domain: pool.srv.URL, PublicURL: "https://pages.example", Key: []byte("k")}, pool.issuer, pool.jwks())
-	h, err := New(Config{API: http.NotFoundHandler(), SignIn: signIn, Log: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	h, err := New(Config{API: http.NotFoundHandler(), SignIn: signIn, Log: slog.New(slog.NewTextHandler(io.Discard, nil)), FeedbackEmail: "saavutettavuus@example.fi"})
 	if err != nil {
 		t.Fatal(err)
 	}

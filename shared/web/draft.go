@@ -28,10 +28,22 @@ type draftPage struct {
 	Form  map[string]string
 	// Weights of the DPS's award criteria, by id, as typed.
 	Criteria []draftCriterion
+	// Action is the path the question pages post to: a new draft's, or
+	// an amendment's when Comp is the competition being amended.
+	Action string
+	Comp   *procurement.Competition
 }
 
 // StepNo is the question page's number, from 1.
 func (p *draftPage) StepNo() int { return slices.Index(p.Steps, p.Step) + 1 }
+
+// Mandatory reports a milestone that cannot be removed.
+func (p *draftPage) Mandatory(id string) bool { return mandatoryMilestone(id) }
+
+// CanAddMilestone and CanAddSegment offer "add another" below the limits.
+func (p *draftPage) CanAddMilestone() bool { return len(p.Def.Milestones) < maxMilestones }
+
+func (p *draftPage) CanAddSegment() bool { return len(p.Def.Segments) < maxSegments }
 
 type draftCriterion struct {
 	ID, Description, Weight string
@@ -79,7 +91,8 @@ func (q *req) draftDPS() (procurement.DPS, error) {
 }
 
 func (q *req) draftView(d procurement.DPS, def procurement.Definition, step string) *draftPage {
-	p := &draftPage{DPS: d, Def: def, State: encodeDraft(def), Step: step, Steps: draftSteps, Form: map[string]string{}}
+	p := &draftPage{DPS: d, Def: def, State: encodeDraft(def), Step: step, Steps: draftSteps, Form: map[string]string{},
+		Action: "/dps/" + d.ID + "/competitions/new"}
 	for _, id := range d.QualityCriteria {
 		c := draftCriterion{ID: id, Description: q.h.cat.T(q.lang, codeKey("criterion", id), nil)}
 		for _, x := range def.QualityCriteria {
@@ -119,15 +132,28 @@ func (q *req) draftStep() error {
 	if !ok {
 		def = q.newDefinition(d)
 	}
+	return q.questionStep(d, def, func(p *draftPage) *draftPage { return p })
+}
+
+// questionStep reads one question page, of a new draft or an amendment
+// (view sets the page's action and competition).
+func (q *req) questionStep(d procurement.DPS, def procurement.Definition, view func(*draftPage) *draftPage) error {
 	if to := q.r.PostFormValue("goto"); to != "" && (slices.Contains(draftSteps, to) || to == "check") {
-		return q.renderDraft(200, q.draftView(d, def, to), nil)
+		return q.renderDraft(200, view(q.draftView(d, def, to)), nil)
 	}
 	step := q.r.PostFormValue("step")
 	if !slices.Contains(draftSteps, step) {
 		step = "basics"
 	}
+	// "Add another" and "Remove" re-render the same page with one row more
+	// or less, keeping what was typed; the rows are checked on Continue.
+	if add, remove := q.r.PostFormValue("add"), q.r.PostFormValue("remove"); (add != "" || remove != "") && (step == "milestones" || step == "segments") {
+		q.readStep(d, &def, step)
+		editRows(&def, add, remove)
+		return q.renderDraft(200, view(q.draftView(d, def, step)), nil)
+	}
 	errs := q.readStep(d, &def, step)
-	p := q.draftView(d, def, step)
+	p := view(q.draftView(d, def, step))
 	if errs != nil {
 		for k := range q.r.PostForm {
 			p.Form[k] = q.r.PostFormValue(k)
@@ -214,25 +240,46 @@ func (q *req) readStep(d procurement.DPS, def *procurement.Definition, step stri
 				bad(p+"rate", "draft.rateInvalid")
 			}
 		}
+		// A segment's own tariff exists only for a tariff milestone.
+		for _, s := range def.Segments {
+			for _, m := range def.Milestones {
+				if m.Pricing != "tariff" {
+					delete(s.TariffsCents, m.ID)
+				}
+			}
+		}
 	case "segments":
-		def.Segments = []procurement.Segment{}
-		if name := f("segmentName"); name != "" {
-			s := procurement.Segment{ID: "segment-1", Name: name, ExpectedRates: map[string]procurement.Rate{}, TariffsCents: map[string]int64{}}
-			if r, ok := parsePercent(f("segmentShare")); ok && r > 0 {
+		for i := range def.Segments {
+			s := &def.Segments[i]
+			p := "s-" + s.ID + "-"
+			if n := f(p + "name"); n != "" {
+				s.Name = n
+			} else {
+				s.Name = ""
+				bad(p+"name", "draft.segmentNameMissing")
+			}
+			if r, ok := parsePercent(f(p + "share")); ok && r > 0 {
 				s.PlacesShare = procurement.Rate(r)
 			} else {
-				bad("segmentShare", "draft.shareInvalid")
+				bad(p+"share", "draft.shareInvalid")
 			}
+			s.ExpectedRates, s.TariffsCents = map[string]procurement.Rate{}, map[string]int64{}
 			for _, m := range def.Milestones {
-				if v := f("segmentRate-" + m.ID); v != "" {
+				if v := f(p + "rate-" + m.ID); v != "" {
 					if r, ok := parsePercent(v); ok {
 						s.ExpectedRates[m.ID] = procurement.Rate(r)
 					} else {
-						bad("segmentRate-"+m.ID, "draft.rateInvalid")
+						bad(p+"rate-"+m.ID, "draft.rateInvalid")
+					}
+				}
+				if v := f(p + "tariff-" + m.ID); v != "" && m.Pricing == "tariff" {
+					if c, ok := parseEuros(v); ok && c > 0 {
+						s.TariffsCents[m.ID] = c
+					} else {
+						bad(p+"tariff-"+m.ID, "draft.tariffInvalid")
 					}
 				}
 			}
-			def.Segments = append(def.Segments, s)
 		}
 	case "weights":
 		if c, ok := parseEuros(f("ceiling")); ok && c > 0 {
@@ -280,13 +327,64 @@ func (q *req) readStep(d procurement.DPS, def *procurement.Definition, step stri
 				bad(x.id+"Date", "draft.deadlineInvalid")
 				continue
 			}
-			*x.dst = t
+			// The form shows minutes: an unchanged deadline keeps its
+			// exact time (an amendment may only extend a deadline).
+			if !t.Equal(x.dst.Truncate(time.Minute)) {
+				*x.dst = t
+			}
 		}
 		if errs == nil && !def.QuestionDeadline.Before(def.BidDeadline) {
 			bad("questionDeadlineDate", "draft.questionAfterBid")
 		}
 	}
 	return errs
+}
+
+// The API's limits on a definition's rows.
+const (
+	maxMilestones = 20
+	maxSegments   = 10
+)
+
+// mandatoryMilestone reports a milestone every competition counts: it has
+// no Remove button.
+func mandatoryMilestone(id string) bool {
+	return id == procurement.MilestoneEmployed || id == procurement.MilestoneVocational
+}
+
+// editRows adds a milestone or segment row ("milestone", "segment") or
+// removes one ("m-<id>", "s-<id>"). A new row gets the first free id; a
+// removed milestone leaves the segments' rates and tariffs too.
+func editRows(def *procurement.Definition, add, remove string) {
+	free := func(prefix string, used func(string) bool) string {
+		for n := 1; ; n++ {
+			if id := prefix + strconv.Itoa(n); !used(id) {
+				return id
+			}
+		}
+	}
+	switch {
+	case add == "milestone" && len(def.Milestones) < maxMilestones:
+		id := free("outcome-", func(id string) bool {
+			return slices.ContainsFunc(def.Milestones, func(m procurement.Milestone) bool { return m.ID == id })
+		})
+		def.Milestones = append(def.Milestones, procurement.Milestone{ID: id, Pricing: "offered"})
+	case add == "segment" && len(def.Segments) < maxSegments:
+		id := free("segment-", func(id string) bool {
+			return slices.ContainsFunc(def.Segments, func(s procurement.Segment) bool { return s.ID == id })
+		})
+		def.Segments = append(def.Segments, procurement.Segment{ID: id, ExpectedRates: map[string]procurement.Rate{}, TariffsCents: map[string]int64{}})
+	case strings.HasPrefix(remove, "m-") && !mandatoryMilestone(remove[2:]):
+		id := remove[2:]
+		def.Milestones = slices.DeleteFunc(def.Milestones, func(m procurement.Milestone) bool { return m.ID == id })
+		for _, s := range def.Segments {
+			delete(s.ExpectedRates, id)
+			delete(s.TariffsCents, id)
+		}
+	case strings.HasPrefix(remove, "s-"):
+		id := remove[2:]
+		def.Segments = slices.DeleteFunc(def.Segments, func(s procurement.Segment) bool { return s.ID == id })
+	}
 }
 
 func firstCategory(d procurement.DPS) string {
@@ -356,21 +454,47 @@ func (q *req) draftPublish() error {
 	return nil
 }
 
-// amendForm edits a published competition's deadlines and texts with a
-// reason; the API decides whether the change is material.
+// Amending offers the whole definition on the same question pages and
+// check-answers page as drafting, starting from the competition's own
+// definition; saving sends it to the API with a reason (required once
+// published) and the version the officer started from. The API decides
+// whether the change is material.
+
+func (q *req) amendView(c *procurement.Competition, version int) func(*draftPage) *draftPage {
+	return func(p *draftPage) *draftPage {
+		p.Action, p.Comp = "/competitions/"+c.ID+"/amend", c
+		p.Comp.Version = version
+		return p
+	}
+}
+
 func (q *req) amendForm() error {
 	p, err := q.loadCompetition(false)
 	if err != nil {
 		return err
 	}
-	return q.render(200, "amend", "amend.title", map[string]any{"P": p, "Form": amendValues(p.C.Definition, "")}, nil)
+	return q.renderDraft(200, q.amendView(&p.C, p.C.Version)(q.draftView(p.DPS, p.C.Definition, "basics")), nil)
 }
 
-func amendValues(d procurement.Definition, reason string) map[string]string {
-	qd, bd := d.QuestionDeadline.In(helsinki), d.BidDeadline.In(helsinki)
-	return map[string]string{"title": d.Title, "description": d.Description, "reason": reason,
-		"questionDeadlineDate": qd.Format(time.DateOnly), "questionDeadlineTime": qd.Format("15:04"),
-		"bidDeadlineDate": bd.Format(time.DateOnly), "bidDeadlineTime": bd.Format("15:04")}
+// amendVersion is the version the officer started from (the forms carry
+// it), else the competition's current one.
+func (q *req) amendVersion(c *procurement.Competition) int {
+	if v, err := strconv.Atoi(q.r.PostFormValue("version")); err == nil && v >= 0 {
+		return v
+	}
+	return c.Version
+}
+
+func (q *req) amendStep() error {
+	p, err := q.loadCompetition(false)
+	if err != nil {
+		return err
+	}
+	def, ok := decodeDraft(q.r.PostFormValue("state"))
+	if !ok {
+		def = p.C.Definition
+	}
+	return q.questionStep(p.DPS, def, q.amendView(&p.C, q.amendVersion(&p.C)))
 }
 
 func (q *req) amend() error {
@@ -378,45 +502,39 @@ func (q *req) amend() error {
 	if err != nil {
 		return err
 	}
-	form := map[string]string{}
-	for _, k := range []string{"title", "description", "reason", "questionDeadlineDate", "questionDeadlineTime", "bidDeadlineDate", "bidDeadlineTime"} {
-		form[k] = strings.TrimSpace(q.r.PostFormValue(k))
+	version := q.amendVersion(&p.C)
+	def, ok := decodeDraft(q.r.PostFormValue("state"))
+	view := q.amendView(&p.C, version)
+	if !ok {
+		return q.renderDraft(400, view(q.draftView(p.DPS, p.C.Definition, "basics")), []fieldError{{ID: "category-" + firstCategory(p.DPS), Text: q.T("draft.stateLost")}})
 	}
-	def := p.C.Definition
-	var errs []fieldError
-	def.Title, def.Description = form["title"], form["description"]
-	for _, x := range []struct {
-		id  string
-		dst *time.Time
-	}{{"questionDeadline", &def.QuestionDeadline}, {"bidDeadline", &def.BidDeadline}} {
-		t, err := time.ParseInLocation("2006-01-02 15:04", form[x.id+"Date"]+" "+form[x.id+"Time"], helsinki)
-		if err != nil {
-			errs = append(errs, fieldError{ID: x.id + "Date", Text: q.T("draft.deadlineInvalid")})
-			continue
-		}
-		// The form shows minutes: an unchanged deadline keeps its exact
-		// time (deadlines may only be extended).
-		if !t.Equal(x.dst.Truncate(time.Minute)) {
-			*x.dst = t
-		}
+	reason := strings.TrimSpace(q.r.PostFormValue("reason"))
+	page := view(q.draftView(p.DPS, def, "check"))
+	page.Form["reason"] = reason
+	if reason == "" && p.C.Status != procurement.CompDraft {
+		return q.renderDraft(400, page, []fieldError{{ID: "reason", Text: q.T("amend.reasonMissing")}})
 	}
-	if form["reason"] == "" && p.C.Status != procurement.CompDraft {
-		errs = append(errs, fieldError{ID: "reason", Text: q.T("amend.reasonMissing")})
-	}
-	data := map[string]any{"P": p, "Form": form}
-	if errs != nil {
-		return q.render(400, "amend", "amend.title", data, errs)
+	if def.QualityCriteria == nil {
+		def.QualityCriteria = []procurement.QualityCriterion{}
 	}
 	body := struct {
 		procurement.Definition
 		Reason  string `json:"reason"`
 		Version int    `json:"version"`
-	}{def, form["reason"], p.C.Version}
+	}{def, reason, version}
 	err = q.send("PUT", "/competitions/"+p.C.ID, body, nil)
-	ids := map[string]string{"title": "title", "description": "description", "reason": "reason", "bidDeadline": "bidDeadlineDate", "questionDeadline": "questionDeadlineDate"}
-	if errs, ok := q.fieldErrors(err, "title", ids); ok {
-		return q.render(400, "amend", "amend.title", data, errs)
-	} else if err != nil {
+	if err != nil {
+		ids := map[string]string{}
+		var ae *apiError
+		if asAPI(err, &ae) {
+			for _, fe := range ae.Fields {
+				ids[indexRe.ReplaceAllString(fe.Field, "[]")] = draftFieldID(fe.Field)
+			}
+		}
+		ids["reason"] = "reason"
+		if errs, ok := q.fieldErrors(err, "change-basics", ids); ok {
+			return q.renderDraft(400, page, errs)
+		}
 		return err
 	}
 	q.redirect("/competitions/" + p.C.ID + "?done=amended")

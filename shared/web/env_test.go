@@ -136,10 +136,11 @@ func newEnv(t testing.TB) *env {
 		httpapi.FnAudit:         httpapi.NewServer(ro, logger).Handler(httpapi.FnAudit),
 	})}
 	pages, err := web.New(web.Config{
-		API:    rec,
-		SignIn: web.NewLocalSignIn(seed.Users, nil),
-		Log:    logger,
-		Now:    clock.Now,
+		API:           rec,
+		SignIn:        web.NewLocalSignIn(seed.Users, nil),
+		Log:           logger,
+		Now:           clock.Now,
+		FeedbackEmail: seed.FeedbackEmail,
 	})
 	if err != nil {
 		t.Fatal(err)

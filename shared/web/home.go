@@ -154,5 +154,5 @@ func (q *req) home() error {
 }
 
 func (q *req) accessibility() error {
-	return q.render(200, "accessibility", "a11y.title", nil, nil)
+	return q.render(200, "accessibility", "a11y.title", map[string]string{"Email": q.h.feedback}, nil)
 }

@@ -30,7 +30,8 @@ func (h *Handler) officerRoutes() {
 	h.handle("GET", "/competitions/{id}/cancel", (*req).cancelForm, officers...)
 	h.handle("POST", "/competitions/{id}/cancel", (*req).cancel, officers...)
 	h.handle("GET", "/competitions/{id}/amend", (*req).amendForm, officers...)
-	h.handle("POST", "/competitions/{id}/amend", (*req).amend, officers...)
+	h.handle("POST", "/competitions/{id}/amend", (*req).amendStep, officers...)
+	h.handle("POST", "/competitions/{id}/amend/save", (*req).amend, officers...)
 }
 
 // queue lists applications of a status, earliest decision deadline first,

@@ -284,3 +284,27 @@ func hasAttr(n *html.Node, name string) bool {
 	}
 	return false
 }
+
+// TestAccessibilityStatementGivesTheConfiguredFeedbackAddress: the
+// statement's feedback address is the configuration's, in every language,
+// and the pages refuse to start without one.
+func TestAccessibilityStatementGivesTheConfiguredFeedbackAddress(t *testing.T) {
+	e := newEnv(t)
+	for _, lang := range web.Langs {
+		p := e.browser("").get("/" + lang + "/accessibility")
+		links := find(p.doc, func(n *html.Node) bool {
+			return n.Type == html.ElementNode && attr(n, "href") == "mailto:"+seed.FeedbackEmail
+		})
+		if p.status != 200 || len(links) != 1 || text(links[0]) != seed.FeedbackEmail {
+			t.Errorf("%s: the statement does not give %s: %s", lang, seed.FeedbackEmail, text(p.doc))
+		}
+		if strings.Contains(p.body, "saavutettavuus@example.fi") {
+			t.Errorf("%s: the statement still gives the old example address", lang)
+		}
+	}
+	for _, bad := range []string{"", "not-an-address"} {
+		if _, err := web.New(web.Config{SignIn: web.NewLocalSignIn(seed.Users, nil), FeedbackEmail: bad}); err == nil || !strings.Contains(err.Error(), "FeedbackEmail") {
+			t.Errorf("New with feedback address %q: %v, want a refusal naming FeedbackEmail", bad, err)
+		}
+	}
+}

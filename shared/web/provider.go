@@ -4,10 +4,13 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 
 	"github.com/rengas/rengas/shared/audit"
+	"github.com/rengas/rengas/shared/dynamo"
+	"github.com/rengas/rengas/shared/ocds"
 	"github.com/rengas/rengas/shared/procurement"
 )
 
@@ -190,7 +193,18 @@ type bidInput struct {
 	Answers  map[string]string
 	Version  int
 	Key      string // the Idempotency-Key: a retried submission is answered once
+	// Subs are the subcontractors as typed, one row each ("add another").
+	Subs []procurement.Subcontractor
+	// Members are the admitted consortium's members, shown read-only: the
+	// API fills them in, and a bid may name only the admitted consortium.
+	Members []procurement.Party
 }
+
+// maxSubcontractors is the API's limit on a bid's subcontractors.
+const maxSubcontractors = 20
+
+// CanAddSub offers "add another subcontractor" below the limit.
+func (in bidInput) CanAddSub() bool { return len(in.Subs) < maxSubcontractors }
 
 func (q *req) readBid(p *competitionPage) bidInput {
 	_ = q.r.ParseForm()
@@ -204,6 +218,12 @@ func (q *req) readBid(p *competitionPage) bidInput {
 	}
 	for _, c := range p.C.QualityCriteria {
 		in.Answers[c.ID] = strings.TrimSpace(f.Get("answer-" + c.ID))
+	}
+	n, _ := strconv.Atoi(f.Get("subs"))
+	for i := range min(max(n, 0), maxSubcontractors) {
+		pre := "sub-" + strconv.Itoa(i) + "-"
+		in.Subs = append(in.Subs, procurement.Subcontractor{Name: strings.TrimSpace(f.Get(pre + "name")),
+			BusinessID: strings.TrimSpace(f.Get(pre + "businessId")), Role: strings.TrimSpace(f.Get(pre + "role"))})
 	}
 	if !validKey(in.Key) {
 		in.Key = newKey()
@@ -251,6 +271,21 @@ func (q *req) offer(p *competitionPage, in bidInput) (procurement.Offer, []field
 			o.Answers[c.ID] = in.Answers[c.ID]
 		}
 	}
+	// Subcontractors: a row left wholly empty is no subcontractor; a row
+	// begun needs its name, business ID and role (the API checks the ID).
+	o.Subcontractors = []procurement.Subcontractor{}
+	for i, s := range in.Subs {
+		if s == (procurement.Subcontractor{}) {
+			continue
+		}
+		pre := "sub-" + strconv.Itoa(i) + "-"
+		for _, x := range []struct{ v, id, key string }{{s.Name, "name", "bid.subNameMissing"}, {s.BusinessID, "businessId", "bid.subBusinessIDMissing"}, {s.Role, "role", "bid.subRoleMissing"}} {
+			if x.v == "" {
+				errs = append(errs, fieldError{ID: pre + x.id, Text: q.h.cat.T(q.lang, x.key, map[string]any{"N": i + 1})})
+			}
+		}
+		o.Subcontractors = append(o.Subcontractors, s)
+	}
 	return o, errs
 }
 
@@ -266,6 +301,41 @@ func bidIDs(p *competitionPage) map[string]string {
 	return ids
 }
 
+// subIDs maps the API's subcontractor fields (by their index in the offer,
+// wholly empty rows left out) to the form's rows.
+func subIDs(ids map[string]string, in bidInput) map[string]string {
+	n := 0
+	for i, s := range in.Subs {
+		if s == (procurement.Subcontractor{}) {
+			continue
+		}
+		for _, f := range []string{"name", "businessId", "role"} {
+			ids["subcontractors["+strconv.Itoa(n)+"]."+f] = "sub-" + strconv.Itoa(i) + "-" + f
+		}
+		n++
+	}
+	return ids
+}
+
+// renderBid shows the bid form with the admitted consortium's members:
+// the bid's own once stored, else the caller's admission in the category.
+func (q *req) renderBid(status int, p *competitionPage, in bidInput, errs []fieldError) error {
+	if p.Bid != nil && p.Bid.Members != nil {
+		in.Members = p.Bid.Members
+	} else {
+		var l dynamo.Page[procurement.Admission]
+		if err := q.get("/providers/"+q.user.Org+"/admissions", url.Values{"limit": {"100"}}, &l); err != nil && !isNotFound(err) {
+			return err
+		}
+		for _, a := range l.Items {
+			if a.DPSID == p.C.DPSID && a.Category == p.C.Category {
+				in.Members = a.Members
+			}
+		}
+	}
+	return q.render(status, "bid", "bid.title", map[string]any{"P": p, "In": in}, errs)
+}
+
 func (q *req) bidForm() error {
 	p, err := q.loadCompetition(false)
 	if err != nil {
@@ -279,13 +349,14 @@ func (q *req) bidForm() error {
 		}
 		in.Answers = p.Bid.Answers
 		in.Version = p.Bid.Version
+		in.Subs = p.Bid.Subcontractors
 	} else if p.Bid != nil {
 		in.Version = p.Bid.Version
 	}
 	if !p.Open {
-		return q.render(409, "bid", "bid.title", map[string]any{"P": p, "In": in}, nil)
+		return q.renderBid(409, p, in, nil)
 	}
-	return q.render(200, "bid", "bid.title", map[string]any{"P": p, "In": in}, nil)
+	return q.renderBid(200, p, in, nil)
 }
 
 // bidCheck shows the check-answers page of the typed bid, or the form
@@ -297,11 +368,22 @@ func (q *req) bidCheck() error {
 	}
 	in := q.readBid(p)
 	if q.r.PostFormValue("change") != "" {
-		return q.render(200, "bid", "bid.title", map[string]any{"P": p, "In": in}, nil)
+		return q.renderBid(200, p, in, nil)
+	}
+	// "Add another subcontractor" and "Remove" re-render the form.
+	if q.r.PostFormValue("add") == "subcontractor" && in.CanAddSub() {
+		in.Subs = append(in.Subs, procurement.Subcontractor{})
+		return q.renderBid(200, p, in, nil)
+	}
+	if r := q.r.PostFormValue("remove"); r != "" {
+		if i, err := strconv.Atoi(r); err == nil && i >= 0 && i < len(in.Subs) {
+			in.Subs = slices.Delete(in.Subs, i, i+1)
+		}
+		return q.renderBid(200, p, in, nil)
 	}
 	o, errs := q.offer(p, in)
 	if errs != nil {
-		return q.render(400, "bid", "bid.title", map[string]any{"P": p, "In": in}, errs)
+		return q.renderBid(400, p, in, errs)
 	}
 	return q.render(200, "bidcheck", "bidcheck.title", map[string]any{"P": p, "In": in, "Offer": o}, nil)
 }
@@ -314,12 +396,13 @@ func (q *req) bidSubmit() error {
 	in := q.readBid(p)
 	o, errs := q.offer(p, in)
 	if errs != nil {
-		return q.render(400, "bid", "bid.title", map[string]any{"P": p, "In": in}, errs)
+		return q.renderBid(400, p, in, errs)
 	}
-	body := map[string]any{"fixedFeeCents": o.FixedFeeCents, "outcomePricesCents": o.OutcomePricesCents, "answers": o.Answers, "version": in.Version}
+	body := map[string]any{"fixedFeeCents": o.FixedFeeCents, "outcomePricesCents": o.OutcomePricesCents, "answers": o.Answers,
+		"subcontractors": o.Subcontractors, "version": in.Version}
 	_, _, err = q.h.api.callWithKey(q.r.Context(), q.claims, "PUT", "/competitions/"+p.C.ID+"/bids/mine", body, in.Key)
-	if errs, ok := q.fieldErrors(err, "fixedFee", bidIDs(p)); ok {
-		return q.render(400, "bid", "bid.title", map[string]any{"P": p, "In": in}, errs)
+	if errs, ok := q.fieldErrors(err, "fixedFee", subIDs(bidIDs(p), in)); ok {
+		return q.renderBid(400, p, in, errs)
 	} else if err != nil {
 		return err
 	}
@@ -395,6 +478,20 @@ func (q *req) decision() error {
 	if _, ok := d.Names[q.user.Org]; !ok && q.user.Role == procurement.RoleProvider {
 		// A bidder does not see the invitee list; its own bid is named so.
 		d.Names[q.user.Org] = q.T("decision.yours")
+		// The winners are named by the competition's open data (the OCDS
+		// release every visitor may read): an award's id is the
+		// competition's id and the winner's provider id.
+		var pkg ocds.Package
+		if err := q.get("/open-data/competitions/"+p.C.ID+"/ocds", nil, &pkg); err != nil && !isNotFound(err) {
+			return err
+		}
+		for _, r := range pkg.Releases {
+			for _, a := range r.Awards {
+				if id, ok := strings.CutPrefix(a.ID, p.C.ID+"-"); ok && len(a.Suppliers) > 0 && d.Names[id] == "" {
+					d.Names[id] = a.Suppliers[0].Name
+				}
+			}
+		}
 	}
 	return q.render(200, "decision", "decision.title", d, nil)
 }

@@ -6,6 +6,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"golang.org/x/net/html"
 )
 
 // TestQuestionsAmendmentAndCancellation: a provider asks a question, the
@@ -37,19 +39,28 @@ func TestQuestionsAmendmentAndCancellation(t *testing.T) {
 		t.Errorf("another invitee must see the answer without the asker: %s", body)
 	}
 
-	officer.get(path + "/amend")
+	// Amending: the question pages of drafting, from the competition's own
+	// definition; the deadlines page, then check answers and a reason.
+	start := officer.get(path + "/amend")
+	checkPage(t, path+"/amend", start, "fi")
 	d := c.BidDeadline.In(time.FixedZone("", 0)).AddDate(0, 0, 1)
-	form := url.Values{"title": {c.Title}, "description": {c.Description},
-		"questionDeadlineDate": {c.QuestionDeadline.Format(time.DateOnly)}, "questionDeadlineTime": {c.QuestionDeadline.In(helsinkiZone()).Format("15:04")},
-		"bidDeadlineDate": {d.In(helsinkiZone()).Format(time.DateOnly)}, "bidDeadlineTime": {d.In(helsinkiZone()).Format("15:04")}}
-	form.Set("questionDeadlineDate", c.QuestionDeadline.In(helsinkiZone()).Format(time.DateOnly))
-	bad := officer.post(path+"/amend", form)
+	deadlines := officer.post(path+"/amend", url.Values{"state": {inputValue(start.doc, "state")}, "version": {inputValue(start.doc, "version")}, "goto": {"deadlines"}})
+	checkPage(t, path+"/amend", deadlines, "fi")
+	check := officer.post(path+"/amend", url.Values{"state": {inputValue(deadlines.doc, "state")}, "version": {inputValue(deadlines.doc, "version")}, "step": {"deadlines"},
+		"questionDeadlineDate": {c.QuestionDeadline.In(helsinkiZone()).Format(time.DateOnly)}, "questionDeadlineTime": {c.QuestionDeadline.In(helsinkiZone()).Format("15:04")},
+		"bidDeadlineDate": {d.In(helsinkiZone()).Format(time.DateOnly)}, "bidDeadlineTime": {d.In(helsinkiZone()).Format("15:04")}})
+	if check.status != 200 || len(find(check.doc, func(n *html.Node) bool { return attr(n, "id") == "save-amendment" })) != 1 {
+		t.Fatalf("the amendment's check page: %d %s", check.status, text(check.doc))
+	}
+	checkPage(t, path+"/amend", check, "fi")
+	form := url.Values{"state": {inputValue(check.doc, "state")}, "version": {inputValue(check.doc, "version")}}
+	bad := officer.post(path+"/amend/save", form)
 	if bad.status != http.StatusBadRequest {
 		t.Fatalf("an amendment without reason answered %d", bad.status)
 	}
 	checkPage(t, path+"/amend", bad, "fi")
 	form.Set("reason", "Lisäaikaa joulun vuoksi.")
-	amended := officer.follow(path+"/amend", form)
+	amended := officer.follow(path+"/amend/save", form)
 	if !strings.Contains(text(amended.doc), "Lisäaikaa joulun vuoksi.") {
 		t.Errorf("the amendment is not shown: %s", text(amended.doc))
 	}

@@ -182,21 +182,17 @@ func (h *Handler) funcs(lang string) template.FuncMap {
 			}
 			return d.IssuedOn
 		},
-		"segment": func(d procurement.Definition) procurement.Segment {
-			if len(d.Segments) > 0 {
-				return d.Segments[0]
-			}
-			return procurement.Segment{}
-		},
-		"segmentRate": func(s procurement.Segment, m string) string {
+		"segRate": func(s procurement.Segment, m string) string {
 			r, ok := s.ExpectedRates[m]
 			if !ok {
 				return ""
 			}
 			return strings.ReplaceAll(strings.TrimSuffix(formatRate("fi", int64(r)), nbsp+"%"), nbsp, " ")
 		},
-		"dayOf":  func(t time.Time) string { return t.In(helsinki).Format(time.DateOnly) },
-		"timeOf": func(t time.Time) string { return t.In(helsinki).Format("15:04") },
+		"segTariff": func(s procurement.Segment, m string) int64 { return s.TariffsCents[m] },
+		"hasRate":   func(s procurement.Segment, m string) bool { _, ok := s.ExpectedRates[m]; return ok },
+		"dayOf":     func(t time.Time) string { return t.In(helsinki).Format(time.DateOnly) },
+		"timeOf":    func(t time.Time) string { return t.In(helsinki).Format("15:04") },
 	}
 }
 

@@ -36,19 +36,24 @@ type Config struct {
 	// Now is the server clock (the store's), for deadlines shown as open
 	// or closed.
 	Now func() time.Time
+	// FeedbackEmail is the address the accessibility statement gives for
+	// feedback (Act 306/2019 requires one); New refuses an empty one.
+	FeedbackEmail string
 }
 
 // Handler serves the pages, the assets and the sign-in routes.
 type Handler struct {
-	api     api
-	signIn  SignIn
-	log     *slog.Logger
-	now     func() time.Time
-	cat     *catalog
-	assets  *assets
-	pages   map[string]*template.Template
-	mux     *http.ServeMux
-	handler http.Handler
+	api    api
+	signIn SignIn
+	log    *slog.Logger
+	now    func() time.Time
+	// feedback is the accessibility statement's feedback address.
+	feedback string
+	cat      *catalog
+	assets   *assets
+	pages    map[string]*template.Template
+	mux      *http.ServeMux
+	handler  http.Handler
 }
 
 // New returns the pages' handler.
@@ -59,6 +64,9 @@ func New(cfg Config) (*Handler, error) {
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
+	if !strings.Contains(cfg.FeedbackEmail, "@") {
+		return nil, fmt.Errorf("web: the accessibility statement needs a feedback address (FeedbackEmail), got %q", cfg.FeedbackEmail)
+	}
 	cat, err := newCatalog(cfg.Log)
 	if err != nil {
 		return nil, err
@@ -67,7 +75,7 @@ func New(cfg Config) (*Handler, error) {
 	if err != nil {
 		return nil, err
 	}
-	h := &Handler{api: api{cfg.API}, signIn: cfg.SignIn, log: cfg.Log, now: cfg.Now, cat: cat, assets: as, mux: http.NewServeMux()}
+	h := &Handler{api: api{cfg.API}, signIn: cfg.SignIn, log: cfg.Log, now: cfg.Now, feedback: cfg.FeedbackEmail, cat: cat, assets: as, mux: http.NewServeMux()}
 	if h.pages, err = parsePages(); err != nil {
 		return nil, err
 	}
