@@ -86,7 +86,6 @@ func (c *CognitoSignIn) verify(ctx context.Context, token string) (map[string]st
 	return auth.GatewayClaims(mc), nil
 }
 
-
 // Identify verifies the ID token cookie; an expired one is renewed with
 // the refresh token.
 func (c *CognitoSignIn) Identify(w http.ResponseWriter, r *http.Request) (map[string]string, error) {
