@@ -57,7 +57,7 @@ func (m *meter) report(b *testing.B) {
 
 var provider = procurement.Actor{UserID: "provider-tyopaja", Role: procurement.RoleProvider, Org: "prov-tyopaja"}
 
-func openCompetition(b *testing.B, st *dynamo.Store) string {
+func openCompetition(b testing.TB, st *dynamo.Store) string {
 	officer := procurement.Actor{UserID: "officer-lahti", Role: procurement.RoleOfficer, Org: seed.BuyerLahti}
 	c, err := st.CreateCompetition(context.Background(), officer, seed.DPSID, seed.DemoDefinition(st.Now()), seed.System[procurement.DPS])
 	if err != nil {

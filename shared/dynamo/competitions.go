@@ -297,18 +297,37 @@ func (s *Store) updateCompetition(ctx context.Context, actor procurement.Actor, 
 
 func invitees(c *procurement.Competition) []string { return slices.Clone(c.Invitees) }
 
-// putInvitations writes the invitees of a publication, 25 per
-// BatchWriteItem, before the publication commits. Each carries the
-// publication's id: until the competition names that id they are inert, so
-// a publication that fails leaves nothing that admits a bid.
+// putInvitations writes the invitees of a publication before the
+// publication commits, 100 to a transaction. Each invitation adds the
+// publication's id to its set of publications: until the competition
+// names one of them it is inert, so a publication that fails leaves
+// nothing that admits a bid, and two officers publishing at once (one of
+// whom will fail) cannot take away each other's ids, whatever the order of
+// their writes.
 func (s *Store) putInvitations(ctx context.Context, comp, publication string, invited []procurement.Invitee) error {
-	reqs := make([]types.WriteRequest, len(invited))
-	for i := range invited {
-		it := entity(invitationKey(comp, invited[i].ProviderID), "invitation", 1, &invited[i])
-		it.Extras = map[string]types.AttributeValue{"pub": str(publication)}
-		reqs[i] = types.WriteRequest{PutRequest: &types.PutRequest{Item: it.av()}}
+	for start := 0; start < len(invited); start += 100 {
+		var items []types.TransactWriteItem
+		for i := start; i < min(start+100, len(invited)); i++ {
+			it := entity(invitationKey(comp, invited[i].ProviderID), "invitation", 1, &invited[i])
+			items = append(items, types.TransactWriteItem{Update: &types.Update{
+				TableName: &s.table, Key: it.key.av(),
+				UpdateExpression:         aws.String("SET #type = :type, #data = :data, version = :one ADD pubs :pub"),
+				ExpressionAttributeNames: map[string]string{"#type": "type", "#data": "data"},
+				ExpressionAttributeValues: map[string]types.AttributeValue{":type": str(it.Type), ":data": str(string(it.Data)), ":one": num(1),
+					":pub": &types.AttributeValueMemberSS{Value: []string{publication}}},
+			}})
+		}
+		if err := s.transactRetrying(ctx, items); err != nil {
+			return err
+		}
 	}
-	return s.batchWrite(ctx, reqs)
+	return nil
+}
+
+// invitedBy reports whether an invitation item belongs to the publication.
+func invitedBy(m map[string]types.AttributeValue, publication string) bool {
+	ss, ok := m["pubs"].(*types.AttributeValueMemberSS)
+	return ok && slices.Contains(ss.Value, publication)
 }
 
 // batchWrite writes the requests 25 per BatchWriteItem, resending what
@@ -634,7 +653,7 @@ func (s *Store) WriteBid(ctx context.Context, actor procurement.Actor, comp stri
 		return BidResult{}, err
 	}
 	invItem := got[invitationKey(comp, prov)]
-	if invItem == nil || attrString(invItem, "pub") != c.Publication {
+	if invItem == nil || !invitedBy(invItem, c.Publication) {
 		return BidResult{}, procurement.Errorf(procurement.ENOTFOUND, "mini-competition %s not found", comp)
 	}
 	inv, err := decodeAs[procurement.Invitee](invItem, "invitation")
@@ -669,7 +688,7 @@ func (s *Store) WriteBid(ctx context.Context, actor procurement.Actor, comp stri
 	it.Extras = map[string]types.AttributeValue{"status": str(string(b.Status))}
 	writes := []write{
 		s.putVersion(it, current, staleVersion("your bid")),
-		s.check(invitationKey(comp, prov), "pub = :pub AND attribute_not_exists(sealed)", map[string]types.AttributeValue{":pub": str(c.Publication)},
+		s.check(invitationKey(comp, prov), "contains(pubs, :pub) AND attribute_not_exists(sealed)", map[string]types.AttributeValue{":pub": str(c.Publication)},
 			"bids are closed: the bids were sealed for opening before your bid was stored; it was not accepted"),
 	}
 	res := BidResult{Bid: b, Created: prev == nil}

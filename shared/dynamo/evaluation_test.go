@@ -63,3 +63,22 @@ func TestAwardCommitsOnTheEvaluationItRead(t *testing.T) {
 		t.Errorf("a score after the evaluation was closed: %v, want a conflict", err)
 	}
 }
+
+// Two officers publish one draft at once: one commits, and the other's
+// invitations, written before its commit failed, may land after the
+// winner's. They must not take the winner's invitations away.
+func TestALosingPublicationLeavesTheInvitationsValid(t *testing.T) {
+	st, _ := seeded(t)
+	ctx := context.Background()
+	comp := openCompetition(t, st)
+	inv, err := st.ListInvitees(ctx, comp, "", 100)
+	if err != nil || len(inv.Items) == 0 {
+		t.Fatalf("no invitees: %v", err)
+	}
+	if err := dynamo.PutInvitations(st, ctx, comp, "the-losing-publication", inv.Items); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := st.WriteBid(ctx, provider, comp, 0, "", "", seed.System[procurement.Competition], place(300000)); err != nil {
+		t.Errorf("an invitee cannot bid after a losing publication wrote its invitations: %v", err)
+	}
+}

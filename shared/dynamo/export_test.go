@@ -8,6 +8,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
 	"github.com/rengas/rengas/shared/audit"
+	"github.com/rengas/rengas/shared/procurement"
 )
 
 // RewriteForTest overwrites an event and its chain's head directly, as
@@ -76,4 +77,10 @@ func CommitWrites(s *Store, ctx context.Context, ws []Write) error {
 		items[i] = w.tw
 	}
 	return s.transact(ctx, items)
+}
+
+// PutInvitations writes invitations as a publication that lost the race
+// to another would, after the winner committed.
+func PutInvitations(s *Store, ctx context.Context, comp, publication string, invited []procurement.Invitee) error {
+	return s.putInvitations(ctx, comp, publication, invited)
 }
