@@ -12,6 +12,7 @@ import (
 	mrand "math/rand/v2"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -298,30 +299,46 @@ func (s *Store) updateCompetition(ctx context.Context, actor procurement.Actor, 
 func invitees(c *procurement.Competition) []string { return slices.Clone(c.Invitees) }
 
 // putInvitations writes the invitees of a publication before the
-// publication commits, 100 to a transaction. Each invitation adds the
-// publication's id to its set of publications: until the competition
-// names one of them it is inert, so a publication that fails leaves
-// nothing that admits a bid, and two officers publishing at once (one of
-// whom will fail) cannot take away each other's ids, whatever the order of
-// their writes.
+// publication commits, eight UpdateItems at a time (each is idempotent, so
+// the SDK may retry it). Each invitation adds the publication's id to its
+// set of publications: until the competition names one of them it is
+// inert, so a publication that fails leaves nothing that admits a bid, and
+// two officers publishing at once (one of whom will fail) cannot take away
+// each other's ids, whatever the order of their writes.
 func (s *Store) putInvitations(ctx context.Context, comp, publication string, invited []procurement.Invitee) error {
-	for start := 0; start < len(invited); start += 100 {
-		var items []types.TransactWriteItem
-		for i := start; i < min(start+100, len(invited)); i++ {
-			it := entity(invitationKey(comp, invited[i].ProviderID), "invitation", 1, &invited[i])
-			items = append(items, types.TransactWriteItem{Update: &types.Update{
-				TableName: &s.table, Key: it.key.av(),
-				UpdateExpression:         aws.String("SET #type = :type, #data = :data, version = :one ADD pubs :pub"),
-				ExpressionAttributeNames: map[string]string{"#type": "type", "#data": "data"},
-				ExpressionAttributeValues: map[string]types.AttributeValue{":type": str(it.Type), ":data": str(string(it.Data)), ":one": num(1),
-					":pub": &types.AttributeValueMemberSS{Value: []string{publication}}},
-			}})
-		}
-		if err := s.transactRetrying(ctx, items); err != nil {
-			return err
-		}
+	if s.ReadOnly {
+		return errReadOnly
 	}
-	return nil
+	work := make(chan int)
+	errs := make(chan error, len(invited))
+	var wg sync.WaitGroup
+	for range min(8, len(invited)) {
+		wg.Go(func() {
+			for i := range work {
+				it := entity(invitationKey(comp, invited[i].ProviderID), "invitation", 1, &invited[i])
+				s.calls.Add(1)
+				cctx, cancel := context.WithTimeout(ctx, s.Timeout)
+				_, err := s.db.UpdateItem(cctx, &dynamodb.UpdateItemInput{
+					TableName: &s.table, Key: it.key.av(),
+					UpdateExpression:         aws.String("SET #type = :type, #data = :data, version = :one ADD pubs :pub"),
+					ExpressionAttributeNames: map[string]string{"#type": "type", "#data": "data"},
+					ExpressionAttributeValues: map[string]types.AttributeValue{":type": str(it.Type), ":data": str(string(it.Data)), ":one": num(1),
+						":pub": &types.AttributeValueMemberSS{Value: []string{publication}}},
+				})
+				cancel()
+				if err != nil {
+					errs <- dbError(err)
+				}
+			}
+		})
+	}
+	for i := range invited {
+		work <- i
+	}
+	close(work)
+	wg.Wait()
+	close(errs)
+	return <-errs // nil when none failed
 }
 
 // invitedBy reports whether an invitation item belongs to the publication.
@@ -649,6 +666,15 @@ func (s *Store) WriteBid(ctx context.Context, actor procurement.Actor, comp stri
 	if err != nil {
 		return BidResult{}, err
 	}
+	if idemKey != "" {
+		// The caller's own record answers a retry first: a bid stored
+		// before the deadline whose answer was lost is replayed after it,
+		// not refused as late. The record is the caller's; it tells nothing
+		// about anyone else.
+		if m := got[idempotencyKey(prov, idemKey)]; m != nil && attrInt(m, "expires") > s.Now().Unix() {
+			return replay(m, requestDigest)
+		}
+	}
 	if err := may(c); err != nil {
 		return BidResult{}, err
 	}
@@ -659,11 +685,6 @@ func (s *Store) WriteBid(ctx context.Context, actor procurement.Actor, comp stri
 	inv, err := decodeAs[procurement.Invitee](invItem, "invitation")
 	if err != nil {
 		return BidResult{}, err
-	}
-	if idemKey != "" {
-		if m := got[idempotencyKey(prov, idemKey)]; m != nil && attrInt(m, "expires") > s.Now().Unix() {
-			return replay(m, requestDigest)
-		}
 	}
 	var prev *procurement.Bid
 	if m := got[bidKey(comp, prov)]; m != nil {
