@@ -308,3 +308,34 @@ func BenchmarkDeadlineRush(b *testing.B) {
 		b.StartTimer()
 	}
 }
+
+// A bid stored before the deadline whose answer was lost is retried after
+// it with the same Idempotency-Key: the retry gets the first answer, not
+// "bids are closed", even once the competition is opened.
+func TestRetryAfterTheDeadlineReplaysTheBid(t *testing.T) {
+	e := newEnv(t)
+	def := definition(e.clock.Now())
+	id := e.publish(def)
+	deadline, _ := time.Parse(time.RFC3339, def["bidDeadline"].(string))
+	bids := "/competitions/" + id + "/bids/mine"
+	key := map[string]string{"Idempotency-Key": e.newKey()}
+	e.clock.Set(deadline.Add(-time.Minute)) // keys are remembered for 24 hours
+	first := e.doWith("provider-tyopaja", "PUT", bids, offer(300000, 120000, 0), key)
+	if first.status != 201 {
+		t.Fatalf("first bid: %d %s", first.status, first.raw)
+	}
+	for _, step := range []string{"closed", "opened"} {
+		if step == "closed" {
+			e.clock.Set(deadline.Add(time.Second))
+		} else {
+			e.openBids(deadline)
+		}
+		retry := e.doWith("provider-tyopaja", "PUT", bids, offer(300000, 120000, 0), key)
+		if retry.status != 201 || retry.header.Get("Idempotent-Replayed") != "true" || string(retry.raw) != string(first.raw) {
+			t.Errorf("retry once %s: %d (replayed %q), want the first answer replayed: %s", step, retry.status, retry.header.Get("Idempotent-Replayed"), retry.raw)
+		}
+	}
+	if other := e.doWith("provider-tyopaja", "PUT", bids, offer(290000, 120000, 1), map[string]string{"Idempotency-Key": e.newKey()}); other.status != 409 {
+		t.Errorf("a new bid after the deadline: %d, want 409", other.status)
+	}
+}
