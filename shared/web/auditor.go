@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/rengas/rengas/shared/audit"
+	"github.com/rengas/rengas/shared/dynamo"
 	"github.com/rengas/rengas/shared/procurement"
 )
 
@@ -180,33 +181,10 @@ func (q *req) chains() error {
 	return q.render(200, "chains", "chains.title", data, nil)
 }
 
-// statsSlice is a share of the awards.
-type statsSlice struct {
-	Awards     int64  `json:"awards"`
-	AwardShare string `json:"awardSharePercent"`
-	ValueCents int64  `json:"valueCents"`
-	ValueShare string `json:"valueSharePercent"`
-}
-
-type statistics struct {
-	DPSID             string                `json:"dpsId"`
-	From              string                `json:"fromMonth"`
-	To                string                `json:"toMonth"`
-	Competitions      int64                 `json:"competitions"`
-	Bids              int64                 `json:"bids"`
-	AverageBids       string                `json:"averageBidsPerCompetition"`
-	Awards            int64                 `json:"awards"`
-	ValueCents        int64                 `json:"awardedValueCents"`
-	ByLegalForm       map[string]statsSlice `json:"byLegalForm"`
-	ThirdSector       statsSlice            `json:"thirdSector"`
-	LocalProviders    statsSlice            `json:"localProviders"`
-	NonLocalProviders statsSlice            `json:"nonLocalProviders"`
-}
-
 // statRow is one bar of a chart with its numbers.
 type statRow struct {
 	Label string
-	statsSlice
+	dynamo.Slice
 }
 
 func (q *req) statistics() error {
@@ -225,7 +203,7 @@ func (q *req) statistics() error {
 		}
 	}
 	data := map[string]any{"DPS": ds, "Form": form}
-	var st statistics
+	var st dynamo.Statistics
 	err = q.get("/audit/statistics", query, &st)
 	if errs, ok := q.fieldErrors(err, "dpsId", map[string]string{"dpsId": "dpsId", "from": "from", "to": "to"}); ok {
 		return q.render(400, "statistics", "statistics.title", data, errs)
@@ -234,10 +212,10 @@ func (q *req) statistics() error {
 	}
 	var rows []statRow
 	for _, f := range procurement.LegalForms {
-		rows = append(rows, statRow{Label: q.h.cat.T(q.lang, codeKey("legalForm", string(f)), nil), statsSlice: st.ByLegalForm[string(f)]})
+		rows = append(rows, statRow{Label: q.h.cat.T(q.lang, codeKey("legalForm", string(f)), nil), Slice: st.ByLegalForm[string(f)]})
 	}
 	data["Stats"], data["Rows"] = st, rows
-	data["Groups"] = []statRow{{Label: q.T("statistics.thirdSector"), statsSlice: st.ThirdSector}, {Label: q.T("statistics.local"), statsSlice: st.LocalProviders}, {Label: q.T("statistics.nonLocal"), statsSlice: st.NonLocalProviders}}
+	data["Groups"] = []statRow{{Label: q.T("statistics.thirdSector"), Slice: st.ThirdSector}, {Label: q.T("statistics.local"), Slice: st.LocalProviders}, {Label: q.T("statistics.nonLocal"), Slice: st.NonLocalProviders}}
 	return q.render(200, "statistics", "statistics.title", data, nil)
 }
 
