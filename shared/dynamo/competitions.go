@@ -716,15 +716,7 @@ func (s *Store) WriteBid(ctx context.Context, actor procurement.Actor, comp stri
 	if idemKey != "" {
 		body, _ := json.Marshal(b)
 		rec, _ := json.Marshal(idempotent{Request: requestDigest, Created: res.Created, Bid: body})
-		it := item{key: idempotencyKey(prov, idemKey), Type: "idempotency", Data: rec,
-			Extras: map[string]types.AttributeValue{"expires": num(now.Add(idempotencyTTL).Unix())}}
-		writes = append(writes, write{tw: types.TransactWriteItem{Put: &types.Put{
-			TableName: &s.table, Item: it.av(),
-			// DynamoDB's TTL removes an expired record within days, not at once.
-			ConditionExpression:       aws.String("attribute_not_exists(PK) OR #exp < :now"),
-			ExpressionAttributeNames:  map[string]string{"#exp": "expires"},
-			ExpressionAttributeValues: map[string]types.AttributeValue{":now": num(now.Unix())},
-		}}, conflict: "a concurrent request with the same Idempotency-Key was stored first; send the request again to get its answer"})
+		writes = append(writes, s.idempotencyPut(prov, idemKey, rec, now))
 	}
 	// The trail of a sealed bid holds the digest of the bid and its time of
 	// receipt, never its content.

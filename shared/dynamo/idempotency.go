@@ -123,16 +123,23 @@ func (s *Store) claimed(ctx context.Context, writes []write) ([]write, func()) {
 	if err != nil {
 		panic("dynamo: cannot encode an idempotency record: " + err.Error())
 	}
-	it := item{key: idempotencyKey(c.Org, c.Key), Type: "idempotency", Data: data,
+	w := s.idempotencyPut(c.Org, c.Key, data, now)
+	return append(slices.Clip(writes), w), func() { c.taken.Store(false) }
+}
+
+// idempotencyPut writes a key's record, remembered idempotencyTTL, on
+// condition that no live record of the key exists (the generic routes'
+// records and the bids' share it).
+func (s *Store) idempotencyPut(org, key string, data []byte, now time.Time) write {
+	it := item{key: idempotencyKey(org, key), Type: "idempotency", Data: data,
 		Extras: map[string]types.AttributeValue{"expires": num(now.Add(idempotencyTTL).Unix())}}
-	w := write{tw: types.TransactWriteItem{Put: &types.Put{
+	return write{tw: types.TransactWriteItem{Put: &types.Put{
 		TableName: &s.table, Item: it.av(),
 		// DynamoDB's TTL removes an expired record within days, not at once.
 		ConditionExpression:       aws.String("attribute_not_exists(PK) OR #exp < :now"),
 		ExpressionAttributeNames:  map[string]string{"#exp": "expires"},
 		ExpressionAttributeValues: map[string]types.AttributeValue{":now": num(now.Unix())},
 	}}, conflict: "a concurrent request with the same Idempotency-Key was stored first; send the request again to get its answer"}
-	return append(slices.Clip(writes), w), func() { c.taken.Store(false) }
 }
 
 // CompleteEntity fills in, for a replay, what an entity keeps in items of
