@@ -93,6 +93,12 @@ const (
 	Chain              Entity = "audit-chain"
 	Anchor             Entity = "audit-anchor" // an anchor of the chains' heads and its verification
 	OpenData           Entity = "open-data"
+	// File is an uploaded file reached by its own id: the uploader's.
+	File Entity = "file"
+	// Attachment is an uploaded file reached through a record that holds
+	// it (an application, a bid): the record's rules are asked first; the
+	// scan state then decides whether the file may be read.
+	Attachment Entity = "attachment"
 )
 
 // State is the state of an entity that the rules depend on. Entities
@@ -114,7 +120,21 @@ const (
 	// CancelledOpened: cancelled after its bids were opened; the opened
 	// bids stay on the record for the buyer and the auditors.
 	CancelledOpened State = "cancelled-opened"
+
+	// The states of an uploaded file (see FileState).
+	FileAwaiting State = "awaiting-upload"
+	FileRefused  State = "refused"
+	ScanPending  State = "scan-pending"
+	ScanClean    State = "no-threats-found"
+	ScanThreat   State = "threats-found"
+	ScanFailed   State = "scan-failed"
+	// NotScanned: locally, where no scanner runs. Others may read such a
+	// file, and its status says plainly that it was not scanned.
+	NotScanned State = "not-scanned"
 )
+
+// FileStates lists every state of an uploaded file.
+var FileStates = []State{FileAwaiting, FileRefused, ScanPending, ScanClean, ScanThreat, ScanFailed, NotScanned}
 
 // CompetitionStates lists every state of a mini-competition.
 var CompetitionStates = []State{Draft, Published, Closed, InEvaluation, Awarded, CancelledUnpublished, Cancelled, CancelledOpened}
@@ -211,6 +231,28 @@ var Rules = []Rule{
 	// Open data is published to everyone: what it holds is cut to the
 	// public view of each competition.
 	{OpenData, Any, [numRelations]Ability{KS, KS, KS, KS, KS, KS, KS}},
+
+	// Uploaded files. By its own id a file is its uploader's alone: it
+	// may confirm the upload and read the file back (never one carrying
+	// malware). Nobody else learns that an unattached file exists.
+	{File, FileAwaiting, [numRelations]Ability{None, None, None, KSA, None, None, None}},
+	{File, FileRefused, [numRelations]Ability{None, None, None, KS, None, None, None}},
+	{File, ScanPending, [numRelations]Ability{None, None, None, KS, None, None, None}},
+	{File, ScanClean, [numRelations]Ability{None, None, None, KS, None, None, None}},
+	{File, NotScanned, [numRelations]Ability{None, None, None, KS, None, None, None}},
+	{File, ScanFailed, [numRelations]Ability{None, None, None, KS, None, None, None}},
+	{File, ScanThreat, [numRelations]Ability{None, None, None, K, None, None, None}},
+	// A file attached to a record the caller may see (the record's rules
+	// come first: e.g. a bid's attachments only after opening). Its
+	// content is readable once the scan found no threats (locally: not
+	// scanned, said so). Until then, or when a threat or a failed scan is
+	// reported, the buyer, the uploader and the auditors see its status
+	// but not its content.
+	{Attachment, ScanClean, [numRelations]Ability{KS, None, None, KS, None, KS, None}},
+	{Attachment, NotScanned, [numRelations]Ability{KS, None, None, KS, None, KS, None}},
+	{Attachment, ScanPending, [numRelations]Ability{K, None, None, KS, None, K, None}},
+	{Attachment, ScanFailed, [numRelations]Ability{K, None, None, KS, None, K, None}},
+	{Attachment, ScanThreat, [numRelations]Ability{K, None, None, K, None, K, None}},
 
 	// The audit trail is the auditors'.
 	{Chain, Any, [numRelations]Ability{None, None, None, None, None, KS, None}},

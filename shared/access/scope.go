@@ -169,3 +169,36 @@ func DPSScope(d *procurement.DPS, providers ...string) Scope {
 func NeedsScope(a *procurement.Actor) bool {
 	return a != nil && (a.Is(procurement.RoleOfficer) || a.Is(procurement.RoleProvider))
 }
+
+// FileState returns the state the rules see an uploaded file in.
+func FileState(f *procurement.File) State {
+	switch f.Status {
+	case procurement.FileAwaiting:
+		return FileAwaiting
+	case procurement.FileRefused:
+		return FileRefused
+	}
+	switch f.Scan {
+	case procurement.ScanClean:
+		return ScanClean
+	case procurement.ScanNone:
+		return NotScanned
+	case procurement.ScanThreat:
+		return ScanThreat
+	case procurement.ScanFailed:
+		return ScanFailed
+	}
+	return ScanPending
+}
+
+// AskFile returns the verdict on a file reached by its own id: the
+// uploading organisation is its own provider.
+func AskFile(a *procurement.Actor, f *procurement.File) Verdict {
+	return Ask(a, File, FileState(f), Scope{Providers: []string{f.Owner}})
+}
+
+// AskAttachment returns the verdict on a file attached to a record of the
+// scope, once the record's own rules let the caller see it.
+func AskAttachment(a *procurement.Actor, f *procurement.File, recordScope Scope) Verdict {
+	return Ask(a, Attachment, FileState(f), recordScope)
+}

@@ -168,6 +168,7 @@ var resultTypes = map[reflect.Type]string{
 	reflect.TypeFor[procurement.Competition]():        "competition",
 	reflect.TypeFor[procurement.Question]():           "question",
 	reflect.TypeFor[procurement.Bid]():                "bid",
+	reflect.TypeFor[procurement.File]():               "file",
 }
 
 // ResultType returns the stored type of an entity type, or "" if the type

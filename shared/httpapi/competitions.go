@@ -187,6 +187,9 @@ func competitionRoutes() []Route {
 				if err := c.decode(&in); err != nil {
 					return nil, err
 				}
+				if err := c.attachRefs("attachments", in.Attachments); err != nil {
+					return nil, err
+				}
 				key, err := c.idempotencyKey()
 				if err != nil {
 					return nil, err

@@ -124,7 +124,7 @@ func (s *Server) answerFrom(rt Route, c *call, rec *dynamo.IdempotencyRecord, re
 	plan, err := replayPlanOf(rt)
 	var out any
 	if err == nil {
-		out, err = plan.render(rec.Items, rec.At, func(v any) error { return s.Store.CompleteEntity(c.r.Context(), v) })
+		out, err = plan.render(rec.Items, rec.At, func(v any) error { return s.completeEntity(c.r.Context(), v) })
 	}
 	if err != nil {
 		s.problem(c.w, c.r, procurement.Internal(fmt.Errorf("replay of %s %s: %w", rt.Method, rt.Path, err)))
@@ -203,6 +203,14 @@ func replayPlanOf(rt Route) (replayPlan, error) {
 				return nil, err
 			}
 			return viewOf(&a, at), nil
+		}}, nil
+	case t == reflect.TypeFor[fileUpload]():
+		return replayPlan{result: dynamo.ResultType(reflect.TypeFor[procurement.File]()), render: func(items []json.RawMessage, _ time.Time, complete func(any) error) (any, error) {
+			var u fileUpload
+			if err := decodeOne(items, &u.File, func(any) error { return nil }); err != nil {
+				return nil, err
+			}
+			return &u, complete(&u)
 		}}, nil
 	case t.Kind() == reflect.Slice && dynamo.ResultType(t.Elem()) != "":
 		return replayPlan{result: dynamo.ResultType(t.Elem()), render: func(items []json.RawMessage, _ time.Time, complete func(any) error) (any, error) {

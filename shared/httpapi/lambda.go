@@ -3,9 +3,11 @@ package httpapi
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"log/slog"
 	"net/http"
 	"os"
+	"strconv"
 	"time"
 
 	"github.com/aws/aws-lambda-go/events"
@@ -14,6 +16,7 @@ import (
 
 	"github.com/rengas/rengas/shared/dynamo"
 	"github.com/rengas/rengas/shared/exports"
+	"github.com/rengas/rengas/shared/files"
 	"github.com/rengas/rengas/shared/procurement"
 )
 
@@ -58,7 +61,31 @@ func ServerFromEnv(ctx context.Context) (*Server, error) {
 			return nil, err
 		}
 	}
+	if b := os.Getenv("DOCUMENTS_BUCKET"); b != "" {
+		if srv.Files, err = FilesFromEnv(ctx, b); err != nil {
+			return nil, err
+		}
+	}
 	return srv, nil
+}
+
+// FilesFromEnv connects the documents bucket: S3_ENDPOINT for another S3
+// (the arrival check then verifies digests itself), DOCUMENT_SCANNING=
+// guardduty when GuardDuty scans the bucket, DOCUMENT_MAX_BYTES for another
+// size limit than 20 MiB.
+func FilesFromEnv(ctx context.Context, bucket string) (*files.Bucket, error) {
+	b, err := files.Connect(ctx, os.Getenv("S3_ENDPOINT"), bucket, os.Getenv("DOCUMENT_SCANNING") == "guardduty")
+	if err != nil {
+		return nil, err
+	}
+	if v := os.Getenv("DOCUMENT_MAX_BYTES"); v != "" {
+		n, err := strconv.ParseInt(v, 10, 64)
+		if err != nil || n < 1 {
+			return nil, fmt.Errorf("DOCUMENT_MAX_BYTES=%q: give a size in bytes", v)
+		}
+		b.MaxBytes = n
+	}
+	return b, nil
 }
 
 // StoreFromEnv connects the store as ServerFromEnv describes.

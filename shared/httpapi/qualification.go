@@ -178,6 +178,13 @@ func qualificationRoutes() []Route {
 					return nil, err
 				}
 				a := &procurement.Application{Categories: in.Categories, Declaration: in.Declaration, Documents: in.Documents, Members: in.Members}
+				groups := [][]procurement.Document{a.Documents}
+				for _, m := range a.Members {
+					groups = append(groups, m.Documents)
+				}
+				if err := c.attachDocuments("documents", groups...); err != nil {
+					return nil, err
+				}
 				if a.Documents == nil {
 					a.Documents = []procurement.Document{}
 				}
@@ -248,6 +255,10 @@ func qualificationRoutes() []Route {
 			handle: func(c *call) (any, error) {
 				var in infoResponse
 				if err := c.decode(&in); err != nil {
+					return nil, err
+				}
+				// Replacements of expiring documents come this way too.
+				if err := c.attachDocuments("documents", in.Documents); err != nil {
 					return nil, err
 				}
 				return c.updateApplication(in.Version, func(a *procurement.Application, d *procurement.DPS) (string, string, error) {

@@ -23,6 +23,7 @@ import (
 	"github.com/rengas/rengas/shared/auth"
 	"github.com/rengas/rengas/shared/dynamo"
 	"github.com/rengas/rengas/shared/exports"
+	"github.com/rengas/rengas/shared/files"
 	"github.com/rengas/rengas/shared/procurement"
 )
 
@@ -39,7 +40,10 @@ type Server struct {
 	// they are sent directly).
 	Exports     *exports.Bucket
 	InlineLimit int
-	validate    *validator.Validate
+	// Files is the documents bucket (nil: uploads and downloads answer
+	// 503).
+	Files    *files.Bucket
+	validate *validator.Validate
 }
 
 // NewServer returns a server on the store.

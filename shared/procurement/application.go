@@ -62,12 +62,17 @@ type Declaration struct {
 }
 
 // Document is the metadata of a supporting document. The file itself is
-// identified by its SHA-256 checksum.
+// identified by its SHA-256 checksum. A document with a FileID names a file
+// uploaded through POST /files: its SHA-256 must be the file's as verified
+// on arrival, and its media type and size are the file's.
 type Document struct {
 	ID         string `json:"id" validate:"required,max=40,slug"`
 	Name       string `json:"name" validate:"required,max=200"`
 	Type       string `json:"type" validate:"required,max=80"`
 	SHA256     string `json:"sha256" validate:"required,len=64,hexadecimal"`
+	FileID     string `json:"fileId,omitempty" validate:"omitempty,max=40,id"`
+	MediaType  string `json:"mediaType,omitempty" validate:"max=120"`
+	Size       int64  `json:"size,omitempty" validate:"gte=0"`
 	IssuedOn   string `json:"issuedOn" validate:"required,datetime=2006-01-02"`
 	ExpiresOn  string `json:"expiresOn,omitempty" validate:"omitempty,datetime=2006-01-02"`
 	BusinessID string `json:"businessId,omitempty"` // the party it belongs to; set by the server

@@ -30,6 +30,9 @@ type Offer struct {
 	Answers        map[string]string `json:"answers" validate:"dive,max=20000"`
 	Members        []Party           `json:"consortiumMembers" validate:"max=20,dive"`
 	Subcontractors []Subcontractor   `json:"subcontractors" validate:"max=20,dive"`
+	// Attachments are uploaded files supporting the answers, by quality
+	// criterion id.
+	Attachments map[string][]FileRef `json:"attachments,omitempty" validate:"max=30,dive,max=10,dive"`
 }
 
 // Score is an evaluator's 0-5 score of one quality criterion, with reason.
@@ -97,6 +100,11 @@ func (c *Competition) PlaceBid(prev *Bid, inv *Invitee, o Offer, received, now t
 	for _, q := range c.QualityCriteria {
 		if o.Answers[q.ID] == "" {
 			p.Add("answers."+q.ID, "answer the quality criterion: %s", q.Description)
+		}
+	}
+	for id := range o.Attachments {
+		if !slices.ContainsFunc(c.QualityCriteria, func(q QualityCriterion) bool { return q.ID == id }) {
+			p.Add("attachments."+id, "is not a quality criterion of this competition")
 		}
 	}
 	for id := range o.Answers {

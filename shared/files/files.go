@@ -1,0 +1,329 @@
+// Package files keeps the bytes of uploaded documents in the documents
+// bucket. Bytes never pass through a function: uploads go to S3 by a
+// short-lived presigned PUT (or, from a page without JavaScript, a
+// presigned POST form), downloads by a presigned GET. A function only
+// signs, and on arrival inspects the object's headers (HeadObject with
+// ChecksumMode) and its first bytes (the file's signature) to check it
+// against what the uploader declared.
+//
+// In AWS, S3 itself enforces the declared SHA-256 (x-amz-checksum-sha256 is
+// a signed header of the upload) and the exact size (Content-Length is
+// signed), and GuardDuty Malware Protection scans every object.
+//
+// Locally the bucket is on the embedded S3-compatible server (package
+// locals3, gofakes3), which enforces neither signatures nor checksums and
+// stores no checksum. So locally (Bucket.VerifyDigest) the arrival check
+// reads the whole object and computes its SHA-256 itself; and no scanner
+// runs, which every local file's status says.
+package files
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+	"github.com/aws/aws-sdk-go-v2/service/s3/types"
+	"github.com/aws/smithy-go"
+
+	"github.com/rengas/rengas/shared/exports"
+	"github.com/rengas/rengas/shared/procurement"
+)
+
+// UploadTTL is how long an upload URL works; LinkTTL a download link.
+const (
+	UploadTTL = 15 * time.Minute
+	LinkTTL   = 5 * time.Minute
+)
+
+// Prefix is where the files are in the bucket: files/<id>.
+const Prefix = "files/"
+
+// Object returns the object key of a file.
+func Object(id string) string { return Prefix + id }
+
+// IDOf returns the file id of an object key, or "" if it is not a file's.
+func IDOf(key string) string {
+	id, ok := strings.CutPrefix(key, Prefix)
+	if !ok || id == "" || strings.Contains(id, "/") {
+		return ""
+	}
+	return id
+}
+
+// Bucket is the documents bucket.
+type Bucket struct {
+	S3      *s3.Client
+	presign *s3.PresignClient
+	Name    string
+	// MaxBytes is the size limit of one file (DefaultMaxFileBytes unless set).
+	MaxBytes int64
+	// VerifyDigest makes the arrival check read the object and compute its
+	// digest: for an S3 that does not enforce x-amz-checksum-sha256 (the
+	// local one).
+	VerifyDigest bool
+	// Scanning says that a malware scanner reports on every object (AWS:
+	// GuardDuty). Without it, arrived files are "not scanned".
+	Scanning bool
+}
+
+// Connect returns the documents bucket. With an endpoint (the local
+// S3-compatible server) the arrival check verifies digests itself and no
+// scanner is assumed.
+func Connect(ctx context.Context, endpoint, bucket string, scanning bool) (*Bucket, error) {
+	if bucket == "" {
+		return nil, errors.New("no documents bucket named (DOCUMENTS_BUCKET)")
+	}
+	c, err := exports.Client(ctx, endpoint)
+	if err != nil {
+		return nil, err
+	}
+	return &Bucket{S3: c, presign: s3.NewPresignClient(c), Name: bucket, MaxBytes: procurement.DefaultMaxFileBytes,
+		VerifyDigest: endpoint != "", Scanning: scanning}, nil
+}
+
+// Upload is how to send a file's bytes: a PUT of exactly the body to URL
+// with exactly Headers.
+type Upload struct {
+	Method    string            `json:"method"`
+	URL       string            `json:"url"`
+	Headers   map[string]string `json:"headers"`
+	ExpiresAt time.Time         `json:"expiresAt"`
+}
+
+// Metadata keys stored with the object: the declaration, so that the
+// arrival check knows what was declared without reading the table.
+const (
+	metaOwner  = "rengas-owner"
+	metaBy     = "rengas-by"
+	metaName   = "rengas-name"
+	metaSHA    = "rengas-sha256"
+	metaSigned = "rengas-signed"
+)
+
+func metadata(f *procurement.File) map[string]string {
+	return map[string]string{
+		metaOwner: f.Owner, metaBy: f.UploadedBy, metaName: url.PathEscape(f.Name), metaSHA: f.SHA256,
+		metaSigned: f.SignedAt.UTC().Format(time.RFC3339Nano),
+	}
+}
+
+// Checksum returns the base64 of a hex SHA-256 digest, as S3 wants it.
+func Checksum(hexDigest string) string {
+	b, _ := hex.DecodeString(hexDigest)
+	return base64.StdEncoding.EncodeToString(b)
+}
+
+// SignPut signs the upload of a declared file: S3 accepts the PUT only with
+// the declared length, type and SHA-256, and stores the declaration as the
+// object's metadata.
+func (b *Bucket) SignPut(ctx context.Context, f *procurement.File, now time.Time) (Upload, error) {
+	req, err := b.presign.PresignPutObject(ctx, &s3.PutObjectInput{
+		Bucket: &b.Name, Key: aws.String(Object(f.ID)), ContentType: &f.MediaType, ContentLength: &f.Size,
+		ChecksumSHA256: aws.String(Checksum(f.SHA256)), Metadata: metadata(f),
+	}, s3.WithPresignExpires(UploadTTL))
+	if err != nil {
+		return Upload{}, fmt.Errorf("sign the upload: %w", err)
+	}
+	h := map[string]string{}
+	for k, v := range req.SignedHeader {
+		if strings.EqualFold(k, "host") {
+			continue
+		}
+		h[strings.ToLower(k)] = strings.Join(v, ",")
+	}
+	return Upload{Method: req.Method, URL: req.URL, Headers: h, ExpiresAt: now.Add(UploadTTL).UTC()}, nil
+}
+
+// Link is a download link.
+type Link struct {
+	URL       string    `json:"url"`
+	ExpiresAt time.Time `json:"expiresAt"`
+}
+
+// SignGet signs a download of the file, offered under its name.
+func (b *Bucket) SignGet(ctx context.Context, f *procurement.File, now time.Time) (Link, error) {
+	req, err := b.presign.PresignGetObject(ctx, &s3.GetObjectInput{
+		Bucket: &b.Name, Key: aws.String(Object(f.ID)),
+		ResponseContentDisposition: aws.String(`attachment; filename*=UTF-8''` + url.PathEscape(f.Name)),
+		ResponseContentType:        &f.MediaType,
+	}, s3.WithPresignExpires(LinkTTL))
+	if err != nil {
+		return Link{}, fmt.Errorf("sign the download: %w", err)
+	}
+	return Link{URL: req.URL, ExpiresAt: now.Add(LinkTTL).UTC()}, nil
+}
+
+// Observed is what the bucket holds for a file id.
+type Observed struct {
+	// Found is false when there is no object (not uploaded yet).
+	Found bool
+	// Declared is the declaration stored with the object at signing (nil
+	// when the metadata is missing or unreadable).
+	Declared *procurement.File
+	Size     int64
+	// MediaType is the object's Content-Type.
+	MediaType string
+	// SHA256 is the object's digest (hex): S3's checksum in AWS, computed
+	// from the bytes with VerifyDigest; "" if neither is available.
+	SHA256 string
+	// Magic is the type the file's first bytes show (see sniff).
+	Magic string
+}
+
+// Inspect reads what the bucket holds for the file id: its headers with
+// the checksum (HeadObject, ChecksumMode ENABLED) and its first bytes; with
+// VerifyDigest, all of its bytes.
+func (b *Bucket) Inspect(ctx context.Context, id string) (Observed, error) {
+	head, err := b.S3.HeadObject(ctx, &s3.HeadObjectInput{Bucket: &b.Name, Key: aws.String(Object(id)), ChecksumMode: types.ChecksumModeEnabled})
+	if err != nil {
+		if notFound(err) {
+			return Observed{}, nil
+		}
+		return Observed{}, fmt.Errorf("inspect the uploaded object: %w", err)
+	}
+	o := Observed{Found: true, Size: aws.ToInt64(head.ContentLength), MediaType: aws.ToString(head.ContentType), Declared: declared(id, head)}
+	if c := aws.ToString(head.ChecksumSHA256); c != "" {
+		if raw, err := base64.StdEncoding.DecodeString(c); err == nil {
+			o.SHA256 = hex.EncodeToString(raw)
+		}
+	}
+	get := &s3.GetObjectInput{Bucket: &b.Name, Key: aws.String(Object(id))}
+	if !b.VerifyDigest {
+		get.Range = aws.String("bytes=0-15")
+	}
+	if o.Size == 0 {
+		return o, nil
+	}
+	obj, err := b.S3.GetObject(ctx, get)
+	if err != nil {
+		return Observed{}, fmt.Errorf("read the uploaded object: %w", err)
+	}
+	defer obj.Body.Close()
+	h := sha256.New()
+	var first bytes.Buffer
+	if _, err := io.Copy(io.MultiWriter(h, &limitWriter{w: &first, n: 16}), obj.Body); err != nil {
+		return Observed{}, fmt.Errorf("read the uploaded object: %w", err)
+	}
+	o.Magic = sniff(first.Bytes())
+	if b.VerifyDigest {
+		o.SHA256 = hex.EncodeToString(h.Sum(nil))
+	}
+	return o, nil
+}
+
+type limitWriter struct {
+	w io.Writer
+	n int
+}
+
+func (l *limitWriter) Write(p []byte) (int, error) {
+	if l.n > 0 {
+		k := min(l.n, len(p))
+		l.w.Write(p[:k])
+		l.n -= k
+	}
+	return len(p), nil
+}
+
+func notFound(err error) bool {
+	var ae smithy.APIError
+	if errors.As(err, &ae) {
+		switch ae.ErrorCode() {
+		case "NotFound", "NoSuchKey", "404":
+			return true
+		}
+	}
+	var nf *types.NotFound
+	var nk *types.NoSuchKey
+	return errors.As(err, &nf) || errors.As(err, &nk)
+}
+
+// declared rebuilds the declaration from the object's metadata.
+func declared(id string, head *s3.HeadObjectOutput) *procurement.File {
+	m := map[string]string{}
+	for k, v := range head.Metadata {
+		m[strings.ToLower(k)] = v
+	}
+	name, err := url.PathUnescape(m[metaName])
+	signed, err2 := time.Parse(time.RFC3339Nano, m[metaSigned])
+	if err != nil || err2 != nil || m[metaOwner] == "" || m[metaSHA] == "" {
+		return nil
+	}
+	return &procurement.File{ID: id, Owner: m[metaOwner], UploadedBy: m[metaBy], Name: name, MediaType: aws.ToString(head.ContentType),
+		Size: aws.ToInt64(head.ContentLength), SHA256: m[metaSHA], Status: procurement.FileAwaiting, SignedAt: signed, Version: 1}
+}
+
+// Delete removes a refused file's object.
+func (b *Bucket) Delete(ctx context.Context, id string) error {
+	_, err := b.S3.DeleteObject(ctx, &s3.DeleteObjectInput{Bucket: &b.Name, Key: aws.String(Object(id))})
+	if err != nil && !notFound(err) {
+		return fmt.Errorf("delete the refused object: %w", err)
+	}
+	return nil
+}
+
+// The file signatures of the accepted types. Office documents (OOXML and
+// OpenDocument) are ZIP archives.
+const (
+	magicPDF  = "pdf"
+	magicPNG  = "png"
+	magicJPEG = "jpeg"
+	magicZIP  = "zip"
+)
+
+func sniff(b []byte) string {
+	switch {
+	case bytes.HasPrefix(b, []byte("%PDF-")):
+		return magicPDF
+	case bytes.HasPrefix(b, []byte("\x89PNG\r\n\x1a\n")):
+		return magicPNG
+	case bytes.HasPrefix(b, []byte{0xFF, 0xD8, 0xFF}):
+		return magicJPEG
+	case bytes.HasPrefix(b, []byte("PK\x03\x04")):
+		return magicZIP
+	}
+	return ""
+}
+
+func magicOf(mediaType string) string {
+	switch {
+	case mediaType == "application/pdf":
+		return magicPDF
+	case mediaType == "image/png":
+		return magicPNG
+	case mediaType == "image/jpeg":
+		return magicJPEG
+	}
+	return magicZIP
+}
+
+// Check compares what arrived with what was declared and returns why the
+// object must be refused, or "" if it matches: the size, the media type and
+// the file's signature, and the SHA-256.
+func Check(f *procurement.File, o Observed, max int64) string {
+	switch {
+	case o.Size > max:
+		return fmt.Sprintf("the object is %d bytes, over the limit of %d", o.Size, max)
+	case o.Size != f.Size:
+		return fmt.Sprintf("the object is %d bytes; %d were declared", o.Size, f.Size)
+	case o.MediaType != f.MediaType:
+		return fmt.Sprintf("the object's type is %q; %q was declared", o.MediaType, f.MediaType)
+	case o.Magic != magicOf(f.MediaType):
+		return fmt.Sprintf("the object's content is not a %s file (its first bytes do not match the type)", procurement.FileTypes[f.MediaType])
+	case o.SHA256 == "":
+		return "the object carries no SHA-256 checksum; upload it with the x-amz-checksum-sha256 header signed into the URL"
+	case !strings.EqualFold(o.SHA256, f.SHA256):
+		return fmt.Sprintf("the object's SHA-256 is %s; %s was declared", o.SHA256, f.SHA256)
+	}
+	return ""
+}
