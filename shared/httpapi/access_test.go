@@ -78,6 +78,8 @@ func competitionProbes(now time.Time) map[string]probe {
 		"GET /competitions/{competitionId}/decision":                       {entity: access.Decision, need: access.See},
 		"GET /audit/competitions/{competitionId}/dossier":                  {entity: access.Internals, need: access.See},
 		"GET /open-data/competitions/{competitionId}/ocds":                 {entity: access.Competition, need: access.See},
+		// The college's bids carry the fixture's file as an attachment.
+		"GET /competitions/{competitionId}/bids/{providerId}/attachments/{fileId}/content": {entity: access.Bid, need: access.See, bidOf: "prov-college", maybeMissing: true},
 	}
 }
 
@@ -102,12 +104,15 @@ var dpsProbes = map[string]probe{
 	"GET /audit/awards?dpsId={dpsId}":                                          {entity: access.AwardHistory, need: access.See},
 	"GET /audit/awards.csv?dpsId={dpsId}":                                      {entity: access.AwardHistory, need: access.See},
 	"GET /audit/statistics?dpsId={dpsId}":                                      {entity: access.AwardHistory, need: access.See},
+	// Seeded documents are metadata only (409 to who may see them).
+	"GET /dps/{dpsId}/applications/{applicationId}/documents/{documentId}/content": {entity: access.Application, need: access.See, maybeMissing: true},
 }
 
 // Routes whose subject is the caller itself, or which create what the
 // caller then owns; the tests of each flow cover them.
 var selfRoutes = []string{
 	"GET /openapi.json", "GET /dps", "POST /dps", "POST /providers", "GET /notifications", "POST /dps/{dpsId}/applications",
+	"POST /files", "GET /files",
 }
 
 // Routes about a provider or an audit chain; probed below with their own targets.
@@ -117,6 +122,7 @@ var otherRoutes = []string{
 	"GET /audit/chains/{chainId}/events", "GET /audit/chains/{chainId}/verification",
 	"GET /audit/anchors", "GET /audit/anchors/{anchorId}", "GET /audit/anchors/{anchorId}/verification",
 	"GET /open-data/anchors", "GET /open-data/anchors/{anchorId}",
+	"GET /files/{fileId}", "POST /files/{fileId}/arrival", "GET /files/{fileId}/content",
 }
 
 // matrixFixture holds objects of every kind, in every state.
@@ -128,6 +134,7 @@ type matrixFixture struct {
 	noBids, withBids string
 	appA, appB       string // applications: prov-staffing's in DPS A, prov-tyopaja's in DPS B
 	declA            string // a declaration request of prov-tyopaja in DPS A
+	file             string // an arrived file of prov-college, attached to its bids
 }
 
 func newMatrixFixture(t *testing.T) *matrixFixture {
@@ -163,6 +170,10 @@ func newMatrixFixture(t *testing.T) *matrixFixture {
 	}
 	f.declA = reqs[0]["id"].(string)
 
+	body := pdf("Työnantajaverkosto")
+	f.file = e.upload("provider-college", "verkosto.pdf", "application/pdf", body, body)
+	e.must(e.do("provider-college", "POST", "/files/"+f.file+"/arrival", nil), 200)
+
 	draft := func(deadline time.Duration) (string, int) {
 		d := definition(now)
 		d["questionDeadline"] = now.Add(deadline - 24*time.Hour).Format(time.RFC3339)
@@ -174,7 +185,11 @@ func newMatrixFixture(t *testing.T) *matrixFixture {
 		id, v := draft(deadline)
 		e.must(e.do("officer-lahti", "POST", "/competitions/"+id+"/publication", map[string]any{"version": v}), 200)
 		for _, u := range bidders {
-			e.must(e.do(u, "PUT", "/competitions/"+id+"/bids/mine", offer(300000, 120000, 0)), 201)
+			o := offer(300000, 120000, 0)
+			if u == "provider-college" {
+				o = with(o, "attachments", map[string]any{"employer-network": []any{map[string]any{"fileId": f.file}}})
+			}
+			e.must(e.do(u, "PUT", "/competitions/"+id+"/bids/mine", o), 201)
 		}
 		return id
 	}
@@ -339,7 +354,7 @@ func TestAccessMatrix(t *testing.T) {
 		method, path, _ := strings.Cut(key, " ")
 		for _, user := range matrixCallers {
 			who := actorOf(e, user) // reset per caller; public routes clear it below
-			vals := map[string]string{"competitionId": "nonexistent00000000", "providerId": "prov-college", "questionId": "q0000"}
+			vals := map[string]string{"competitionId": "nonexistent00000000", "providerId": "prov-college", "questionId": "q0000", "fileId": f.file}
 			missing := do(user, method, fill(path, vals), p.body)
 			for state, id := range f.comps {
 				vals["competitionId"] = id
@@ -381,7 +396,7 @@ func TestAccessMatrix(t *testing.T) {
 		for _, user := range matrixCallers {
 			who := actorOf(e, user)
 			for _, target := range []struct{ dps, app, owner string }{{seed.DPSID, f.appA, "prov-staffing"}, {otherDPS, f.appB, "prov-tyopaja"}} {
-				vals := map[string]string{"dpsId": target.dps, "applicationId": target.app, "categoryId": "job-coaching", "providerId": "prov-tyopaja", "quarter": "2026-Q4"}
+				vals := map[string]string{"dpsId": target.dps, "applicationId": target.app, "categoryId": "job-coaching", "providerId": "prov-tyopaja", "quarter": "2026-Q4", "documentId": "tax-certificate"}
 				what := key + " as " + user + " in " + target.dps
 				got := do(user, method, fill(path, vals), p.body)
 				if roleRefused(t, what, rt, who, got) {
@@ -504,6 +519,27 @@ func TestAccessMatrix(t *testing.T) {
 			checked++
 		}
 	}
+	// Uploaded files by their own id: the uploader's alone.
+	for _, key := range []string{"GET /files/{fileId}", "POST /files/{fileId}/arrival", "GET /files/{fileId}/content"} {
+		rt, _ := routeByKey(key)
+		method, path, _ := strings.Cut(key, " ")
+		file, err := e.store.GetFile(ctx, f.file)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, user := range matrixCallers {
+			who := actorOf(e, user)
+			what := key + " as " + user
+			got := do(user, method, fill(path, map[string]string{"fileId": f.file}), nil)
+			if roleRefused(t, what, rt, who, got) {
+				continue
+			}
+			missing := do(user, method, fill(path, map[string]string{"fileId": "nonexistent-file"}), nil)
+			// Confirming a file that has arrived reads it as it is.
+			expect(t, what, got, missing, true, access.AskFile(who, file), probe{need: access.See})
+			checked++
+		}
+	}
 	t.Logf("%d answers checked against the rule table, %d requests", checked, requests)
 
 	// Afterwards every chain still verifies.
@@ -550,7 +586,7 @@ func TestSealedAnswersDoNotDependOnBids(t *testing.T) {
 			if user == "provider-college" {
 				continue // the bidder sees its own bid
 			}
-			vals := map[string]string{"providerId": "prov-college", "questionId": "q0000"}
+			vals := map[string]string{"providerId": "prov-college", "questionId": "q0000", "fileId": f.file}
 			vals["competitionId"] = f.noBids
 			without := e.do(user, method, fill(path, vals), p.body)
 			vals["competitionId"] = f.withBids
@@ -583,7 +619,7 @@ func TestReadsNeverAppend(t *testing.T) {
 		}
 		for _, user := range matrixCallers {
 			for _, id := range f.comps {
-				vals := map[string]string{"competitionId": id, "dpsId": seed.DPSID, "applicationId": f.appA, "providerId": "prov-college",
+				vals := map[string]string{"competitionId": id, "dpsId": seed.DPSID, "applicationId": f.appA, "providerId": "prov-college", "fileId": f.file, "documentId": "tax-certificate",
 					"categoryId": "job-coaching", "quarter": "2026-Q4", "chainId": dynamo.BidChain(id, "prov-college")}
 				e.do(user, "GET", fill(rt.Path, vals)+"?dpsId="+seed.DPSID, nil)
 				n++

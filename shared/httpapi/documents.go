@@ -101,7 +101,7 @@ func documentRoutes() []Route {
 				return c.s.ArriveFile(c.r.Context(), c.actor, c.path("fileId"), c.actor.Org)
 			}},
 		{Method: "GET", Path: "/files/{fileId}/content", Function: FnQualification, Roles: providers,
-			Summary: "Get a short-lived link to download one of your uploaded files", Response: fileLink{},
+			Summary: "Get a short-lived link to download one of your uploaded files", Response: fileLink{}, Statuses: []int{409},
 			handle: func(c *call) (any, error) {
 				f, err := c.ownFile(access.See)
 				if err != nil {

@@ -21,6 +21,7 @@ import (
 
 	"github.com/rengas/rengas/shared/apigw"
 	"github.com/rengas/rengas/shared/dynamo"
+	"github.com/rengas/rengas/shared/files"
 	"github.com/rengas/rengas/shared/httpapi"
 	"github.com/rengas/rengas/shared/localdb"
 	"github.com/rengas/rengas/shared/locals3"
@@ -91,6 +92,13 @@ func newEnv(t testing.TB, opts ...func(*dynamodb.Options)) *env {
 		t.Fatal(err)
 	}
 	srv := httpapi.NewServer(store, slog.New(slog.NewTextHandler(testLog{t}, nil)))
+	// Uploaded documents: a bucket of their own on the local S3 server.
+	if err := objects.NewBucket("docs-" + table); err != nil {
+		t.Fatal(err)
+	}
+	if srv.Files, err = files.Connect(ctx, objects.Endpoint, "docs-"+table, false); err != nil {
+		t.Fatal(err)
+	}
 	fns := map[string]apigw.Invoker{}
 	for _, fn := range httpapi.FunctionNames {
 		fns[fn] = srv.LambdaEntry(fn)
