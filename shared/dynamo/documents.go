@@ -217,7 +217,13 @@ func (s *Store) RecordScan(ctx context.Context, actor procurement.Actor, id stri
 	prev := f.Version
 	f.Scan, f.ScanNote, f.ScannedAt, f.Version = status, note, &now, prev+1
 	head := headFrom(got[chainHeadKey(FileChain(id))])
-	if _, err := s.commit(ctx, &head, s.fileChange(actor, f), s.putVersion(s.fileItem(f), prev, "the file's record changed")); err != nil {
+	writes := []write{s.putVersion(s.fileItem(f), prev, "the file's record changed")}
+	if status == procurement.ScanThreat {
+		// The uploader hears of it; the officers see it on the file.
+		writes = append(writes, s.notify(f.Owner, "file.threat", f.ID,
+			fmt.Sprintf("The malware scan found threats in your file %s (%s); it cannot be read by anyone. Upload a clean copy.", f.Name, note)))
+	}
+	if _, err := s.commit(ctx, &head, s.fileChange(actor, f), writes...); err != nil {
 		return nil, err
 	}
 	return f, nil

@@ -62,6 +62,9 @@ func TestSampleEvents(t *testing.T) {
 	all, _ := filepath.Glob(filepath.Join("..", "..", "events", "*", "*.json"))
 	for _, f := range all {
 		rel, _ := filepath.Rel(filepath.Join("..", "..", "events"), f)
+		if strings.HasPrefix(filepath.ToSlash(rel), "documents/") {
+			continue // the documents function's events: TestDocumentEvents
+		}
 		if !seen[filepath.ToSlash(rel)] {
 			t.Errorf("sample event %s is not exercised by this test", rel)
 		}
