@@ -106,7 +106,11 @@ func NewStatefulStack(scope constructs.Construct, id string, props *awscdk.Stack
 		RemovalPolicy:          awscdk.RemovalPolicy_RETAIN,
 		ServerAccessLogsBucket: accessLogs,
 		ServerAccessLogsPrefix: s("documents/"),
+		// Object Created events go to EventBridge, where the documents
+		// function takes them (see documents.go).
+		EventBridgeEnabled: jsii.Bool(true),
 	})
+	newMalwareProtection(st, docs)
 	// The anchors of the audit chains: Object Lock in compliance mode, so
 	// that no one, the account's root user included, can overwrite or
 	// delete an anchor until its retention ends; every write must be
@@ -185,6 +189,8 @@ var Functions = []Function{
 	// together (the audit routes run on a read-only store, and chain
 	// verification reads the anchors).
 	{Name: WebFunction, Actions: slices.Concat(readActions, writeActions, fanoutActions), Writes: true, Anchors: []string{"s3:GetObject"}, MemoryMB: 1769},
+	// Settles uploads and records malware scan results (documents.go).
+	{Name: DocumentsFunction, Actions: slices.Concat(readActions, writeActions), Writes: true},
 }
 
 // WebFunction serves the pages (functions/web).
@@ -287,7 +293,7 @@ func NewAppStack(scope constructs.Construct, id string, props *AppProps) *App {
 		if fn.Name == WebFunction {
 			f.AddEnvironment(s("WEB_COOKIE_KEY"), cookieKey.SecretValue().UnsafeUnwrap(), nil)
 		}
-		if fn.Name != "scheduler" && fn.Name != WebFunction {
+		if fn.Name != "scheduler" && fn.Name != WebFunction && fn.Name != DocumentsFunction {
 			// Answers too large for a response are stored and linked. (The
 			// pages render what they read; they take answers inline.)
 			f.Role().AddToPrincipalPolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
@@ -297,6 +303,8 @@ func NewAppStack(scope constructs.Construct, id string, props *AppProps) *App {
 			f.AddEnvironment(s("EXPORT_BUCKET"), props.Stateful.Exports.BucketName(), nil)
 		}
 	}
+
+	wireDocuments(st, app, props.Stateful.Documents)
 
 	// The pages take every request that no API route matches ($default):
 	// /, /fi/..., /sv/..., /en/..., /assets/... and /auth/callback. The web

@@ -85,6 +85,23 @@ func (s *Server) FileEvent(ctx context.Context, raw json.RawMessage) error {
 			}
 		}
 		return errors.Join(errs...)
+	case probe.DetailType == "Object Created":
+		// The same, through EventBridge (how the CDK stack routes it).
+		var ev struct {
+			Detail struct {
+				Bucket struct {
+					Name string `json:"name"`
+				} `json:"bucket"`
+				Object struct {
+					Key string `json:"key"`
+				} `json:"object"`
+			} `json:"detail"`
+		}
+		if err := json.Unmarshal(raw, &ev); err != nil {
+			return fmt.Errorf("not an Object Created event: %w", err)
+		}
+		return s.FileEvent(ctx, mustJSON(events.S3Event{Records: []events.S3EventRecord{{EventName: "ObjectCreated:Put",
+			S3: events.S3Entity{Bucket: events.S3Bucket{Name: ev.Detail.Bucket.Name}, Object: events.S3Object{Key: ev.Detail.Object.Key}}}}}))
 	case probe.DetailType == ScanResultDetailType:
 		var ev scanResult
 		if err := json.Unmarshal(raw, &ev); err != nil {
@@ -126,4 +143,12 @@ func scanStatus(s string) (procurement.ScanStatus, string) {
 	}
 	// UNSUPPORTED (e.g. a password-protected archive), ACCESS_DENIED, FAILED.
 	return procurement.ScanFailed, "GuardDuty: " + s
+}
+
+func mustJSON(v any) json.RawMessage {
+	b, err := json.Marshal(v)
+	if err != nil {
+		panic(err)
+	}
+	return b
 }

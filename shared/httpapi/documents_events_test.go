@@ -34,9 +34,10 @@ func TestDocumentEvents(t *testing.T) {
 	taxBody, pensionBody := pdf("tax"), pdf("pension")
 	tax := e.upload("provider-new", "tax.pdf", "application/pdf", taxBody, taxBody)
 	pension := e.upload("provider-new", "pension.pdf", "application/pdf", pensionBody, pensionBody)
-	for _, id := range []string{tax, pension} {
+	// The bucket's notification, and the same event through EventBridge.
+	for id, sample := range map[string]string{tax: "s3-object-created.json", pension: "eventbridge-object-created.json"} {
 		rt := e.store.RoundTrips()
-		if err := e.srv.FileEvent(ctx, e.sampleEvent("s3-object-created.json", id)); err != nil {
+		if err := e.srv.FileEvent(ctx, e.sampleEvent(sample, id)); err != nil {
 			t.Fatal(err)
 		}
 		if n := e.store.RoundTrips() - rt; n != 1 {

@@ -1,0 +1,131 @@
+package main
+
+import (
+	"encoding/json"
+	"slices"
+	"sort"
+	"strings"
+	"testing"
+
+	"github.com/rengas/rengas/shared/httpapi"
+)
+
+// GuardDuty Malware Protection for S3 scans the documents bucket's
+// uploads, tags them, with a role of its own; objects tagged with a
+// threat cannot be read.
+func TestMalwareProtectionPlan(t *testing.T) {
+	plans := resources("stateful", "AWS::GuardDuty::MalwareProtectionPlan")
+	if len(plans) != 1 {
+		t.Fatalf("got %d malware protection plans, want 1", len(plans))
+	}
+	var docs string
+	for id := range resources("stateful", "AWS::S3::Bucket") {
+		if strings.HasPrefix(id, "Documents") && !strings.Contains(id, "AccessLogs") {
+			docs = id
+		}
+	}
+	for _, p := range plans {
+		raw, _ := json.Marshal(props(p))
+		pr := props(p)
+		b := pr["ProtectedResource"].(map[string]any)["S3Bucket"].(map[string]any)
+		if ref, _ := json.Marshal(b["BucketName"]); !strings.Contains(string(ref), docs) {
+			t.Errorf("the plan protects %s, want the documents bucket %s", ref, docs)
+		}
+		if pre := b["ObjectPrefixes"].([]any); len(pre) != 1 || pre[0] != "files/" {
+			t.Errorf("the plan scans %v, want files/", pre)
+		}
+		if pr["Actions"].(map[string]any)["Tagging"].(map[string]any)["Status"] != "ENABLED" {
+			t.Errorf("the plan does not tag scanned objects: %s", raw)
+		}
+		role := pr["Role"].(map[string]any)["Fn::GetAtt"].([]any)[0].(string)
+		r := resources("stateful", "AWS::IAM::Role")[role]
+		trust, _ := json.Marshal(props(r)["AssumeRolePolicyDocument"])
+		if !strings.Contains(string(trust), "malware-protection-plan.guardduty.amazonaws.com") {
+			t.Errorf("the plan's role is not GuardDuty's: %s", trust)
+		}
+		var actions []string
+		for _, pol := range resources("stateful", "AWS::IAM::Policy") {
+			if props(pol)["Roles"].([]any)[0].(map[string]any)["Ref"] != role {
+				continue
+			}
+			for _, st := range props(pol)["PolicyDocument"].(map[string]any)["Statement"].([]any) {
+				switch a := st.(map[string]any)["Action"].(type) {
+				case string:
+					actions = append(actions, a)
+				case []any:
+					for _, x := range a {
+						actions = append(actions, x.(string))
+					}
+				}
+			}
+		}
+		for _, want := range []string{"s3:GetObject", "s3:PutObjectTagging", "s3:PutBucketNotification", "events:PutRule"} {
+			if !slices.Contains(actions, want) {
+				t.Errorf("GuardDuty's role lacks %s: %v", want, actions)
+			}
+		}
+	}
+	pol, _ := json.Marshal(resources("stateful", "AWS::S3::BucketPolicy"))
+	if !strings.Contains(string(pol), `"s3:ExistingObjectTag/GuardDutyMalwareScanStatus":"THREATS_FOUND"`) {
+		t.Errorf("objects with threats can be read: %s", pol)
+	}
+	notif, _ := json.Marshal(resources("stateful", "Custom::S3BucketNotifications"))
+	if !strings.Contains(string(notif), `"EventBridgeConfiguration":{}`) || !strings.Contains(string(notif), docs) {
+		t.Errorf("the documents bucket does not send its events to EventBridge: %s", notif)
+	}
+}
+
+// Functions touch uploaded files only as they must: presigned uploads
+// (s3:PutObject, the qualification function alone), reads of an arrival's
+// headers and first bytes and presigned downloads (s3:GetObject), and the
+// deletion of refused uploads; all on files/* only. The documents
+// function takes the bucket's Object Created events and GuardDuty's
+// results.
+func TestDocumentsBucketGrants(t *testing.T) {
+	for _, fn := range Functions {
+		role := roleOf(fn.Name)
+		var got []string
+		for _, pol := range resources("app", "AWS::IAM::Policy") {
+			p := props(pol)
+			if p["Roles"].([]any)[0].(map[string]any)["Ref"] != role {
+				continue
+			}
+			for _, st := range p["PolicyDocument"].(map[string]any)["Statement"].([]any) {
+				st := st.(map[string]any)
+				res, _ := json.Marshal(st["Resource"])
+				if !strings.Contains(string(res), "ImportValue") || !strings.Contains(string(res), "Documents") || st["Effect"] == "Deny" {
+					continue
+				}
+				if !strings.Contains(string(res), `/files/*`) {
+					t.Errorf("%s: a grant on the documents bucket beyond files/*: %s", fn.Name, res)
+				}
+				switch a := st["Action"].(type) {
+				case string:
+					got = append(got, a)
+				case []any:
+					for _, x := range a {
+						got = append(got, x.(string))
+					}
+				}
+			}
+		}
+		want := slices.Clone(documentGrants[fn.Name])
+		sort.Strings(want)
+		sort.Strings(got)
+		if !slices.Equal(got, want) {
+			t.Errorf("%s may %v on the uploaded files, want exactly %v", fn.Name, got, want)
+		}
+		if slices.Contains(got, "s3:PutObject") && fn.Name != httpapi.FnQualification {
+			t.Errorf("%s may put objects in the documents bucket", fn.Name)
+		}
+	}
+	rules, _ := json.Marshal(resources("app", "AWS::Events::Rule"))
+	for _, want := range []string{`"detail-type":["Object Created"]`, `"detail-type":["` + httpapi.ScanResultDetailType + `"]`, `"prefix":"files/"`} {
+		if !strings.Contains(string(rules), want) {
+			t.Errorf("no EventBridge rule with %s", want)
+		}
+	}
+	if !strings.Contains(string(rules), "Fn"+DocumentsFunction) {
+		t.Errorf("the rules do not target the documents function")
+	}
+}
