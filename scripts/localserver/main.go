@@ -24,6 +24,7 @@ import (
 	"github.com/rengas/rengas/shared/apigw"
 	"github.com/rengas/rengas/shared/dynamo"
 	"github.com/rengas/rengas/shared/exports"
+	"github.com/rengas/rengas/shared/files"
 	"github.com/rengas/rengas/shared/httpapi"
 	"github.com/rengas/rengas/shared/localdb"
 	"github.com/rengas/rengas/shared/locals3"
@@ -80,8 +81,17 @@ func main() {
 	if err != nil {
 		log.Fatal(err)
 	}
+	// Uploaded documents: a bucket of their own on the same server. No
+	// malware scanner runs locally; every file says so.
+	if err := objects.NewBucket(locals3.DocumentsBucket); err != nil {
+		log.Fatal(err)
+	}
+	documents, err := files.Connect(ctx, objects.Endpoint, locals3.DocumentsBucket, false)
+	if err != nil {
+		log.Fatal(err)
+	}
 	srv := httpapi.NewServer(store, logger)
-	srv.Exports = exported
+	srv.Exports, srv.Files = exported, documents
 	functions := map[string]apigw.Invoker{}
 	for _, fn := range httpapi.FunctionNames {
 		functions[fn] = srv.LambdaEntry(fn)
@@ -179,8 +189,8 @@ func main() {
 		<-ctx.Done()
 		hs.Close()
 	}()
-	fmt.Printf("http://%s/\n\nRengas is running: open the address above in a browser and sign in as a demo user (fi, sv, en).\n  API:      http://%s  (OpenAPI: http://%s/openapi.json)\n  DynamoDB: %s (table %s)\n  Anchors:  %s (bucket %s; local only: Object Lock is not enforced)\n\nDemo users (get a token: curl -s http://%s/local/tokens/<user>):\n",
-		*addr, *addr, *addr, engine.Endpoint, dynamo.TableName(), objects.Endpoint, objects.Bucket, *addr)
+	fmt.Printf("http://%s/\n\nRengas is running: open the address above in a browser and sign in as a demo user (fi, sv, en).\n  API:      http://%s  (OpenAPI: http://%s/openapi.json)\n  DynamoDB: %s (table %s)\n  Anchors:  %s (bucket %s; local only: Object Lock is not enforced)\n  Documents: bucket %s on the same S3 server (local only: no malware scanner; uploads are confirmed with POST /files/{id}/arrival)\n\nDemo users (get a token: curl -s http://%s/local/tokens/<user>):\n",
+		*addr, *addr, *addr, engine.Endpoint, dynamo.TableName(), objects.Endpoint, objects.Bucket, locals3.DocumentsBucket, *addr)
 	for _, u := range seed.Users {
 		fmt.Printf("  %-20s %-9s %-18s %s\n", u.ID, u.Role, u.Org, u.Name)
 	}

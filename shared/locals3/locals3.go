@@ -22,6 +22,13 @@ import (
 // DefaultBucket is the anchor bucket's name locally.
 const DefaultBucket = "rengas-anchors"
 
+// DocumentsBucket is the uploaded documents' bucket locally. gofakes3
+// checks no signature and no x-amz-checksum-sha256, stores no checksum and
+// sends no event notifications: locally the arrival check reads each
+// upload and computes its digest itself (package files), and the uploader
+// confirms the arrival (POST /files/{id}/arrival) where AWS sends an event.
+const DocumentsBucket = "rengas-documents"
+
 // Server is a running embedded S3-compatible server.
 type Server struct {
 	Endpoint string
