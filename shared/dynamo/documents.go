@@ -5,7 +5,6 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"time"
 
@@ -21,16 +20,21 @@ import (
 //	file    FILE#<file>    META    GSI2: PROV#<owner> / FILE#<signed>#<file>
 //
 // A file's record is written when its upload is signed (awaiting the
-// bytes), and settled once on arrival: arrived or refused. Its audit chain
-// (file.<id>) starts at arrival, with the verified digest; the signing
-// itself is a reservation, like an Idempotency-Key's record, and a
-// reservation never used expires (TTL) after FileReservation.
+// bytes; audit chain upload.<id>), and settled once on arrival: arrived or
+// refused (audit chain file.<id>, which starts there, with the verified
+// digest; the scan result follows on it). A reservation never used expires
+// (TTL) after FileReservation; its chain stays.
 
 func fileKey(id string) key { return key{"FILE#" + id, meta} }
 
 // FileChain is the audit chain of one uploaded file: its arrival (or
 // refusal) and its scan result.
 func FileChain(id string) string { return "file." + id }
+
+// UploadChain is the audit chain of one upload's declaration. It is not
+// the file's chain so that the arrival can start the file's chain without
+// reading its head: arrival costs one round trip.
+func UploadChain(id string) string { return "upload." + id }
 
 // FileReservation is how long the record of a signed upload whose bytes
 // never arrived is kept.
@@ -52,32 +56,17 @@ func (s *Store) fileItem(f *procurement.File) item {
 	return it
 }
 
-// SignFile records a signed upload, awaiting its bytes: one
-// TransactWriteItems (with the request's Idempotency-Key record, if any).
-func (s *Store) SignFile(ctx context.Context, f *procurement.File) error {
+// SignFile records a signed upload, awaiting its bytes, with its audit
+// event on the upload's own new chain: one TransactWriteItems (with the
+// request's Idempotency-Key record, if any).
+func (s *Store) SignFile(ctx context.Context, actor procurement.Actor, f *procurement.File) error {
 	f.Status, f.Version = procurement.FileAwaiting, 1
 	it := s.fileItem(f)
 	it.Extras["declared"] = str(declaredDigest(f))
 	it.Extras["expires"] = num(f.SignedAt.Add(FileReservation).Unix())
-	writes, release := s.claimed(ctx, []write{s.putNew(it, "a file with this id exists; sign the upload again")})
-	items := make([]types.TransactWriteItem, len(writes))
-	for i, w := range writes {
-		items[i] = w.tw
-	}
-	err := s.transact(ctx, items)
-	if err == nil {
-		return nil
-	}
-	release()
-	if tce, ok := errors.AsType[*types.TransactionCanceledException](err); ok {
-		s.countCancellation(items, tce)
-		for i, r := range tce.CancellationReasons {
-			if aws.ToString(r.Code) == "ConditionalCheckFailed" && i < len(writes) {
-				return procurement.Errorf(procurement.ECONFLICT, "%s", writes[i].conflict)
-			}
-		}
-		return unavailable(err)
-	}
+	_, err := s.commit(ctx, &audit.Head{}, Change{Actor: actor, Chain: UploadChain(f.ID), Action: "file.declared", EntityType: "file", EntityID: f.ID,
+		State: f, Subject: f.ID, Summary: fmt.Sprintf("%s (%s, %d bytes, sha256 %s) declared for upload", f.Name, f.MediaType, f.Size, f.SHA256)},
+		s.putNew(it, "a file with this id exists; sign the upload again"))
 	return err
 }
 

@@ -26,11 +26,13 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net/http"
 	"net/url"
 	"strings"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	v4 "github.com/aws/aws-sdk-go-v2/aws/signer/v4"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/aws-sdk-go-v2/service/s3/types"
 	"github.com/aws/smithy-go"
@@ -64,6 +66,7 @@ func IDOf(key string) string {
 type Bucket struct {
 	S3      *s3.Client
 	presign *s3.PresignClient
+	signer  *v4.Signer
 	Name    string
 	// MaxBytes is the size limit of one file (DefaultMaxFileBytes unless set).
 	MaxBytes int64
@@ -87,7 +90,10 @@ func Connect(ctx context.Context, endpoint, bucket string, scanning bool) (*Buck
 	if err != nil {
 		return nil, err
 	}
-	return &Bucket{S3: c, presign: s3.NewPresignClient(c), Name: bucket, MaxBytes: procurement.DefaultMaxFileBytes,
+	// S3 signs paths as they are (no second escaping), as the SDK's own
+	// presigner does.
+	signer := v4.NewSigner(func(o *v4.SignerOptions) { o.DisableURIPathEscaping = true })
+	return &Bucket{S3: c, presign: s3.NewPresignClient(c), signer: signer, Name: bucket, MaxBytes: procurement.DefaultMaxFileBytes,
 		VerifyDigest: endpoint != "", Scanning: scanning}, nil
 }
 
@@ -125,12 +131,17 @@ func Checksum(hexDigest string) string {
 
 // SignPut signs the upload of a declared file: S3 accepts the PUT only with
 // the declared length, type and SHA-256, and stores the declaration as the
-// object's metadata.
-func (b *Bucket) SignPut(ctx context.Context, f *procurement.File, now time.Time) (Upload, error) {
+// object's metadata. The URL is signed as of the declaration's time, so
+// that it works UploadTTL from then, and signing the same declaration
+// again (a replay of POST /files) gives the same URL.
+func (b *Bucket) SignPut(ctx context.Context, f *procurement.File) (Upload, error) {
 	req, err := b.presign.PresignPutObject(ctx, &s3.PutObjectInput{
 		Bucket: &b.Name, Key: aws.String(Object(f.ID)), ContentType: &f.MediaType, ContentLength: &f.Size,
 		ChecksumSHA256: aws.String(Checksum(f.SHA256)), Metadata: metadata(f),
-	}, s3.WithPresignExpires(UploadTTL))
+	}, func(o *s3.PresignOptions) {
+		o.Expires = UploadTTL
+		o.Presigner = signedAt{signer: b.signer, at: f.SignedAt}
+	})
 	if err != nil {
 		return Upload{}, fmt.Errorf("sign the upload: %w", err)
 	}
@@ -141,7 +152,17 @@ func (b *Bucket) SignPut(ctx context.Context, f *procurement.File, now time.Time
 		}
 		h[strings.ToLower(k)] = strings.Join(v, ",")
 	}
-	return Upload{Method: req.Method, URL: req.URL, Headers: h, ExpiresAt: now.Add(UploadTTL).UTC()}, nil
+	return Upload{Method: req.Method, URL: req.URL, Headers: h, ExpiresAt: f.SignedAt.Add(UploadTTL).UTC()}, nil
+}
+
+// signedAt presigns as of a fixed time.
+type signedAt struct {
+	signer *v4.Signer
+	at     time.Time
+}
+
+func (p signedAt) PresignHTTP(ctx context.Context, creds aws.Credentials, r *http.Request, payloadHash, service, region string, _ time.Time, optFns ...func(*v4.SignerOptions)) (string, http.Header, error) {
+	return p.signer.PresignHTTP(ctx, creds, r, payloadHash, service, region, p.at, optFns...)
 }
 
 // Link is a download link.

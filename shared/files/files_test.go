@@ -28,7 +28,7 @@ func TestSignPutInspect(t *testing.T) {
 	body := []byte("%PDF-1.7 hello")
 	sum := sha256.Sum256(body)
 	f := &procurement.File{ID: "f1", Owner: "p1", UploadedBy: "u1", Name: "Tax certificate ä.pdf", MediaType: "application/pdf", Size: int64(len(body)), SHA256: hex.EncodeToString(sum[:]), SignedAt: time.Now()}
-	up, err := b.SignPut(ctx, f, time.Now())
+	up, err := b.SignPut(ctx, f)
 	if err != nil {
 		t.Fatal(err)
 	}

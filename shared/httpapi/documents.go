@@ -2,6 +2,7 @@ package httpapi
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"slices"
 	"strings"
@@ -71,10 +72,10 @@ func documentRoutes() []Route {
 				now := c.s.Store.Now()
 				f := &procurement.File{ID: c.s.Store.NewID(), Owner: c.actor.Org, UploadedBy: c.actor.UserID, Name: in.Name,
 					MediaType: in.MediaType, Size: in.Size, SHA256: sha, SignedAt: now}
-				if err := c.s.Store.SignFile(c.r.Context(), f); err != nil {
+				if err := c.s.Store.SignFile(c.r.Context(), c.actor, f); err != nil {
 					return nil, err
 				}
-				up, err := b.SignPut(c.r.Context(), f, now)
+				up, err := b.SignPut(c.r.Context(), f)
 				if err != nil {
 					return nil, procurement.Internal(err)
 				}
@@ -94,11 +95,17 @@ func documentRoutes() []Route {
 			handle: func(c *call) (any, error) { return c.ownFile(access.See) }},
 		{Method: "POST", Path: "/files/{fileId}/arrival", Function: FnQualification, Idempotent: true, Roles: providers,
 			Summary:  "Confirm that a file's bytes were uploaded: the object is checked against the declaration (size, type, SHA-256) and the file is marked arrived, or refused and deleted",
-			Response: procurement.File{}, handle: func(c *call) (any, error) {
+			Response: procurement.File{}, Statuses: []int{400, 409}, handle: func(c *call) (any, error) {
 				if _, err := c.bucket(); err != nil {
 					return nil, err
 				}
-				return c.s.ArriveFile(c.r.Context(), c.actor, c.path("fileId"), c.actor.Org)
+				f, settled, err := c.s.arriveFile(c.r.Context(), c.actor, c.path("fileId"), c.actor.Org)
+				if err != nil || settled || c.idem == nil || c.idem.claim == nil {
+					return f, err
+				}
+				// Settled before this keyed request: if by a request with
+				// the same key (concurrent with this one), answer its result.
+				return c.replayedFile(f)
 			}},
 		{Method: "GET", Path: "/files/{fileId}/content", Function: FnQualification, Roles: providers,
 			Summary: "Get a short-lived link to download one of your uploaded files", Response: fileLink{}, Statuses: []int{409},
@@ -234,26 +241,50 @@ func (c *call) link(f *procurement.File) (any, error) {
 // round trip (see Store.SettleFile); a file already settled is returned
 // as it is.
 func (s *Server) ArriveFile(ctx context.Context, actor procurement.Actor, id, owner string) (*procurement.File, error) {
+	f, _, err := s.arriveFile(ctx, actor, id, owner)
+	return f, err
+}
+
+// replayedFile answers a keyed confirmation of a file already settled: the
+// result stored with the key, if a request with it settled the file; the
+// file as it is otherwise.
+func (c *call) replayedFile(f *procurement.File) (any, error) {
+	rec, err := c.s.Store.ReadIdempotency(c.r.Context(), c.actor.Org, c.idem.key)
+	if err != nil || rec == nil {
+		return f, err
+	}
+	if rec.Request != c.idem.digest {
+		return nil, dynamo.KeyReused()
+	}
+	var stored procurement.File
+	if len(rec.Items) != 1 || json.Unmarshal(rec.Items[0], &stored) != nil {
+		return nil, procurement.Internal(fmt.Errorf("the idempotency record of a file holds %d items", len(rec.Items)))
+	}
+	c.w.Header().Set("Idempotent-Replayed", "true")
+	return &stored, nil
+}
+
+func (s *Server) arriveFile(ctx context.Context, actor procurement.Actor, id, owner string) (*procurement.File, bool, error) {
 	o, err := s.Files.Inspect(ctx, id)
 	if err != nil {
-		return nil, &procurement.Error{Code: procurement.EUNAVAILABLE, Message: "the documents bucket did not answer; confirm again in a moment", Err: err}
+		return nil, false, &procurement.Error{Code: procurement.EUNAVAILABLE, Message: "the documents bucket did not answer; confirm again in a moment", Err: err}
 	}
 	hidden := access.NotFound(access.File, id)
 	if !o.Found {
 		f, err := s.Store.GetFile(ctx, id)
 		if err != nil || (owner != "" && f.Owner != owner) {
-			return nil, hidden
+			return nil, false, hidden
 		}
 		if f.Status == procurement.FileAwaiting {
-			return nil, procurement.Errorf(procurement.ECONFLICT, "the bytes of file %s have not arrived: PUT them to the upload URL first (with exactly the headers it came with), then confirm", id)
+			return nil, false, procurement.Errorf(procurement.ECONFLICT, "the bytes of file %s have not arrived: PUT them to the upload URL first (with exactly the headers it came with), then confirm", id)
 		}
-		return f, nil
+		return f, false, nil
 	}
 	if owner != "" && o.Declared != nil && o.Declared.Owner != owner {
-		return nil, hidden
+		return nil, false, hidden
 	}
 	now := s.Store.Now()
-	f, _, err := s.Store.SettleFile(ctx, actor, id, o.Declared, func(f *procurement.File) error {
+	f, settled, err := s.Store.SettleFile(ctx, actor, id, o.Declared, func(f *procurement.File) error {
 		if owner != "" && f.Owner != owner {
 			return hidden
 		}
@@ -270,10 +301,10 @@ func (s *Server) ArriveFile(ctx context.Context, actor procurement.Actor, id, ow
 		return nil
 	})
 	if procurement.ErrorCode(err) == procurement.ENOTFOUND {
-		return nil, hidden
+		return nil, false, hidden
 	}
 	if err != nil {
-		return nil, err
+		return nil, false, err
 	}
 	if f.Status == procurement.FileRefused {
 		// Nothing refused is kept (also when the same URL is used again).
@@ -281,7 +312,7 @@ func (s *Server) ArriveFile(ctx context.Context, actor procurement.Actor, id, ow
 			s.Log.Error("delete a refused file", "file", id, "err", err)
 		}
 	}
-	return f, nil
+	return f, settled, nil
 }
 
 // attachDocuments binds documents that name uploaded files to those files:
@@ -360,7 +391,7 @@ func (s *Server) completeEntity(ctx context.Context, v any) error {
 		if s.Files == nil {
 			return fmt.Errorf("no documents bucket")
 		}
-		up, err := s.Files.SignPut(ctx, &u.File, s.Store.Now())
+		up, err := s.Files.SignPut(ctx, &u.File)
 		u.Upload = up
 		return err
 	}

@@ -52,6 +52,17 @@ var idemCases = map[string]func(e *env) idemReq{
 			"categories": d["categories"], "exclusionGrounds": d["exclusionGrounds"], "qualityCriteria": []string{}}
 		return idemReq{user: "officer-lahti", body: body, other: with(body, "title", "Another title")}
 	},
+	"POST /files": func(e *env) idemReq {
+		b := pdf(fmt.Sprintf("idempotent %d", e.next()))
+		body := map[string]any{"name": "a.pdf", "mediaType": "application/pdf", "size": len(b), "sha256": digest(b)}
+		return idemReq{user: "provider-college", body: body, other: with(body, "name", "b.pdf")}
+	},
+	"POST /files/{fileId}/arrival": func(e *env) idemReq {
+		b := pdf(fmt.Sprintf("idempotent %d", e.next()))
+		id := e.upload("provider-college", "a.pdf", "application/pdf", b, b)
+		// The route takes no body; another body is any body at all.
+		return idemReq{user: "provider-college", vals: map[string]string{"fileId": id}, other: map[string]any{}}
+	},
 	"POST /providers": func(e *env) idemReq {
 		user, _ := e.newUser()
 		body := providerBody("Idempotent Valmennus Oy", e.businessID())
