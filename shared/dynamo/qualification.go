@@ -417,7 +417,7 @@ func (s *Store) GetDeclarationRequest(ctx context.Context, id string) (*procurem
 
 // AnswerDeclaration records a provider's renewed self-declaration.
 // Errors: ENOTFOUND, ECONFLICT, EINVALID.
-func (s *Store) AnswerDeclaration(ctx context.Context, actor procurement.Actor, id string, version int, decl procurement.Declaration, may func(*procurement.DeclarationRequest) error) (*procurement.DeclarationRequest, error) {
+func (s *Store) AnswerDeclaration(ctx context.Context, actor procurement.Actor, id string, version int, decl procurement.Declaration, docs []procurement.Document, may func(*procurement.DeclarationRequest) error) (*procurement.DeclarationRequest, error) {
 	r, err := s.GetDeclarationRequest(ctx, id)
 	if err != nil {
 		return nil, err
@@ -436,7 +436,7 @@ func (s *Store) AnswerDeclaration(ctx context.Context, actor procurement.Actor, 
 	if err != nil {
 		return nil, err
 	}
-	if err := r.AnswerWith(d, decl, s.Now()); err != nil {
+	if err := r.AnswerWith(d, decl, docs, s.Now()); err != nil {
 		return nil, err
 	}
 	r.Version = version + 1

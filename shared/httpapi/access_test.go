@@ -123,6 +123,7 @@ var otherRoutes = []string{
 	"GET /audit/anchors", "GET /audit/anchors/{anchorId}", "GET /audit/anchors/{anchorId}/verification",
 	"GET /open-data/anchors", "GET /open-data/anchors/{anchorId}",
 	"GET /files/{fileId}", "POST /files/{fileId}/arrival", "GET /files/{fileId}/content",
+	"GET /declaration-requests/{requestId}/documents/{documentId}/content",
 }
 
 // matrixFixture holds objects of every kind, in every state.
@@ -471,6 +472,25 @@ func TestAccessMatrix(t *testing.T) {
 		checked++
 	}
 
+	// A declaration request's documents: whoever may see the request (the
+	// fixture's has none: 404 to them too).
+	for _, user := range matrixCallers {
+		rt, _ := routeByKey("GET /declaration-requests/{requestId}/documents/{documentId}/content")
+		who := actorOf(e, user)
+		got := do(user, "GET", "/declaration-requests/"+f.declA+"/documents/tax-certificate/content", nil)
+		if roleRefused(t, "declaration document as "+user, rt, who, got) {
+			continue
+		}
+		missing := do(user, "GET", "/declaration-requests/nonexistent-req/documents/tax-certificate/content", nil)
+		d, err := e.store.GetDPS(ctx, seed.DPSID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		v := access.Ask(who, access.DeclarationRequest, access.Any, access.DPSScope(d, "prov-tyopaja"))
+		expect(t, "declaration document as "+user, got, missing, true, v, probe{need: access.See, maybeMissing: true})
+		checked++
+	}
+
 	// Audit chains: a bid's chain is unknown to everyone until its bids are opened.
 	for _, key := range []string{"GET /audit/chains/{chainId}/events", "GET /audit/chains/{chainId}/verification"} {
 		rt, _ := routeByKey(key)
@@ -619,7 +639,7 @@ func TestReadsNeverAppend(t *testing.T) {
 		}
 		for _, user := range matrixCallers {
 			for _, id := range f.comps {
-				vals := map[string]string{"competitionId": id, "dpsId": seed.DPSID, "applicationId": f.appA, "providerId": "prov-college", "fileId": f.file, "documentId": "tax-certificate",
+				vals := map[string]string{"competitionId": id, "dpsId": seed.DPSID, "applicationId": f.appA, "providerId": "prov-college", "fileId": f.file, "documentId": "tax-certificate", "requestId": f.declA,
 					"categoryId": "job-coaching", "quarter": "2026-Q4", "chainId": dynamo.BidChain(id, "prov-college")}
 				e.do(user, "GET", fill(rt.Path, vals)+"?dpsId="+seed.DPSID, nil)
 				n++

@@ -136,6 +136,34 @@ func documentRoutes() []Route {
 				}
 				return c.attachment(docs[i].FileID, access.DPSScope(d, a.ProviderID))
 			}},
+		{Method: "GET", Path: "/declaration-requests/{requestId}/documents/{documentId}/content", Function: FnQualification, Roles: everyone,
+			Summary: "Get a short-lived link to download a document that came with a declaration answer (whoever may see the request; once the scan found no threats)",
+			Response: fileLink{}, Statuses: []int{409}, handle: func(c *call) (any, error) {
+				id := c.path("requestId")
+				r, err := c.s.Store.GetDeclarationRequest(c.r.Context(), id)
+				if err != nil {
+					return nil, err
+				}
+				scope := access.Scope{Providers: []string{r.ProviderID}}
+				if access.NeedsScope(c.who()) {
+					d, err := c.s.Store.GetDPS(c.r.Context(), r.DPSID)
+					if err != nil {
+						return nil, err
+					}
+					scope = access.DPSScope(d, r.ProviderID)
+				}
+				if err := access.Ask(c.who(), access.DeclarationRequest, access.Any, scope).Require(access.See, access.NotFound(access.DeclarationRequest, id)); err != nil {
+					return nil, err
+				}
+				i := slices.IndexFunc(r.Documents, func(doc procurement.Document) bool { return doc.ID == c.path("documentId") })
+				if i < 0 {
+					return nil, access.NotFound(access.Attachment, c.path("documentId"))
+				}
+				if r.Documents[i].FileID == "" {
+					return nil, procurement.Errorf(procurement.ECONFLICT, "document %s was recorded by its metadata only (SHA-256 %s); no file was uploaded for it", r.Documents[i].ID, r.Documents[i].SHA256)
+				}
+				return c.attachment(r.Documents[i].FileID, scope)
+			}},
 		{Method: "GET", Path: "/competitions/{competitionId}/bids/{providerId}/attachments/{fileId}/content", Function: FnCompetitions, Roles: everyone,
 			Summary:  "Get a short-lived link to download a bid's attachment (the bidder; the running buyer's evaluators and the auditors once the bids are opened)",
 			Response: fileLink{}, Statuses: []int{409}, handle: func(c *call) (any, error) {

@@ -5,6 +5,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"encoding/json"
 	"fmt"
 	"io"
 	"net/http"
@@ -268,6 +269,40 @@ func TestBidAttachments(t *testing.T) {
 	e.problem(e.do("officer-lahti", "GET", content, nil), 409, "") // declare no conflict first
 	e.must(e.do("officer-lahti", "POST", base+"/conflict-declarations", map[string]any{"statement": "No ties."}), 201)
 	for _, u := range []string{"officer-lahti", "auditor"} {
+		l := e.must(e.do(u, "GET", content, nil), 200)
+		if digest(e.fetch(l.str("url"))) != digest(body) {
+			t.Errorf("%s downloaded other bytes", u)
+		}
+	}
+	e.problem(e.do("provider-staffing", "GET", content, nil), 404, "")
+}
+
+// A renewed declaration comes with its documents as files; the DPS's
+// officers download them.
+func TestDeclarationDocuments(t *testing.T) {
+	e := newEnv(t)
+	r := e.must(e.do("officer-lahti", "POST", dpsPath+"/declaration-requests", map[string]any{"providerIds": []string{"prov-tyopaja"},
+		"message": "Renew your tax certificate.", "dueOn": e.clock.Now().AddDate(0, 0, 21).Format(time.DateOnly)}), 201)
+	var reqs []map[string]any
+	if err := json.Unmarshal(r.raw, &reqs); err != nil || len(reqs) != 1 {
+		t.Fatalf("declaration requests: %s", r.raw)
+	}
+	req := reqs[0]["id"].(string)
+	body := pdf("Verovelkatodistus 2027")
+	id := e.upload("provider-tyopaja", "vero.pdf", "application/pdf", body, body)
+	e.must(e.do("provider-tyopaja", "POST", "/files/"+id+"/arrival", nil), 200)
+	answer := map[string]any{"declaration": declaration("Tiina"), "version": 1, "documents": []any{docOf("tax-2027", "tax-certificate", id, body)}}
+	// Another provider's file cannot be sent.
+	other := pdf("other")
+	otherID := e.upload("provider-staffing", "x.pdf", "application/pdf", other, other)
+	e.must(e.do("provider-staffing", "POST", "/files/"+otherID+"/arrival", nil), 200)
+	e.problem(e.do("provider-tyopaja", "POST", "/declaration-requests/"+req+"/answers", with(answer, "documents", []any{docOf("x", "tax-certificate", otherID, other)})), 400, "documents[0].fileId")
+	r = e.must(e.do("provider-tyopaja", "POST", "/declaration-requests/"+req+"/answers", answer), 200)
+	if r.str("documents.0.fileId") != id || r.str("documents.0.sha256") != digest(body) {
+		t.Fatalf("the answer does not carry the file: %s", r.raw)
+	}
+	content := "/declaration-requests/" + req + "/documents/tax-2027/content"
+	for _, u := range []string{"officer-lahti", "officer-ph", "auditor", "provider-tyopaja"} {
 		l := e.must(e.do(u, "GET", content, nil), 200)
 		if digest(e.fetch(l.str("url"))) != digest(body) {
 			t.Errorf("%s downloaded other bytes", u)

@@ -76,6 +76,9 @@ type declarationRequestsRequest struct {
 
 type declarationAnswer struct {
 	Declaration procurement.Declaration `json:"declaration"`
+	// Documents come with the answer, e.g. renewed certificates (uploaded
+	// files named by fileId).
+	Documents []procurement.Document `json:"documents" validate:"max=20,dive"`
 	Version     int                     `json:"version" validate:"required,gte=1"`
 }
 
@@ -366,7 +369,10 @@ func qualificationRoutes() []Route {
 				if err := c.decode(&in); err != nil {
 					return nil, err
 				}
-				return c.s.Store.AnswerDeclaration(c.r.Context(), c.actor, c.path("requestId"), in.Version, in.Declaration, func(r *procurement.DeclarationRequest) error {
+				if err := c.attachDocuments("documents", in.Documents); err != nil {
+					return nil, err
+				}
+				return c.s.Store.AnswerDeclaration(c.r.Context(), c.actor, c.path("requestId"), in.Version, in.Declaration, in.Documents, func(r *procurement.DeclarationRequest) error {
 					return access.Ask(c.who(), access.DeclarationRequest, access.Any, access.Scope{Providers: []string{r.ProviderID}}).Require(access.Act, access.NotFound(access.DeclarationRequest, r.ID))
 				})
 			}},

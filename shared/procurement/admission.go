@@ -92,7 +92,9 @@ type DeclarationRequest struct {
 	RequestedBy string       `json:"requestedBy"`
 	RequestedAt time.Time    `json:"requestedAt"`
 	Answer      *Declaration `json:"answer,omitempty"`
-	AnsweredAt  *time.Time   `json:"answeredAt,omitempty"`
+	// Documents came with the answer (e.g. renewed certificates).
+	Documents  []Document `json:"documents,omitempty"`
+	AnsweredAt *time.Time `json:"answeredAt,omitempty"`
 	Version     int          `json:"version"`
 }
 
@@ -110,17 +112,19 @@ func CheckDue(s Settings, dueOn string, now time.Time) error {
 	return nil
 }
 
-// AnswerWith records the provider's renewed declaration.
-func (r *DeclarationRequest) AnswerWith(d *DPS, decl Declaration, now time.Time) error {
+// AnswerWith records the provider's renewed declaration and the documents
+// that come with it.
+func (r *DeclarationRequest) AnswerWith(d *DPS, decl Declaration, docs []Document, now time.Time) error {
 	decl.normalise()
 	if r.Answer != nil {
 		return Errorf(ECONFLICT, "this request was already answered on %s", workdays.DateString(*r.AnsweredAt))
 	}
 	var probs Problems
 	checkExclusions(&probs, d, "exclusions", decl)
+	checkDocuments(&probs, &Application{Documents: docs})
 	if err := probs.Err(); err != nil {
 		return err
 	}
-	r.Answer, r.AnsweredAt = &decl, &now
+	r.Answer, r.AnsweredAt, r.Documents = &decl, &now, docs
 	return nil
 }
