@@ -137,7 +137,7 @@ func documentRoutes() []Route {
 				return c.attachment(docs[i].FileID, access.DPSScope(d, a.ProviderID))
 			}},
 		{Method: "GET", Path: "/declaration-requests/{requestId}/documents/{documentId}/content", Function: FnQualification, Roles: everyone,
-			Summary: "Get a short-lived link to download a document that came with a declaration answer (whoever may see the request; once the scan found no threats)",
+			Summary:  "Get a short-lived link to download a document that came with a declaration answer (whoever may see the request; once the scan found no threats)",
 			Response: fileLink{}, Statuses: []int{409}, handle: func(c *call) (any, error) {
 				id := c.path("requestId")
 				r, err := c.s.Store.GetDeclarationRequest(c.r.Context(), id)

@@ -79,7 +79,7 @@ type declarationAnswer struct {
 	// Documents come with the answer, e.g. renewed certificates (uploaded
 	// files named by fileId).
 	Documents []procurement.Document `json:"documents" validate:"max=20,dive"`
-	Version     int                     `json:"version" validate:"required,gte=1"`
+	Version   int                    `json:"version" validate:"required,gte=1"`
 }
 
 // applicationView adds the decision clock to an application.

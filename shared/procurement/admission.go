@@ -95,7 +95,7 @@ type DeclarationRequest struct {
 	// Documents came with the answer (e.g. renewed certificates).
 	Documents  []Document `json:"documents,omitempty"`
 	AnsweredAt *time.Time `json:"answeredAt,omitempty"`
-	Version     int          `json:"version"`
+	Version    int        `json:"version"`
 }
 
 // CheckDue refuses a due date that leaves the provider fewer working days
