@@ -26,11 +26,12 @@ const ScanTag = "GuardDutyMalwareScanStatus"
 // are presigned: the qualification function signs PUTs (s3:PutObject) and
 // GETs, reads an arrived object's headers and first bytes (s3:GetObject,
 // which HeadObject needs too) and deletes what it refuses; the bytes never
-// pass through a function.
+// pass through a function. A refused upload's version is deleted
+// (s3:DeleteObjectVersion), so that no noncurrent version keeps its bytes.
 var documentGrants = map[string][]string{
-	httpapi.FnQualification: {"s3:PutObject", "s3:GetObject", "s3:DeleteObject"},
+	httpapi.FnQualification: {"s3:PutObject", "s3:GetObject", "s3:GetObjectVersion", "s3:DeleteObject", "s3:DeleteObjectVersion"},
 	httpapi.FnCompetitions:  {"s3:GetObject"},
-	DocumentsFunction:       {"s3:GetObject", "s3:DeleteObject"},
+	DocumentsFunction:       {"s3:GetObject", "s3:GetObjectVersion", "s3:DeleteObject", "s3:DeleteObjectVersion"},
 }
 
 // newMalwareProtection puts the documents bucket's uploads under

@@ -34,6 +34,7 @@
 //	statistics           DPS#<dps>#STATS            <YYYY-MM>
 //	contract             COMP#<comp>                CONTRACT#<provider>                                           PROV#<provider> / CONTRACT#<at>#<comp>   DPS#<dps>#AWARDS / <day>#<comp>#<provider>
 //	idempotency record   IDEM#<org>#<key>           IDEM
+//	uploaded file        FILE#<file>                META                                                          PROV#<owner> / FILE#<signed>#<file>
 //
 // Lists are Queries on a partition or on a GSI partition; nothing on a
 // request path Scans.

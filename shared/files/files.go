@@ -199,6 +199,9 @@ type Observed struct {
 	SHA256 string
 	// Magic is the type the file's first bytes show (see sniff).
 	Magic string
+	// VersionID is the object's version (the documents bucket is
+	// versioned in AWS); deleting a refused upload deletes that version.
+	VersionID string
 }
 
 // Inspect reads what the bucket holds for the file id: its headers with
@@ -212,13 +215,14 @@ func (b *Bucket) Inspect(ctx context.Context, id string) (Observed, error) {
 		}
 		return Observed{}, fmt.Errorf("inspect the uploaded object: %w", err)
 	}
-	o := Observed{Found: true, Size: aws.ToInt64(head.ContentLength), MediaType: aws.ToString(head.ContentType), Declared: declared(id, head)}
+	o := Observed{Found: true, Size: aws.ToInt64(head.ContentLength), MediaType: aws.ToString(head.ContentType), Declared: declared(id, head),
+		VersionID: aws.ToString(head.VersionId)}
 	if c := aws.ToString(head.ChecksumSHA256); c != "" {
 		if raw, err := base64.StdEncoding.DecodeString(c); err == nil {
 			o.SHA256 = hex.EncodeToString(raw)
 		}
 	}
-	get := &s3.GetObjectInput{Bucket: &b.Name, Key: aws.String(Object(id))}
+	get := &s3.GetObjectInput{Bucket: &b.Name, Key: aws.String(Object(id)), VersionId: head.VersionId}
 	if !b.VerifyDigest {
 		get.Range = aws.String("bytes=0-15")
 	}
@@ -269,7 +273,11 @@ func notFound(err error) bool {
 	return errors.As(err, &nf) || errors.As(err, &nk)
 }
 
-// declared rebuilds the declaration from the object's metadata.
+// declared rebuilds the declaration from the object's metadata. Its size
+// and type are the object's (signed into the upload URL, so in AWS they
+// are the declared ones); the store writes it only on condition that the
+// record holds exactly this declaration (Store.SettleFile), and otherwise
+// checks the object against the record itself.
 func declared(id string, head *s3.HeadObjectOutput) *procurement.File {
 	m := map[string]string{}
 	for k, v := range head.Metadata {
@@ -284,9 +292,15 @@ func declared(id string, head *s3.HeadObjectOutput) *procurement.File {
 		Size: aws.ToInt64(head.ContentLength), SHA256: m[metaSHA], Status: procurement.FileAwaiting, SignedAt: signed, Version: 1}
 }
 
-// Delete removes a refused file's object.
-func (b *Bucket) Delete(ctx context.Context, id string) error {
-	_, err := b.S3.DeleteObject(ctx, &s3.DeleteObjectInput{Bucket: &b.Name, Key: aws.String(Object(id))})
+// Delete removes a refused file's object: the version given (in a
+// versioned bucket a delete without one would keep the bytes as a
+// noncurrent version), or the object.
+func (b *Bucket) Delete(ctx context.Context, id, versionID string) error {
+	in := &s3.DeleteObjectInput{Bucket: &b.Name, Key: aws.String(Object(id))}
+	if versionID != "" {
+		in.VersionId = &versionID
+	}
+	_, err := b.S3.DeleteObject(ctx, in)
 	if err != nil && !notFound(err) {
 		return fmt.Errorf("delete the refused object: %w", err)
 	}

@@ -321,9 +321,12 @@ func (s *Server) arriveFile(ctx context.Context, actor procurement.Actor, id, ow
 			return nil
 		}
 		f.Status, f.ArrivedAt = procurement.FileArrived, &now
-		if s.Files.Scanning {
+		switch {
+		case f.ScannedAt != nil:
+			// GuardDuty's result came before the arrival was settled.
+		case s.Files.Scanning:
 			f.Scan = procurement.ScanPending
-		} else {
+		default:
 			f.Scan, f.ScanNote = procurement.ScanNone, procurement.ScanNoneNote
 		}
 		return nil
@@ -336,7 +339,7 @@ func (s *Server) arriveFile(ctx context.Context, actor procurement.Actor, id, ow
 	}
 	if f.Status == procurement.FileRefused {
 		// Nothing refused is kept (also when the same URL is used again).
-		if err := s.Files.Delete(ctx, id); err != nil {
+		if err := s.Files.Delete(ctx, id, o.VersionID); err != nil {
 			s.Log.Error("delete a refused file", "file", id, "err", err)
 		}
 	}

@@ -77,7 +77,7 @@ func (s *Server) FileEvent(ctx context.Context, raw json.RawMessage) error {
 				// No record (never signed, or the reservation expired):
 				// nothing keeps an object nobody declared.
 				s.Log.Warn("an object with no file record; deleting it", "key", key)
-				errs = append(errs, s.Files.Delete(ctx, id))
+				errs = append(errs, s.Files.Delete(ctx, id, ""))
 			case err != nil:
 				errs = append(errs, fmt.Errorf("file %s: %w", id, err))
 			default:

@@ -92,6 +92,19 @@ func TestDocumentEvents(t *testing.T) {
 	// A file with a threat cannot be attached anew.
 	e.problem(e.do("provider-new", "POST", dpsPath+"/applications", application(docOf("tax", "tax-certificate", tax, taxBody), docOf("pension", "pension-certificate", pension, pensionBody))), 400, "documents[1].fileId")
 
+	// GuardDuty may report before the arrival is settled: the result stays.
+	early := pdf("early")
+	id := e.upload("provider-new", "early.pdf", "application/pdf", early, early)
+	if err := e.srv.FileEvent(ctx, e.sampleEvent("guardduty-no-threats-found.json", id)); err != nil {
+		t.Fatal(err)
+	}
+	if err := e.srv.FileEvent(ctx, e.sampleEvent("s3-object-created.json", id)); err != nil {
+		t.Fatal(err)
+	}
+	if r := e.must(e.do("provider-new", "GET", "/files/"+id, nil), 200); r.str("status") != "arrived" || r.str("scan") != "no_threats_found" {
+		t.Errorf("a scan result before the arrival was lost: %s", r.raw)
+	}
+
 	// An object nobody declared is deleted.
 	if _, err := e.srv.Files.S3.PutObject(ctx, &s3.PutObjectInput{Bucket: aws.String(e.srv.Files.Name), Key: aws.String(files.Object("stray")), Body: strings.NewReader("x")}); err != nil {
 		t.Fatal(err)

@@ -235,6 +235,24 @@ func TestUploadRefusals(t *testing.T) {
 	if e.objectExists(id) {
 		t.Error("the refused object is still in the bucket")
 	}
+	// Sent with another type than declared (the local S3 checks no
+	// signature; S3 refuses it): the declaration on the record decides.
+	r = e.must(e.do("provider-new", "POST", "/files", map[string]any{"name": "c.pdf", "mediaType": "application/pdf", "size": len(body), "sha256": digest(body)}), 201)
+	req, _ := http.NewRequest("PUT", r.str("upload.url"), bytes.NewReader(body))
+	for k, v := range r.body["upload"].(map[string]any)["headers"].(map[string]any) {
+		req.Header.Set(k, v.(string))
+	}
+	req.Header.Set("Content-Type", "image/png")
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res.Body.Close()
+	r = e.must(e.do("provider-new", "POST", "/files/"+r.str("file.id")+"/arrival", nil), 200)
+	if r.str("status") != "refused" || !strings.Contains(r.str("refusal"), "image/png") {
+		t.Fatalf("another type than declared: %s", r.raw)
+	}
+
 	// A refused file cannot be attached.
 	e.problem(e.do("provider-new", "POST", dpsPath+"/applications", application(docOf("tax", "tax-certificate", id, body), docOf("pension", "pension-certificate", "", body))), 400, "documents[0].fileId")
 }
