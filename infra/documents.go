@@ -32,6 +32,9 @@ var documentGrants = map[string][]string{
 	httpapi.FnQualification: {"s3:PutObject", "s3:GetObject", "s3:GetObjectVersion", "s3:DeleteObject", "s3:DeleteObjectVersion"},
 	httpapi.FnCompetitions:  {"s3:GetObject"},
 	DocumentsFunction:       {"s3:GetObject", "s3:GetObjectVersion", "s3:DeleteObject", "s3:DeleteObjectVersion"},
+	// The pages run the qualification routes in-process: a file chosen in
+	// a page's form is stored through them (shared/web/files.go).
+	WebFunction: {"s3:PutObject", "s3:GetObject", "s3:GetObjectVersion", "s3:DeleteObject", "s3:DeleteObjectVersion"},
 }
 
 // newMalwareProtection puts the documents bucket's uploads under

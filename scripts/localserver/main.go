@@ -113,7 +113,7 @@ func main() {
 		API: web.API(map[string]http.Handler{
 			// Servers of their own without the export bucket: a page
 			// renders what it reads, so it takes every answer inline.
-			httpapi.FnQualification: httpapi.NewServer(store, logger).Handler(httpapi.FnQualification),
+			httpapi.FnQualification: pagesQualification(store, logger, documents).Handler(httpapi.FnQualification),
 			httpapi.FnCompetitions:  httpapi.NewServer(store, logger).Handler(httpapi.FnCompetitions),
 			httpapi.FnAudit:         httpapi.NewServer(auditStore, logger).Handler(httpapi.FnAudit),
 		}),
@@ -198,4 +198,12 @@ func main() {
 	if err := hs.Serve(ln); err != nil && err != http.ErrServerClosed {
 		log.Fatal(err)
 	}
+}
+
+// pagesQualification is the qualification routes' server the pages call:
+// it stores the files chosen in their forms in the documents bucket.
+func pagesQualification(store *dynamo.Store, logger *slog.Logger, documents *files.Bucket) *httpapi.Server {
+	srv := httpapi.NewServer(store, logger)
+	srv.Files = documents
+	return srv
 }

@@ -21,8 +21,10 @@ import (
 // submit. As with drafts, the application so far travels in the form
 // (the API's own request body, in a hidden field); only submitting writes.
 // A document is identified by the SHA-256 of the file the provider
-// chooses; the page computes it and keeps no file (the API stores
-// document metadata only).
+// chooses; the page computes it. Where the API has a documents bucket,
+// the page also stores the file through the API's upload (declare, PUT to
+// the signed URL, confirm the arrival; see storeFile) and the document
+// names the file; otherwise it records the metadata only.
 
 // applyTasks are the tasks in order.
 var applyTasks = []string{"categories", "exclusions", "criteria", "members"}
@@ -279,8 +281,13 @@ func (q *req) readDocument(a *application, k procurement.Criterion, id string) [
 		if hdr.Filename != "" {
 			doc.Name = k.Text + " (" + hdr.Filename + ")"
 		}
+		fileID, ok := q.storeFile(file, hdr, doc.SHA256)
+		if !ok {
+			return append(errs, fieldError{ID: id, Text: q.T("apply.fileNotAccepted")})
+		}
+		doc.FileID = fileID
 	case prev != nil:
-		doc.SHA256, doc.Name = prev.SHA256, prev.Name
+		doc.SHA256, doc.Name, doc.FileID = prev.SHA256, prev.Name, prev.FileID
 	default:
 		errs = append(errs, fieldError{ID: id, Text: q.T("apply.fileMissing")})
 	}

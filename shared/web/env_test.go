@@ -109,6 +109,13 @@ func (l *logBuffer) contains(s string) bool {
 
 func newEnv(t testing.TB) *env {
 	t.Helper()
+	return newEnvWith(t, nil)
+}
+
+// newEnvWith is newEnv with the API server set up further (e.g. given a
+// documents bucket) before the pages are wired to it.
+func newEnvWith(t testing.TB, setup func(*httpapi.Server)) *env {
+	t.Helper()
 	ctx := context.Background()
 	table := fmt.Sprintf("w%d", tableCount.Add(1))
 	db, err := engine.Open(ctx, table)
@@ -130,6 +137,9 @@ func newEnv(t testing.TB) *env {
 	ro := dynamo.New(db, table)
 	ro.Now, ro.ReadOnly = clock.Now, true
 	srv := httpapi.NewServer(store, logger)
+	if setup != nil {
+		setup(srv)
+	}
 	rec := &apiRecorder{h: web.API(map[string]http.Handler{
 		httpapi.FnQualification: srv.Handler(httpapi.FnQualification),
 		httpapi.FnCompetitions:  srv.Handler(httpapi.FnCompetitions),
