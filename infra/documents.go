@@ -1,6 +1,8 @@
 package main
 
 import (
+	"slices"
+
 	"github.com/aws/aws-cdk-go/awscdk/v2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsevents"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awseventstargets"
@@ -115,6 +117,14 @@ func wireDocuments(st awscdk.Stack, app *App, docs awss3.Bucket) {
 		f.Role().AddToPrincipalPolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
 			Actions: jsii.Strings(actions...), Resources: &[]*string{docs.ArnForObjects(s(files.Prefix + "*"))},
 		}))
+		if slices.Contains(actions, "s3:DeleteObject") {
+			// Whoever checks arrivals must tell a missing object (404:
+			// not uploaded yet) from a forbidden one; S3 answers 403 for
+			// both without ListBucket.
+			f.Role().AddToPrincipalPolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+				Actions: jsii.Strings("s3:ListBucket"), Resources: &[]*string{docs.BucketArn()},
+			}))
+		}
 		f.AddEnvironment(s("DOCUMENTS_BUCKET"), docs.BucketName(), nil)
 		f.AddEnvironment(s("DOCUMENT_SCANNING"), s("guardduty"), nil)
 	}

@@ -76,7 +76,8 @@ func TestMalwareProtectionPlan(t *testing.T) {
 }
 
 // Functions touch uploaded files only as they must: presigned uploads
-// (s3:PutObject, the qualification function alone), reads of an arrival's
+// (s3:PutObject: the qualification function, and the web function, which
+// runs the qualification routes for the pages), reads of an arrival's
 // headers and first bytes and presigned downloads (s3:GetObject), and the
 // deletion of refused uploads; all on files/* only. The documents
 // function takes the bucket's Object Created events and GuardDuty's
@@ -94,6 +95,13 @@ func TestDocumentsBucketGrants(t *testing.T) {
 				st := st.(map[string]any)
 				res, _ := json.Marshal(st["Resource"])
 				if !strings.Contains(string(res), "ImportValue") || !strings.Contains(string(res), "Documents") || st["Effect"] == "Deny" {
+					continue
+				}
+				if st["Action"] == "s3:ListBucket" && !strings.Contains(string(res), `/files/*`) {
+					// Telling a missing object (404) from a forbidden one (403).
+					if !slices.Contains(documentGrants[fn.Name], "s3:DeleteObject") {
+						t.Errorf("%s may list the documents bucket", fn.Name)
+					}
 					continue
 				}
 				if !strings.Contains(string(res), `/files/*`) {
@@ -115,7 +123,7 @@ func TestDocumentsBucketGrants(t *testing.T) {
 		if !slices.Equal(got, want) {
 			t.Errorf("%s may %v on the uploaded files, want exactly %v", fn.Name, got, want)
 		}
-		if slices.Contains(got, "s3:PutObject") && fn.Name != httpapi.FnQualification {
+		if slices.Contains(got, "s3:PutObject") && fn.Name != httpapi.FnQualification && fn.Name != WebFunction {
 			t.Errorf("%s may put objects in the documents bucket", fn.Name)
 		}
 	}
