@@ -93,6 +93,11 @@ const (
 	Chain              Entity = "audit-chain"
 	Anchor             Entity = "audit-anchor" // an anchor of the chains' heads and its verification
 	OpenData           Entity = "open-data"
+	// Release is a contracting process's OCDS releases (a DPS's or a
+	// mini-competition's). A release exists only for a public change, so
+	// a process with a release is past its draft: the store writes none
+	// for a draft, nor for a draft cancelled before publication.
+	Release Entity = "ocds-release"
 )
 
 // State is the state of an entity that the rules depend on. Entities
@@ -211,6 +216,17 @@ var Rules = []Rule{
 	// Open data is published to everyone: what it holds is cut to the
 	// public view of each competition.
 	{OpenData, Any, [numRelations]Ability{KS, KS, KS, KS, KS, KS, KS}},
+
+	// OCDS releases are published to everyone from the first public change
+	// on; a draft has none, and one cancelled before publication never has.
+	{Release, Draft, [numRelations]Ability{None, None, None, None, None, None, None}},
+	{Release, CancelledUnpublished, [numRelations]Ability{None, None, None, None, None, None, None}},
+	{Release, Published, [numRelations]Ability{KS, KS, KS, KS, KS, KS, KS}},
+	{Release, Closed, [numRelations]Ability{KS, KS, KS, KS, KS, KS, KS}},
+	{Release, InEvaluation, [numRelations]Ability{KS, KS, KS, KS, KS, KS, KS}},
+	{Release, Awarded, [numRelations]Ability{KS, KS, KS, KS, KS, KS, KS}},
+	{Release, Cancelled, [numRelations]Ability{KS, KS, KS, KS, KS, KS, KS}},
+	{Release, CancelledOpened, [numRelations]Ability{KS, KS, KS, KS, KS, KS, KS}},
 
 	// The audit trail is the auditors'.
 	{Chain, Any, [numRelations]Ability{None, None, None, None, None, KS, None}},
