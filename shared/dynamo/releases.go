@@ -26,7 +26,7 @@ import (
 // order.
 
 func releasePartition(ocid string) string { return "OCDS#" + ocid }
-func feedPartition(at time.Time) string  { return "RELEASES#" + at.UTC().Format("2006-01") }
+func feedPartition(at time.Time) string   { return "RELEASES#" + at.UTC().Format("2006-01") }
 
 // ReleaseWrite returns the write that stores a release in the transaction
 // of the change it publishes: add it to the writes of that change's
