@@ -102,7 +102,10 @@ func (s *Store) Releases(ctx context.Context, ocid string) ([]StoredRelease, err
 // never steps past a release that is still on its way.
 const FeedLag = time.Minute
 
-// FeedMonths bounds the month partitions one feed page reads.
+// FeedMonths bounds the month partitions one feed page reads once it has
+// a release; a page that has none yet reads on, one round trip per empty
+// month, until its first release or the present (a page is never empty
+// unless the feed is caught up).
 const FeedMonths = 12
 
 // FeedPage is one page of the feed.
@@ -123,8 +126,9 @@ var ErrFeedPosition = procurement.Invalid("after", "is not a position this feed 
 // ReleaseFeed returns up to limit releases of every process in time order,
 // from since (inclusive) or after a position the feed gave, and only those
 // older than FeedLag. It reads one month partition of the index per round
-// trip: a page of 100 costs one Query when its month holds them, and at
-// most FeedMonths when months are empty.
+// trip: a page of 100 costs one Query when its month holds them, at most
+// FeedMonths when it spans months, and more only across empty months
+// before its first release.
 func (s *Store) ReleaseFeed(ctx context.Context, since time.Time, after string, limit int) (FeedPage, error) {
 	if limit <= 0 || limit > 100 {
 		limit = 100
@@ -143,7 +147,7 @@ func (s *Store) ReleaseFeed(ctx context.Context, since time.Time, after string, 
 	until := s.Now().Add(-FeedLag)
 	page := FeedPage{Since: since, After: after}
 	month := time.Date(since.UTC().Year(), since.UTC().Month(), 1, 0, 0, 0, 0, time.UTC)
-	for n := 0; n < FeedMonths && !month.After(until) && len(page.Releases) < limit; n++ {
+	for n := 0; (n < FeedMonths || len(page.Releases) == 0) && !month.After(until) && len(page.Releases) < limit; n++ {
 		want := limit - len(page.Releases)
 		if skip != "" {
 			want++ // the position's own release comes first; it was served

@@ -5,6 +5,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"errors"
+	"net/http"
 	"net/url"
 	"os"
 	"slices"
@@ -207,7 +208,7 @@ func (c *call) quarterPackage() (any, error) {
 
 var feedParams = []Param{
 	{Name: "since", Description: "the first moment to include: a date (UTC midnight) or an RFC 3339 date-time; default " + ocds.FeedStart.Format(time.DateOnly), Pattern: `^[0-9]{4}-[0-9]{2}-[0-9]{2}(T[0-9:.]+(Z|[+-][0-9]{2}:[0-9]{2}))?$`},
-	{Name: "after", Description: "a position from links.next: the releases after it (takes the place of since)", Pattern: `^[A-Za-z0-9_-]{1,1400}$`},
+	{Name: "after", Description: "a position from links.next: the releases after it (takes the place of since)", Pattern: `^[A-Za-z0-9_-]+$`},
 	intParam("limit", "releases per page, 1-100 (default 100)", 1, 100, 100),
 }
 
@@ -225,7 +226,7 @@ func openDataRoutes() []Route {
 		{Method: "GET", Path: "/open-data/dps/{dpsId}/ocds/record", Function: FnAudit,
 			Summary:  "Open data: the OCDS 1.1 record package of a DPS: its releases, the compiled release (the providers on the DPS per category) and the versioned release",
 			Response: ocds.RecordPackage{}, handle: func(c *call) (any, error) { return c.recordPackage(ocds.DPSOCID(c.path("dpsId"))) }},
-		{Method: "GET", Path: "/open-data/releases", Function: FnAudit, Query: feedParams,
+		{Method: "GET", Path: "/open-data/releases", Function: FnAudit, Query: feedParams, Statuses: []int{http.StatusNotFound},
 			Summary:  "Open data: every OCDS release of the ring in time order, oldest first, as release packages of up to 100; follow links.next (answers 404 while nothing newer is published)",
 			Response: ocds.Package{}, handle: (*call).feed},
 		{Method: "GET", Path: "/open-data/dps/{dpsId}/quarters/{quarter}/ocds", Function: FnAudit,

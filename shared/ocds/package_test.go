@@ -19,7 +19,7 @@ var dps = &procurement.DPS{ID: "dps-1", Title: "Employment services DPS", Ring: 
 		{ID: "experience", Kind: procurement.KindMinimum, Text: "Years of experience", Minimum: 2, Unit: "years"}}}},
 	ExclusionGrounds: []procurement.ExclusionGround{{ID: "tax", Question: "Unpaid taxes?"}},
 	Settings: procurement.Settings{StandstillDays: 14, BuyerDetails: map[string]procurement.BuyerDetails{"buyer-1": {
-		BusinessID: "0158700-8", StreetAddress: "Harjukatu 9", PostalCode: "15100", Locality: "Lahti", ContactUnit: "Procurement services", Email: "hankinnat@example.fi"}}}}
+		BusinessID: "0955271-7", StreetAddress: "Harjukatu 9", PostalCode: "15100", Locality: "Lahti", ContactUnit: "Procurement services", Email: "hankinnat@example.fi"}}}}
 
 // awarded is an awarded mini-competition with two winners and its contracts.
 func awarded(t *testing.T) (*procurement.Competition, []procurement.Bid, []procurement.Contract) {
@@ -122,7 +122,7 @@ func TestReleasesValidate(t *testing.T) {
 	if a := award.Tender.Amendments; len(a) != 1 || a[0].Rationale != "Longer tender period." {
 		t.Errorf("amendments %+v", a)
 	}
-	if p := award.Parties[0]; p.ID != "FI-PRO-0158700-8" || p.ContactPoint == nil || p.Address.PostalCode != "15100" {
+	if p := award.Parties[0]; p.ID != "FI-PRO-0955271-7" || p.ContactPoint == nil || p.Address.PostalCode != "15100" {
 		t.Errorf("buyer party %+v", p)
 	}
 }
