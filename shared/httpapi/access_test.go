@@ -77,7 +77,8 @@ func competitionProbes(now time.Time) map[string]probe {
 		"POST /competitions/{competitionId}/award":                         {entity: access.Evaluation, need: access.Act, body: map[string]any{"reasons": "Best value.", "version": stale}},
 		"GET /competitions/{competitionId}/decision":                       {entity: access.Decision, need: access.See},
 		"GET /audit/competitions/{competitionId}/dossier":                  {entity: access.Internals, need: access.See},
-		"GET /open-data/competitions/{competitionId}/ocds":                 {entity: access.Competition, need: access.See},
+		"GET /open-data/competitions/{competitionId}/ocds":                 {entity: access.Release, need: access.See},
+		"GET /open-data/competitions/{competitionId}/ocds/record":          {entity: access.Release, need: access.See},
 	}
 }
 
@@ -99,6 +100,8 @@ var dpsProbes = map[string]probe{
 	"POST /dps/{dpsId}/competitions":                                           {entity: access.DPS, need: access.Act, body: definition(time.Now().AddDate(0, 0, 30))},
 	"GET /audit/dps/{dpsId}/quarters/{quarter}":                                {entity: access.AwardHistory, need: access.See},
 	"GET /open-data/dps/{dpsId}/quarters/{quarter}/ocds":                       {entity: access.OpenData, need: access.See, maybeMissing: true},
+	"GET /open-data/dps/{dpsId}/ocds":                                          {entity: access.OpenData, need: access.See},
+	"GET /open-data/dps/{dpsId}/ocds/record":                                   {entity: access.OpenData, need: access.See},
 	"GET /audit/awards?dpsId={dpsId}":                                          {entity: access.AwardHistory, need: access.See},
 	"GET /audit/awards.csv?dpsId={dpsId}":                                      {entity: access.AwardHistory, need: access.See},
 	"GET /audit/statistics?dpsId={dpsId}":                                      {entity: access.AwardHistory, need: access.See},
@@ -117,6 +120,7 @@ var otherRoutes = []string{
 	"GET /audit/chains/{chainId}/events", "GET /audit/chains/{chainId}/verification",
 	"GET /audit/anchors", "GET /audit/anchors/{anchorId}", "GET /audit/anchors/{anchorId}/verification",
 	"GET /open-data/anchors", "GET /open-data/anchors/{anchorId}",
+	"GET /open-data/releases", // every process's releases: TestOpenDataTellsTheWholeStory
 }
 
 // matrixFixture holds objects of every kind, in every state.
