@@ -8,6 +8,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
 	"github.com/rengas/rengas/shared/ocds"
@@ -71,25 +73,34 @@ func storedRelease(m map[string]types.AttributeValue) (StoredRelease, error) {
 const MaxReleasesRead = 1000
 
 // Releases returns the releases of a contracting process, oldest first:
-// one Query for up to 100 releases (strongly consistent, so a release
+// one Query for up to 100 releases (a page of 101 more each) (strongly consistent, so a release
 // committed before the call is in it). None: the process has published
 // nothing (a draft, or no such process).
 func (s *Store) Releases(ctx context.Context, ocid string) ([]StoredRelease, error) {
 	var out []StoredRelease
-	cursor := ""
+	var start map[string]types.AttributeValue
 	for {
-		items, next, err := s.query(ctx, query{pk: releasePartition(ocid), skBegin: "R#", cursor: cursor, limit: 100})
+		// One more than 100: a process with exactly 100 releases is read
+		// whole, without a second request to learn that none follows.
+		in := &dynamodb.QueryInput{TableName: &s.table, ConsistentRead: aws.Bool(true), Limit: aws.Int32(101),
+			KeyConditionExpression:    aws.String("PK = :pk AND begins_with(SK, :r)"),
+			ExpressionAttributeValues: map[string]types.AttributeValue{":pk": str(releasePartition(ocid)), ":r": str("R#")},
+			ExclusiveStartKey:         start}
+		s.calls.Add(1)
+		cctx, cancel := context.WithTimeout(ctx, s.Timeout)
+		res, err := s.db.Query(cctx, in)
+		cancel()
 		if err != nil {
-			return nil, err
+			return nil, dbError(err)
 		}
-		for _, m := range items {
+		for _, m := range res.Items {
 			r, err := storedRelease(m)
 			if err != nil {
 				return nil, err
 			}
 			out = append(out, r)
 		}
-		if cursor = next; cursor == "" || len(out) >= MaxReleasesRead {
+		if start = res.LastEvaluatedKey; len(start) == 0 || len(out) >= MaxReleasesRead {
 			return out, nil
 		}
 	}
