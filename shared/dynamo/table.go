@@ -34,6 +34,7 @@
 //	statistics           DPS#<dps>#STATS            <YYYY-MM>
 //	contract             COMP#<comp>                CONTRACT#<provider>                                           PROV#<provider> / CONTRACT#<at>#<comp>   DPS#<dps>#AWARDS / <day>#<comp>#<provider>
 //	idempotency record   IDEM#<org>#<key>           IDEM
+//	OCDS release         OCDS#<ocid>                R#<at>#<release id>    RELEASES#<yyyy-mm> / <at>#<ocid>#<id>   (releases.go; written once)
 //
 // Lists are Queries on a partition or on a GSI partition; nothing on a
 // request path Scans.
