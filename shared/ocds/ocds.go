@@ -243,15 +243,19 @@ type Award struct {
 	RelatedLots    []string `json:"relatedLots,omitempty"`
 }
 
-// Contract is the contract that follows an award.
+// Contract is the contract that follows an award. Only its id is always
+// given: a later release about the contract (its signature, a change of
+// status) carries the id and what changed, and the record merges it into
+// the contract as first published.
 type Contract struct {
-	ID      string `json:"id"`
-	AwardID string `json:"awardID"`
-	Title   string `json:"title"`
-	Status  string `json:"status"`
-	Period  Period `json:"period"`
-	Value   Value  `json:"value"`
-	Items   []Item `json:"items"`
+	ID         string  `json:"id"`
+	AwardID    string  `json:"awardID,omitempty"`
+	Title      string  `json:"title,omitempty"`
+	Status     string  `json:"status,omitempty"`
+	Period     *Period `json:"period,omitempty"`
+	Value      *Value  `json:"value,omitempty"`
+	Items      []Item  `json:"items,omitempty"`
+	DateSigned string  `json:"dateSigned,omitempty"`
 }
 
 // RelatedProcess links the call-off to its DPS.
@@ -481,8 +485,8 @@ func CompetitionRelease(d *procurement.DPS, c *procurement.Competition, bids []p
 			awardID := c.ID + "-" + k.ProviderID
 			r.Awards = append(r.Awards, Award{ID: awardID, Title: c.Title + ": " + k.Supplier.Name, Status: "active",
 				Date: Stamp(k.AwardedAt), Value: eur(k.ValueCents), Suppliers: suppliers, Items: items, ContractPeriod: &period})
-			r.Contracts = append(r.Contracts, Contract{ID: awardID, AwardID: awardID, Title: c.Title, Status: "pending", Period: period,
-				Value: *eur(k.ValueCents), Items: items})
+			r.Contracts = append(r.Contracts, Contract{ID: awardID, AwardID: awardID, Title: c.Title, Status: "pending", Period: &period,
+				Value: eur(k.ValueCents), Items: items})
 		}
 	}
 	return r
@@ -672,3 +676,18 @@ func Marshal(r Release) []byte {
 
 // FeedStart is where the feed begins when no since is given.
 var FeedStart = time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC)
+
+// ContractRelease builds the release of a later change to a call-off's
+// contract (its signature, amendment, implementation or termination):
+// the contract <competition>-<provider> with only what changed; the record
+// merges it into the contract the award published. tag is the release tag
+// (contract, contractUpdate, contractAmendment, implementation,
+// implementationUpdate or contractTermination); seq makes the id unique
+// in the process (e.g. the store's NewID()).
+func ContractRelease(comp, provider, tag, seq string, at time.Time, change Contract) Release {
+	ocid := OCID(comp)
+	change.ID = comp + "-" + provider
+	change.AwardID = change.ID // the schema requires it; the award has the same id
+	tags := []string{tag}
+	return Release{OCID: ocid, ID: ReleaseID(ocid, seq, tags), Date: Stamp(at), Tag: tags, InitiationType: "tender", Contracts: []Contract{change}}
+}

@@ -84,7 +84,8 @@ func TestReleasesValidate(t *testing.T) {
 	award := CompetitionRelease(dps, c, bids, contracts, CompetitionTags("competition.awarded", c, len(contracts)), c.Version, now)
 	ad := procurement.Admit(&procurement.Application{ID: "app-1", DPSID: "dps-1", ProviderID: "prov-a", Applicant: bids[0].Bidder,
 		Decisions: []procurement.Decision{{Category: "employment", Outcome: procurement.OutcomeAdmitted}}}, "employment", procurement.Actor{UserID: "o"}, now)
-	rels := []Release{DPSTender(dps, "0001", now.AddDate(-1, 0, 0)), AdmissionAward(dps, ad, "x1", now), award}
+	signed := ContractRelease(c.ID, "prov-a", "contractUpdate", "x2", now.Add(time.Hour), Contract{Status: "active", DateSigned: Stamp(now.Add(time.Hour))})
+	rels := []Release{DPSTender(dps, "0001", now.AddDate(-1, 0, 0)), AdmissionAward(dps, ad, "x1", now), award, signed}
 	b := pkg(t, rels...)
 	if err := ocdstest.Validate(s.ReleasePackage, b); err != nil {
 		t.Fatalf("package does not validate: %v\n%s", err, b)
@@ -165,6 +166,15 @@ func TestRecordValidates(t *testing.T) {
 	var raws []json.RawMessage
 	for i, action := range []string{"competition.published", "competition.amended", "competition.opened", "competition.awarded"} {
 		raws = append(raws, Marshal(CompetitionRelease(dps, c, bids, contracts, CompetitionTags(action, c, len(contracts)), i+2, now.Add(time.Duration(i)*time.Hour))))
+	}
+	raws = append(raws, Marshal(ContractRelease(c.ID, "prov-a", "contractUpdate", "x2", now.Add(5*time.Hour), Contract{Status: "active", DateSigned: Stamp(now.Add(5 * time.Hour))})))
+	compiled, err := Compile(raws)
+	if err != nil {
+		t.Fatal(err)
+	}
+	k := compiled["contracts"].([]any)[0].(map[string]any)
+	if k["status"] != "active" || k["dateSigned"] == nil || k["value"] == nil || k["awardID"] != "comp-1-prov-a" {
+		t.Errorf("a contract update does not merge into the awarded contract: %v", k)
 	}
 	b, err := AssembleRecord(Meta{URI: "https://example.org/r", PublishedDate: Stamp(now), Policy: "https://example.org/policy", Base: "https://example.org/"}, OCID(c.ID), "https://example.org/p", raws)
 	if err != nil {
