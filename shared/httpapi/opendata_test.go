@@ -286,3 +286,52 @@ func countOf(ids []string, id string) int {
 	}
 	return n
 }
+
+// A DPS's buyer details are checked field by field, and nothing is stored
+// when one is wrong; a DPS created with them publishes its call with the
+// buyer as a full party.
+func TestBuyerDetailsAreValidated(t *testing.T) {
+	e := newEnv(t)
+	d := e.must(e.do("officer-lahti", "GET", dpsPath, nil), 200).body
+	settings := d["settings"].(map[string]any)
+	body := func(id string, details map[string]any) map[string]any {
+		s := map[string]any{}
+		for k, v := range settings {
+			s[k] = v
+		}
+		s["buyerDetails"] = details
+		return map[string]any{"id": id, "title": "DPS " + id, "ring": d["ring"], "buyers": []string{seed.BuyerLahti},
+			"serviceArea": []string{"Lahti"}, "validFrom": d["validFrom"], "validUntil": d["validUntil"],
+			"categories": d["categories"], "exclusionGrounds": d["exclusionGrounds"], "qualityCriteria": []string{}, "settings": s}
+	}
+	good := map[string]any{"businessId": "1234560-4", "streetAddress": "Harjukatu 31", "postalCode": "15100", "locality": "Lahti",
+		"contactUnit": "Procurement services", "email": "hankinnat@lahti.example.fi"}
+	for _, tc := range []struct {
+		name    string
+		details map[string]any
+		field   string
+	}{
+		{"wrong check digit", map[string]any{seed.BuyerLahti: with(good, "businessId", "1234560-5")}, "businessId"},
+		{"no e-mail", map[string]any{seed.BuyerLahti: with(good, "email", "")}, "email"},
+		{"postal code", map[string]any{seed.BuyerLahti: with(good, "postalCode", "1510")}, "postalCode"},
+		{"not a buyer of the DPS", map[string]any{"buyer-elsewhere": good}, "settings.buyerDetails.buyer-elsewhere"},
+	} {
+		r := e.do("officer-lahti", "POST", "/dps", body("bad-details", tc.details))
+		if r.status != 400 || !strings.Contains(string(r.raw), tc.field) {
+			t.Errorf("%s: got %d %s, want 400 naming %s", tc.name, r.status, r.raw, tc.field)
+		}
+	}
+	e.problem(e.do("", "GET", "/open-data/dps/bad-details/ocds", nil), 404, "")
+	e.problem(e.do("officer-lahti", "GET", "/dps/bad-details", nil), 404, "")
+
+	e.must(e.do("officer-lahti", "POST", "/dps", body("with-details", map[string]any{seed.BuyerLahti: good})), 201)
+	r := e.must(e.do("", "GET", "/open-data/dps/with-details/ocds", nil), 200)
+	if err := ocdstest.Validate(ocdstest.Build(t).ReleasePackage, r.raw); err != nil {
+		t.Errorf("the new DPS's package does not validate: %v", err)
+	}
+	for _, want := range []string{`"id":"FI-PRO-1234560-4"`, `"postalCode":"15100"`, `"contactPoint":{"name":"Procurement services","email":"hankinnat@lahti.example.fi"}`, `"hasDynamicPurchasingSystem":true`} {
+		if !strings.Contains(string(r.raw), want) {
+			t.Errorf("the new DPS's package lacks %s: %s", want, r.raw)
+		}
+	}
+}
