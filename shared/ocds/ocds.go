@@ -534,7 +534,6 @@ func DPSTender(d *procurement.DPS, seq string, at time.Time) Release {
 			r.Buyer = &ref
 		}
 	}
-	var elig []string
 	t := &Tender{
 		ID: d.ID, Title: d.Title, Status: "active", ProcuringEntity: procuring,
 		Description:              "Dynamic purchasing system of the " + d.Ring + " for outcome-based employment services in " + strings.Join(d.ServiceArea, ", ") + ". Providers may apply at any time while it runs; admitted providers are invited to every mini-competition of their category.",
@@ -545,6 +544,9 @@ func DPSTender(d *procurement.DPS, seq string, at time.Time) Release {
 		TenderPeriod:             &Period{StartDate: startOfDay(d.ValidFrom), EndDate: endOfDay(d.ValidUntil)},
 		ContractPeriod:           &Period{StartDate: startOfDay(d.ValidFrom), EndDate: endOfDay(d.ValidUntil)},
 		Techniques:               &Techniques{HasDynamicPurchasingSystem: true, DynamicPurchasingSystem: &DynamicPurchasingSystem{Type: "closed", Status: "active"}},
+	}
+	if at.In(helsinki).Format(time.DateOnly) < d.ValidFrom {
+		t.Techniques.DynamicPurchasingSystem.Status = "pending" // published before it starts
 	}
 	for _, c := range d.Categories {
 		var crit []string
@@ -564,14 +566,14 @@ func DPSTender(d *procurement.DPS, seq string, at time.Time) Release {
 		}
 		t.Lots = append(t.Lots, Lot{ID: c.ID, Title: c.Name, Description: desc, Status: "active"})
 		t.Items = append(t.Items, Item{ID: c.ID, Description: c.Name, Classification: &cpv, Quantity: 1, Unit: Unit{Name: "category"}, RelatedLot: c.ID})
-		elig = append(elig, c.Name+": "+desc)
 	}
+	// The selection criteria are each lot's description (not repeated
+	// here, so that the release stays within an item's size as the DPS does).
 	var grounds []string
 	for _, g := range d.ExclusionGrounds {
 		grounds = append(grounds, g.Question)
 	}
-	elig = append(elig, "Exclusion grounds (self-declared, answered no): "+strings.Join(grounds, " "))
-	t.EligibilityCriteria = strings.Join(elig, "\n")
+	t.EligibilityCriteria = "Selection criteria: see each category (tender.lots). Exclusion grounds, each declared by the applicant and to be answered no: " + strings.Join(grounds, " ")
 	r.Tender = t
 	return r
 }
