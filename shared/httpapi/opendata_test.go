@@ -9,6 +9,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+
 	"github.com/rengas/rengas/shared/dynamo"
 	"github.com/rengas/rengas/shared/ocds"
 	"github.com/rengas/rengas/shared/ocds/ocdstest"
@@ -275,6 +279,27 @@ func TestOpenDataTellsTheWholeStory(t *testing.T) {
 	o.process(dpsData, n+3, "award")
 	o.process(data, 4, "award")
 	t.Logf("%d releases published and checked; the feed holds %d", len(o.seen), len(inFeed))
+
+	// Control: a release rewritten in the table behind the application's
+	// back is served changed, and the comparison above tells.
+	q, err := e.db.Query(t.Context(), &dynamodb.QueryInput{TableName: aws.String(e.store.Table()), KeyConditionExpression: aws.String("PK = :pk"),
+		ExpressionAttributeValues: map[string]types.AttributeValue{":pk": &types.AttributeValueMemberS{Value: "OCDS#" + ocds.OCID(comp)}}})
+	if err != nil || len(q.Items) == 0 {
+		t.Fatalf("read the releases: %v", err)
+	}
+	item := q.Items[0]
+	raw := item["data"].(*types.AttributeValueMemberS).Value
+	item["data"] = &types.AttributeValueMemberS{Value: strings.Replace(raw, `"status":"active"`, `"status":"complete"`, 1)}
+	if _, err := e.db.PutItem(t.Context(), &dynamodb.PutItemInput{TableName: aws.String(e.store.Table()), Item: item}); err != nil {
+		t.Fatal(err)
+	}
+	var tampered pkgDoc
+	_ = json.Unmarshal(e.must(e.do("", "GET", data, nil), 200).raw, &tampered)
+	var h struct{ ID string }
+	_ = json.Unmarshal(tampered.Releases[0], &h)
+	if o.seen[h.ID] == string(tampered.Releases[0]) {
+		t.Error("a rewritten release is not told apart from the one first published")
+	}
 }
 
 func countOf(ids []string, id string) int {
