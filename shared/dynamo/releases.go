@@ -68,21 +68,51 @@ func storedRelease(m map[string]types.AttributeValue) (StoredRelease, error) {
 	return StoredRelease{OCID: ocid, At: t, Raw: json.RawMessage(d.Value), Pos: base64.RawURLEncoding.EncodeToString([]byte(sk))}, nil
 }
 
-// MaxReleasesRead bounds the releases one package holds: a process with
-// more is read in pages of 100, one round trip each, up to this many.
-const MaxReleasesRead = 1000
+// ReleasesPerPackage is how many releases one release package holds; a
+// process with more is published in pages linked by links.next.
+const ReleasesPerPackage = 1000
+
+// MaxRecordReleases is the most releases a record is compiled from.
+const MaxRecordReleases = 5000
+
+// ErrTooManyReleases is a record asked of a process with more releases
+// than MaxRecordReleases.
+var ErrTooManyReleases = procurement.Errorf(procurement.ECONFLICT, "the process has more than %d releases, too many to compile into one record; read its release package pages and merge them", MaxRecordReleases)
 
 // Releases returns the releases of a contracting process, oldest first:
-// one Query for up to 100 releases (a page of 101 more each) (strongly consistent, so a release
-// committed before the call is in it). None: the process has published
-// nothing (a draft, or no such process).
+// one Query for up to 100 releases (a page of 101 more each), strongly
+// consistent, so a release committed before the call is in it. None: the
+// process has published nothing (a draft, or no such process).
 func (s *Store) Releases(ctx context.Context, ocid string) ([]StoredRelease, error) {
+	rels, more, err := s.ReleasesAfter(ctx, ocid, "", MaxRecordReleases)
+	if err == nil && more {
+		return nil, ErrTooManyReleases
+	}
+	return rels, err
+}
+
+// ReleasesAfter returns up to max releases of a process after a position
+// (StoredRelease.Pos; empty: from the first), oldest first, and whether
+// more follow.
+func (s *Store) ReleasesAfter(ctx context.Context, ocid, after string, max int) ([]StoredRelease, bool, error) {
 	var out []StoredRelease
 	var start map[string]types.AttributeValue
+	if after != "" {
+		b, err := base64.RawURLEncoding.DecodeString(after)
+		at, rest, ok := strings.Cut(string(b), "#")
+		if err != nil || !ok || len(b) > 1024 || !strings.HasPrefix(rest, ocid+"#") {
+			return nil, false, ErrReleasePosition
+		}
+		if _, err := time.Parse("2006-01-02T15:04:05.000000Z", at); err != nil {
+			return nil, false, ErrReleasePosition
+		}
+		id := strings.TrimPrefix(rest, ocid+"#")
+		start = map[string]types.AttributeValue{AttrPK: str(releasePartition(ocid)), AttrSK: str("R#" + at + "#" + id)}
+	}
 	for {
 		// One more than 100: a process with exactly 100 releases is read
 		// whole, without a second request to learn that none follows.
-		in := &dynamodb.QueryInput{TableName: &s.table, ConsistentRead: aws.Bool(true), Limit: aws.Int32(101),
+		in := &dynamodb.QueryInput{TableName: &s.table, ConsistentRead: aws.Bool(true), Limit: aws.Int32(int32(min(101, max-len(out)+1))),
 			KeyConditionExpression:    aws.String("PK = :pk AND begins_with(SK, :r)"),
 			ExpressionAttributeValues: map[string]types.AttributeValue{":pk": str(releasePartition(ocid)), ":r": str("R#")},
 			ExclusiveStartKey:         start}
@@ -91,20 +121,26 @@ func (s *Store) Releases(ctx context.Context, ocid string) ([]StoredRelease, err
 		res, err := s.db.Query(cctx, in)
 		cancel()
 		if err != nil {
-			return nil, dbError(err)
+			return nil, false, dbError(err)
 		}
 		for _, m := range res.Items {
+			if len(out) == max {
+				return out, true, nil
+			}
 			r, err := storedRelease(m)
 			if err != nil {
-				return nil, err
+				return nil, false, err
 			}
 			out = append(out, r)
 		}
-		if start = res.LastEvaluatedKey; len(start) == 0 || len(out) >= MaxReleasesRead {
-			return out, nil
+		if start = res.LastEvaluatedKey; len(start) == 0 {
+			return out, false, nil
 		}
 	}
 }
+
+// ErrReleasePosition is a position that is not one of the process's.
+var ErrReleasePosition = procurement.Invalid("after", "is not a position of this package; pass the value from links.next unchanged")
 
 // FeedLag is how old a release must be before the feed serves it. The
 // feed's index is updated shortly after each transaction, and two changes

@@ -41,6 +41,28 @@ func TestReleaseReadsRoundTrips(t *testing.T) {
 		}
 	}
 
+	// A package's pages: 30 at a time after the last position, in order,
+	// each release once.
+	var paged []dynamo.StoredRelease
+	pos := ""
+	for range 10 {
+		page, more, err := st.ReleasesAfter(ctx, ocid, pos, 30)
+		if err != nil {
+			t.Fatal(err)
+		}
+		paged = append(paged, page...)
+		if !more {
+			break
+		}
+		pos = page[len(page)-1].Pos
+	}
+	if len(paged) != 100 || string(paged[99].Raw) != string(rels[99].Raw) || string(paged[30].Raw) != string(rels[30].Raw) {
+		t.Errorf("paged: %d releases, want the 100 in order", len(paged))
+	}
+	if _, _, err := st.ReleasesAfter(ctx, ocds.OCID("other"), rels[5].Pos, 30); err == nil {
+		t.Error("a position of another process is accepted")
+	}
+
 	since := time.Date(start.Year(), start.Month(), 1, 0, 0, 0, 0, time.UTC)
 	before = st.RoundTrips()
 	page, err := st.ReleaseFeed(ctx, since, "", 100)

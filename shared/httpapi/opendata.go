@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/rengas/rengas/shared/access"
+	"github.com/rengas/rengas/shared/dynamo"
 	"github.com/rengas/rengas/shared/ocds"
 	"github.com/rengas/rengas/shared/procurement"
 )
@@ -53,37 +54,54 @@ func (c *call) cached(body []byte, maxAge time.Duration) rawJSON {
 	return rawJSON(body)
 }
 
-// releasesOf reads a process's releases in one Query (up to 100). A
-// process without releases has never been public: not found, exactly as
-// one that does not exist.
-func (c *call) releasesOf(ocid string) ([]json.RawMessage, time.Time, error) {
+// releasesOf reads a process's releases: in one Query up to 100, all of
+// them for a record (up to dynamo.MaxRecordReleases), or a package's page
+// of dynamo.ReleasesPerPackage after the position asked for. A process
+// without releases has never been public: not found, exactly as one that
+// does not exist.
+func (c *call) releasesOf(ocid string, record bool) (raws []json.RawMessage, last time.Time, next string, err error) {
 	if err := access.Ask(c.who(), access.Release, access.Published, access.Scope{}).Require(access.See, access.NotFound(access.Release, ocid)); err != nil {
-		return nil, time.Time{}, err
+		return nil, time.Time{}, "", err
 	}
-	rels, err := c.s.Store.Releases(c.r.Context(), ocid)
+	var rels []dynamo.StoredRelease
+	more := false
+	if record {
+		rels, err = c.s.Store.Releases(c.r.Context(), ocid)
+	} else {
+		rels, more, err = c.s.Store.ReleasesAfter(c.r.Context(), ocid, c.r.URL.Query().Get("after"), dynamo.ReleasesPerPackage)
+	}
 	if err != nil {
-		return nil, time.Time{}, err
+		return nil, time.Time{}, "", err
 	}
 	if len(rels) == 0 {
-		return nil, time.Time{}, access.NotFound(access.Release, ocid)
+		return nil, time.Time{}, "", access.NotFound(access.Release, ocid)
 	}
-	raws := make([]json.RawMessage, len(rels))
-	last := rels[0].At
+	raws = make([]json.RawMessage, len(rels))
+	last = rels[0].At
 	for i, r := range rels {
 		raws[i] = r.Raw
 		if r.At.After(last) {
 			last = r.At
 		}
 	}
-	return raws, last, nil
+	if more {
+		next = c.packageURI() + "?" + url.Values{"after": {rels[len(rels)-1].Pos}}.Encode()
+	}
+	return raws, last, next, nil
 }
 
 func (c *call) releasePackage(ocid string) (any, error) {
-	raws, last, err := c.releasesOf(ocid)
+	raws, last, next, err := c.releasesOf(ocid, false)
 	if err != nil {
 		return nil, err
 	}
-	body, err := ocds.Assemble(c.meta(c.packageURI(), last), raws)
+	uri := c.packageURI()
+	if after := c.r.URL.Query().Get("after"); after != "" {
+		uri += "?" + url.Values{"after": {after}}.Encode()
+	}
+	m := c.meta(uri, last)
+	m.Next = next
+	body, err := ocds.Assemble(m, raws)
 	if err != nil {
 		return nil, procurement.Internal(err)
 	}
@@ -91,7 +109,7 @@ func (c *call) releasePackage(ocid string) (any, error) {
 }
 
 func (c *call) recordPackage(ocid string) (any, error) {
-	raws, last, err := c.releasesOf(ocid)
+	raws, last, _, err := c.releasesOf(ocid, true)
 	if err != nil {
 		return nil, err
 	}
@@ -206,6 +224,9 @@ func (c *call) quarterPackage() (any, error) {
 	return c.cached(body, OpenDataMaxAge), nil
 }
 
+// packageParams page a process's release package.
+var packageParams = []Param{{Name: "after", Description: "a position from links.next: the releases after it (a process publishes at most 1,000 releases a package)", Pattern: `^[A-Za-z0-9_-]+$`}}
+
 var feedParams = []Param{
 	{Name: "since", Description: "the first moment to include: a date (UTC midnight) or an RFC 3339 date-time; default " + ocds.FeedStart.Format(time.DateOnly), Pattern: `^[0-9]{4}-[0-9]{2}-[0-9]{2}(T[0-9:.]+(Z|[+-][0-9]{2}:[0-9]{2}))?$`},
 	{Name: "after", Description: "a position from links.next: the releases after it (takes the place of since)", Pattern: `^[A-Za-z0-9_-]+$`},
@@ -214,16 +235,16 @@ var feedParams = []Param{
 
 func openDataRoutes() []Route {
 	return []Route{
-		{Method: "GET", Path: "/open-data/competitions/{competitionId}/ocds", Function: FnAudit,
+		{Method: "GET", Path: "/open-data/competitions/{competitionId}/ocds", Function: FnAudit, Query: packageParams,
 			Summary:  "Open data: the OCDS 1.1 release package of a mini-competition: every release since its publication, each as first published (bidders only after the deadline)",
 			Response: ocds.Package{}, handle: func(c *call) (any, error) { return c.releasePackage(ocds.OCID(c.path("competitionId"))) }},
-		{Method: "GET", Path: "/open-data/competitions/{competitionId}/ocds/record", Function: FnAudit,
+		{Method: "GET", Path: "/open-data/competitions/{competitionId}/ocds/record", Function: FnAudit, Statuses: []int{http.StatusConflict},
 			Summary:  "Open data: the OCDS 1.1 record package of a mini-competition: its releases, the compiled release and the versioned release",
 			Response: ocds.RecordPackage{}, handle: func(c *call) (any, error) { return c.recordPackage(ocds.OCID(c.path("competitionId"))) }},
-		{Method: "GET", Path: "/open-data/dps/{dpsId}/ocds", Function: FnAudit,
+		{Method: "GET", Path: "/open-data/dps/{dpsId}/ocds", Function: FnAudit, Query: packageParams,
 			Summary:  "Open data: the OCDS 1.1 release package of a DPS as a contracting process: its call for participation (tender, categories as lots) and each admission, suspension and exclusion (awards)",
 			Response: ocds.Package{}, handle: func(c *call) (any, error) { return c.releasePackage(ocds.DPSOCID(c.path("dpsId"))) }},
-		{Method: "GET", Path: "/open-data/dps/{dpsId}/ocds/record", Function: FnAudit,
+		{Method: "GET", Path: "/open-data/dps/{dpsId}/ocds/record", Function: FnAudit, Statuses: []int{http.StatusConflict},
 			Summary:  "Open data: the OCDS 1.1 record package of a DPS: its releases, the compiled release (the providers on the DPS per category) and the versioned release",
 			Response: ocds.RecordPackage{}, handle: func(c *call) (any, error) { return c.recordPackage(ocds.DPSOCID(c.path("dpsId"))) }},
 		{Method: "GET", Path: "/open-data/releases", Function: FnAudit, Query: feedParams, Statuses: []int{http.StatusNotFound},

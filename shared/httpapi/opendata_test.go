@@ -200,6 +200,8 @@ func TestOpenDataTellsTheWholeStory(t *testing.T) {
 	comp := e.publish(def)
 	data := "/open-data/competitions/" + comp + "/ocds"
 	o.process(data, 1, "tender")
+	e.problem(e.do("", "GET", data+"?after=bad", nil), 400, "after")
+	e.problem(e.do("", "GET", "/open-data/releases?since=31.12.2026", nil), 400, "since")
 	base := "/competitions/" + comp
 	v := e.must(e.do("officer-lahti", "GET", base, nil), 200).body["version"]
 	later := e.clock.Now().Add(14 * 24 * time.Hour).Format(time.RFC3339)
