@@ -24,6 +24,14 @@ import (
 // in time order. Every answer is cacheable: it changes only when a new
 // release is stored.
 
+func init() {
+	for name, v := range map[string]*string{"OCDS_PUBLISHER_NAME": &ocds.PublisherName, "OCDS_PUBLISHER_SCHEME": &ocds.PublisherScheme, "OCDS_PUBLISHER_UID": &ocds.PublisherUID} {
+		if e := os.Getenv(name); e != "" {
+			*v = e
+		}
+	}
+}
+
 // OpenDataMaxAge is how long a cache may keep an open-data answer.
 const OpenDataMaxAge = 60 * time.Second
 

@@ -636,11 +636,18 @@ type Meta struct {
 	Next string
 }
 
-// PublisherName is who publishes the data.
-var PublisherName = "Rengas"
+// The publisher of the data: by default the deployment, identified by its
+// OCID prefix. A ring sets its own (e.g. scheme FI-PRO and the business id
+// of the organisation that runs Rengas) through the environment
+// (OCDS_PUBLISHER_NAME, OCDS_PUBLISHER_SCHEME, OCDS_PUBLISHER_UID).
+var (
+	PublisherName   = "Rengas"
+	PublisherScheme = "rengas-deployment"
+	PublisherUID    = Prefix
+)
 
 func (m Meta) publisher() Publisher {
-	return Publisher{Name: PublisherName, Scheme: "rengas-deployment", UID: Prefix, URI: m.Base}
+	return Publisher{Name: PublisherName, Scheme: PublisherScheme, UID: PublisherUID, URI: m.Base}
 }
 
 // Assemble writes a release package around stored releases, each exactly
