@@ -44,7 +44,11 @@ func (c *call) publicBase() string {
 	if b := strings.TrimRight(os.Getenv("PUBLIC_BASE_URL"), "/"); b != "" {
 		return b
 	}
-	return "https://" + c.r.Host
+	scheme := "https"
+	if h := c.r.Host; c.r.TLS == nil && (strings.HasPrefix(h, "localhost") || strings.HasPrefix(h, "127.0.0.1")) {
+		scheme = "http" // the local server
+	}
+	return scheme + "://" + c.r.Host
 }
 
 func (c *call) packageURI() string { return c.publicBase() + c.r.URL.Path }
