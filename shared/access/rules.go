@@ -99,6 +99,11 @@ const (
 	// it (an application, a bid): the record's rules are asked first; the
 	// scan state then decides whether the file may be read.
 	Attachment Entity = "attachment"
+	// Release is a contracting process's OCDS releases (a DPS's or a
+	// mini-competition's). A release exists only for a public change, so
+	// a process with a release is past its draft: the store writes none
+	// for a draft, nor for a draft cancelled before publication.
+	Release Entity = "ocds-release"
 )
 
 // State is the state of an entity that the rules depend on. Entities
@@ -253,6 +258,16 @@ var Rules = []Rule{
 	{Attachment, ScanPending, [numRelations]Ability{K, None, None, KS, None, K, None}},
 	{Attachment, ScanFailed, [numRelations]Ability{K, None, None, KS, None, K, None}},
 	{Attachment, ScanThreat, [numRelations]Ability{K, None, None, K, None, K, None}},
+	// OCDS releases are published to everyone from the first public change
+	// on; a draft has none, and one cancelled before publication never has.
+	{Release, Draft, [numRelations]Ability{None, None, None, None, None, None, None}},
+	{Release, CancelledUnpublished, [numRelations]Ability{None, None, None, None, None, None, None}},
+	{Release, Published, [numRelations]Ability{KS, KS, KS, KS, KS, KS, KS}},
+	{Release, Closed, [numRelations]Ability{KS, KS, KS, KS, KS, KS, KS}},
+	{Release, InEvaluation, [numRelations]Ability{KS, KS, KS, KS, KS, KS, KS}},
+	{Release, Awarded, [numRelations]Ability{KS, KS, KS, KS, KS, KS, KS}},
+	{Release, Cancelled, [numRelations]Ability{KS, KS, KS, KS, KS, KS, KS}},
+	{Release, CancelledOpened, [numRelations]Ability{KS, KS, KS, KS, KS, KS, KS}},
 
 	// The audit trail is the auditors'.
 	{Chain, Any, [numRelations]Ability{None, None, None, None, None, KS, None}},

@@ -272,6 +272,11 @@ func (s *Store) updateCompetition(ctx context.Context, actor procurement.Actor, 
 	c.Version = prev + 1
 	put := s.putVersion(s.competitionItem(c), prev, staleVersion("the mini-competition"))
 	writes := append([]write{put}, extra...)
+	published, err := s.competitionRelease(ctx, action, c, d, nil) // the OCDS release of a public change
+	if err != nil {
+		return nil, err
+	}
+	writes = append(writes, published...)
 	if fan != nil {
 		f, w := s.newFanout(fan.Recipients, fan.Kind, fan.Ref, fan.Message)
 		fan = f
@@ -565,9 +570,17 @@ func (s *Store) openIfDue(ctx context.Context, c *procurement.Competition) (*pro
 	}
 	c.Version = prev + 1
 	system := procurement.Actor{UserID: "system", Role: "system", Org: "rengas"}
+	d, err := s.GetDPS(ctx, c.DPSID)
+	if err != nil {
+		return nil, err
+	}
+	published, err := s.competitionRelease(ctx, "competition.opened", c, d, bids) // the OCDS release of the opening
+	if err != nil {
+		return nil, err
+	}
 	_, err = s.commit(ctx, nil, Change{Actor: system, Chain: CompetitionChain(c.ID), Action: "competition.opened", EntityType: "competition",
 		EntityID: c.ID, Subject: c.ID, State: c, Summary: fmt.Sprintf("%d bids; bid chains anchored %s", submitted, c.Opening.Anchor)},
-		s.putVersion(s.competitionItem(c), prev, "opened concurrently"))
+		append([]write{s.putVersion(s.competitionItem(c), prev, "opened concurrently")}, published...)...)
 	if procurement.ErrorCode(err) == procurement.ECONFLICT {
 		return s.ReadCompetition(ctx, c.ID)
 	}

@@ -10,6 +10,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
 	"github.com/rengas/rengas/shared/audit"
+	"github.com/rengas/rengas/shared/ocds"
 	"github.com/rengas/rengas/shared/procurement"
 )
 
@@ -57,6 +58,7 @@ func (s *Store) CreateDPS(ctx context.Context, actor procurement.Actor, d *procu
 		cat := item{key: categoryKey(d.ID, c.ID), Type: "category", Data: []byte("{}")}
 		writes = append(writes, s.putNew(cat, "category already exists"))
 	}
+	writes = append(writes, s.ReleaseWrite(ocds.DPSTender(d, fmt.Sprintf("%04d", d.Version), d.CreatedAt), d.CreatedAt)) // the DPS's call, as OCDS
 	_, err := s.commit(ctx, nil, Change{Actor: actor, Chain: DPSChain(d.ID), Action: "dps.created",
 		EntityType: "dps", EntityID: d.ID, State: d, Summary: d.Title}, writes...)
 	return err
@@ -250,7 +252,7 @@ func (s *Store) Decide(ctx context.Context, actor procurement.Actor, dpsID, id s
 				ExpressionAttributeNames:  map[string]string{"#st": "status"},
 				ExpressionAttributeValues: map[string]types.AttributeValue{":excluded": str(string(procurement.AdmissionExcluded))},
 			}}, conflict: "the provider is already admitted (or suspended) in category " + category + "; see its admission"},
-				s.bump(dpsID, category, a.ProviderID))
+				s.bump(dpsID, category, a.ProviderID), s.admissionRelease(d, ad))
 		}
 		return "application." + string(outcome), category + ": " + string(outcome), extra, nil
 	})
@@ -332,7 +334,7 @@ func (s *Store) SetAdmissionStatus(ctx context.Context, actor procurement.Actor,
 	_, err = s.commit(ctx, &head, Change{Actor: actor, Chain: chain, Action: "admission." + string(to), Subject: ad.ApplicationID,
 		EntityType: "admission", EntityID: dpsID + "/" + cat + "/" + prov, State: ad, Summary: ad.Provider.Name + " " + string(to) + " in " + cat},
 		s.putVersion(s.admissionItem(ad), version, staleVersion("the admission")),
-		s.bump(dpsID, cat, prov),
+		s.bump(dpsID, cat, prov), s.admissionRelease(d, ad),
 		s.notify(prov, "admission."+string(to), dpsID+"/"+cat, fmt.Sprintf("Your admission in category %s is now %s: %s", cat, to, reason)))
 	if err != nil {
 		return nil, err

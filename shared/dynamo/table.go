@@ -35,6 +35,7 @@
 //	contract             COMP#<comp>                CONTRACT#<provider>                                           PROV#<provider> / CONTRACT#<at>#<comp>   DPS#<dps>#AWARDS / <day>#<comp>#<provider>
 //	idempotency record   IDEM#<org>#<key>           IDEM
 //	uploaded file        FILE#<file>                META                                                          PROV#<owner> / FILE#<signed>#<file>
+//	OCDS release         OCDS#<ocid>                R#<at>#<release id>    RELEASES#<yyyy-mm> / <at>#<ocid>#<id>   (releases.go; written once)
 //
 // Lists are Queries on a partition or on a GSI partition; nothing on a
 // request path Scans.

@@ -225,6 +225,7 @@ func errorResponses(rt Route) obj {
 
 // statusNotes describe the statuses routes declare in Statuses.
 var statusNotes = map[int]string{
+	http.StatusNotFound: "Nothing to answer yet (e.g. no release newer than the position asked for); ask again later with the same link.",
 	http.StatusConflict: "The state forbids the answer now (e.g. the bids are sealed until the deadline, or you have not declared that you have no conflict of interest).",
 }
 

@@ -1,6 +1,7 @@
 package procurement
 
 import (
+	"slices"
 	"strconv"
 	"time"
 )
@@ -83,6 +84,24 @@ type Settings struct {
 	StandstillDays int `json:"standstillDays" validate:"gte=0,lte=60"`
 	// AppealInstructions is the text sent with every award decision.
 	AppealInstructions string `json:"appealInstructions" validate:"max=5000"`
+	// BuyerDetails are what the open data says about each buyer, by buyer
+	// id (optional; a buyer without them is named only).
+	BuyerDetails map[string]BuyerDetails `json:"buyerDetails,omitempty" validate:"max=20,dive"`
+}
+
+// BuyerDetails describe a buyer in the open data: its business id, the
+// address and the contact point of its procurement office. The contact
+// point is an office, never a person: open data holds no personal names.
+type BuyerDetails struct {
+	BusinessID    string `json:"businessId" validate:"required,businessid"`
+	StreetAddress string `json:"streetAddress" validate:"required,max=200"`
+	PostalCode    string `json:"postalCode" validate:"required,numeric,len=5"`
+	Locality      string `json:"locality" validate:"required,max=100"`
+	// ContactUnit names the office to contact (e.g. "Procurement services").
+	ContactUnit string `json:"contactUnit" validate:"required,max=200"`
+	Email       string `json:"email" validate:"required,email,max=200"`
+	Telephone   string `json:"telephone,omitempty" validate:"max=40"`
+	URL         string `json:"url,omitempty" validate:"omitempty,url,max=500"`
 }
 
 // DefaultSettings returns the safe defaults of the law.
@@ -170,6 +189,11 @@ func (d *DPS) Validate() error {
 			if k.Kind == KindMinimum && k.Minimum <= 0 {
 				p.Add(f+".minimum", "give the least acceptable figure (greater than 0)")
 			}
+		}
+	}
+	for id := range d.Settings.BuyerDetails {
+		if !slices.Contains(d.Buyers, id) {
+			p.Add("settings.buyerDetails."+id, "%q is not one of the DPS's buyers %v; give details only for its buyers", id, d.Buyers)
 		}
 	}
 	if d.Settings.ExtendedDecisionWorkdays < d.Settings.DecisionWorkdays {

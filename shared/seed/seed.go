@@ -97,8 +97,21 @@ func DemoDPS(now time.Time) *procurement.DPS {
 			{ID: "professional-misconduct", Question: "Has the organisation been guilty of grave professional misconduct?"},
 		},
 		QualityCriteria: []string{"individual-service", "employer-network", "outcome-follow-up", "client-segments", "language-support"},
-		Settings:        procurement.DefaultSettings(),
+		Settings:        settings(),
 	}
+}
+
+// settings are the law's defaults with the buyers' details for the open
+// data (demo values: offices, never persons).
+func settings() procurement.Settings {
+	s := procurement.DefaultSettings()
+	s.BuyerDetails = map[string]procurement.BuyerDetails{
+		BuyerLahti: {BusinessID: "1234560-4", StreetAddress: "Harjukatu 31", PostalCode: "15100", Locality: "Lahti",
+			ContactUnit: "Procurement services", Email: "hankinnat@lahti.example.fi", URL: "https://lahti.example.fi/hankinnat"},
+		BuyerPaijatHame: {BusinessID: "2345670-5", StreetAddress: "Vapaudenkatu 10", PostalCode: "15110", Locality: "Lahti",
+			ContactUnit: "Employment services procurement", Email: "hankinnat@tyollisyys.example.fi"},
+	}
+	return s
 }
 
 var (

@@ -220,6 +220,7 @@ func (h *Handler) routes() {
 	h.signIn.routes(h)
 	h.handle("GET", "/", (*req).home)
 	h.handle("GET", "/accessibility", (*req).accessibility)
+	h.handle("GET", "/open-data/policy", (*req).publicationPolicy)
 	h.providerRoutes()
 	h.officerRoutes()
 	h.auditorRoutes()
