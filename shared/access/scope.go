@@ -4,6 +4,7 @@ import (
 	"slices"
 	"time"
 
+	"github.com/rengas/rengas/shared/outcomes"
 	"github.com/rengas/rengas/shared/procurement"
 )
 
@@ -168,4 +169,18 @@ func DPSScope(d *procurement.DPS, providers ...string) Scope {
 // read needs no extra read to place them.
 func NeedsScope(a *procurement.Actor) bool {
 	return a != nil && (a.Is(procurement.RoleOfficer) || a.Is(procurement.RoleProvider))
+}
+
+// ContractState returns the state the rules see an outcome contract in.
+func ContractState(k *outcomes.Contract) State { return State("contract-" + string(k.Status)) }
+
+// ContractScope is the scope of an outcome contract: the DPS's buyers, the
+// buyer that ran the competition, and the winner.
+func ContractScope(k *outcomes.Contract) Scope {
+	return Scope{Buyers: k.DPSBuyers, Runner: k.Buyer, Providers: []string{k.ProviderID}}
+}
+
+// AskContract returns the verdict on a part of an outcome contract.
+func AskContract(a *procurement.Actor, e Entity, k *outcomes.Contract) Verdict {
+	return Ask(a, e, ContractState(k), ContractScope(k))
 }

@@ -40,8 +40,14 @@ type Entry struct {
 	PayableCents   int64  `json:"payableCents"`
 	WithheldCents  int64  `json:"withheldCents"`
 	WithheldReason string `json:"withheldReason,omitempty"`
-	// Reverses is the entry a clawback reverses.
+	// Period is the month the entry counts in the statistics (the start's
+	// or the outcome's); DaysToOutcome is an outcome fee's days from start.
+	Period        string `json:"period,omitempty"`
+	DaysToOutcome int    `json:"daysToOutcome,omitempty"`
+	// Reverses is the entry a clawback reverses; ReversedBy the clawback
+	// that reversed this one.
 	Reverses   string    `json:"reverses,omitempty"`
+	ReversedBy string    `json:"reversedBy,omitempty"`
 	Reason     string    `json:"reason,omitempty"`
 	InvoiceRef string    `json:"invoiceRef,omitempty"`
 	PaidOn     string    `json:"paidOn,omitempty"`
