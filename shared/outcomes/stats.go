@@ -89,6 +89,13 @@ type Statistics struct {
 	Note string `json:"note"`
 }
 
+// StatsNote explains the figures in every statistics answer.
+const StatsNote = "Per segment and milestone: referrals in the period; outcomes verified (less those clawed back), counted in the month achieved; " +
+	"achieved rate = outcomes / referrals; expected rate = the buyer's expected rate averaged over the referrals; " +
+	"fixed pay = the segment's payable fixed fees; outcome pay = the milestone's payable outcome fees; " +
+	"cost per outcome = (fixed pay + outcome pay) / outcomes, in cents rounded down; median weeks to outcome = the week after the start in which half of the outcomes were reached. " +
+	"When not full, rows of fewer than 5 referrals show no figures and figures that rest on fewer than 5 outcomes are left out."
+
 // MinCell is the least number of clients a cell shown beyond the buyer's
 // officers and the auditors may count.
 const MinCell = 5
