@@ -239,17 +239,22 @@ var Rules = []Rule{
 	// Referrals name clients (by opaque reference): the running buyer and
 	// the winner only, and the auditors. Referring and recording starts and
 	// ends need an active contract.
+	{Referral, ContractAwarded, [numRelations]Ability{KS, None, None, KS, None, KS, None}},
+	{Referral, ContractConcluded, [numRelations]Ability{KS, None, None, KS, None, KS, None}},
 	{Referral, ContractActive, [numRelations]Ability{KSA, None, None, KSA, None, KS, None}},
 	{Referral, ContractLapsed, [numRelations]Ability{KS, None, None, KS, None, KS, None}},
 	{Referral, ContractCancelled, [numRelations]Ability{KS, None, None, KS, None, KS, None}},
 	// Claims: the winner claims, the running buyer verifies. After a
 	// cancellation outcomes achieved before it are still claimed and
 	// verified.
+	{Claim, ContractAwarded, [numRelations]Ability{KS, None, None, KS, None, KS, None}},
+	{Claim, ContractConcluded, [numRelations]Ability{KS, None, None, KS, None, KS, None}},
 	{Claim, ContractActive, [numRelations]Ability{KSA, None, None, KSA, None, KS, None}},
 	{Claim, ContractCancelled, [numRelations]Ability{KSA, None, None, KSA, None, KS, None}},
 	{Claim, ContractLapsed, [numRelations]Ability{KS, None, None, KS, None, KS, None}},
 	// The ledger: the running buyer books adjustments, clawbacks and
 	// payments; the winner reads its own.
+	{Ledger, ContractAwarded, [numRelations]Ability{KS, None, None, KS, None, KS, None}},
 	{Ledger, ContractActive, [numRelations]Ability{KSA, None, None, KS, None, KS, None}},
 	{Ledger, ContractCancelled, [numRelations]Ability{KSA, None, None, KS, None, KS, None}},
 	{Ledger, ContractLapsed, [numRelations]Ability{KS, None, None, KS, None, KS, None}},

@@ -287,7 +287,7 @@ func (s *Store) entryWrites(e *outcomes.Entry, d outcomes.Delta, prevEntries int
 		}
 	}
 	return []write{
-		s.putNew(entryItem(e), ledgerMoved),
+		s.putVersion(entryItem(e), 0, ledgerMoved),
 		s.balanceUpdate(e.ContractID, add, "#entries = :n", map[string]types.AttributeValue{":n": num(prevEntries)}, ledgerMoved),
 	}
 }
@@ -320,7 +320,7 @@ func (s *Store) Refer(ctx context.Context, a procurement.Actor, comp, prov, ref,
 	}
 	rf.ID, rf.Version = s.NewID(), 1
 	writes := []write{
-		s.putNew(referralItem(rf), "referral exists"),
+		s.putVersion(referralItem(rf), 0, "referral exists"),
 		s.balanceUpdate(k.ID, map[string]int64{"active": 1, "referrals": 1}, "#active < #places", nil,
 			fmt.Sprintf("all %d places of the contract are taken by active referrals; end a referral before referring another client", k.Terms.Places)),
 		s.check(oconKey(k.ID), "#st = :a", map[string]types.AttributeValue{":a": str(string(outcomes.Active))}, "the contract is no longer active"),
@@ -406,7 +406,7 @@ func (s *Store) SubmitClaim(ctx context.Context, a procurement.Actor, comp, prov
 	}
 	c.Version = 1
 	_, err = s.commit(ctx, &r.head, s.contractChange(a, k, "claim.submitted", "claim", k.ID+"/"+c.ID, fmt.Sprintf("%s, %d cents", milestone, c.AmountCents), c),
-		s.putNew(claimItem(k, c), fmt.Sprintf("the milestone %q was already claimed for this referral; one claim per referral and milestone", milestone)))
+		s.putVersion(claimItem(k, c), 0, fmt.Sprintf("the milestone %q was already claimed for this referral; one claim per referral and milestone", milestone)))
 	return c, err
 }
 

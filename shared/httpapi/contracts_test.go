@@ -1,0 +1,412 @@
+package httpapi_test
+
+import (
+	"encoding/json"
+	"fmt"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/rengas/rengas/shared/seed"
+	"github.com/rengas/rengas/shared/workdays"
+)
+
+// outcomeDefinition is a competition with three client segments (the base
+// and two harder ones with higher tariffs), a 90-day sustainment window on
+// employment, and a tight ceiling so that the caps bind within a year.
+func outcomeDefinition(now time.Time) map[string]any {
+	d := definition(now)
+	d["places"] = 15
+	d["budgetCeilingCents"] = 5_500_000
+	d["maxOutcomeShare"] = 0.25
+	d["milestones"] = []map[string]any{
+		{"id": "employed", "name": "Employed on the open labour market", "pricing": "offered", "tariffCents": 0, "expectedRate": 0.25, "sustainmentDays": 90},
+		{"id": "vocational-education", "name": "Started degree-leading vocational education", "pricing": "tariff", "tariffCents": 80000, "expectedRate": 0.15},
+	}
+	d["segments"] = []map[string]any{
+		{"id": "youth", "name": "Young people under 25", "placesShare": 0.3, "expectedRates": map[string]any{"employed": 0.2}, "tariffsCents": map[string]any{"vocational-education": 120000}},
+		{"id": "partial-ability", "name": "Partial work ability", "placesShare": 0.3, "expectedRates": map[string]any{"employed": 0.15}, "tariffsCents": map[string]any{"vocational-education": 150000}},
+	}
+	return d
+}
+
+// The terms as the test computes them itself from the definition above and
+// the bids below, independently of the code under test.
+var (
+	testSegments   = []string{"base", "youth", "partial-ability"}
+	testMilestones = []string{"employed", "vocational-education"}
+	testFixedFee   = int64(300000)
+	testEmployed   = int64(150000) // both winners offer this
+	testVocational = map[string]int64{"base": 80000, "youth": 120000, "partial-ability": 150000}
+	testCeiling    = int64(5_500_000) // 15 of 15 places
+	testOutcomeCap = int64(5_500_000) / 4
+)
+
+func testPrice(milestone, segment string) int64 {
+	if milestone == "employed" {
+		return testEmployed
+	}
+	return testVocational[segment]
+}
+
+// awardOutcomeCompetition publishes the definition, has the provider bid
+// alone, and awards it. It returns the competition id.
+func (e *env) awardOutcomeCompetition(user, prov string) string {
+	e.t.Helper()
+	def := outcomeDefinition(e.clock.Now())
+	id := e.publish(def)
+	e.must(e.do(user, "PUT", "/competitions/"+id+"/bids/mine", offer(int(testFixedFee), int(testEmployed), 0)), 201)
+	deadline, _ := time.Parse(time.RFC3339, def["bidDeadline"].(string))
+	e.clock.Set(deadline.Add(time.Minute))
+	e.award(id, map[string][3]int{prov: {4, 4, 4}})
+	return id
+}
+
+type tried struct {
+	base, prov, user string
+	refs             []map[string]any
+}
+
+func (e *env) get(user, path string) resp { return e.must(e.do(user, "GET", path, nil), 200) }
+
+func items(r resp) []map[string]any {
+	var out []map[string]any
+	for _, it := range r.body["items"].([]any) {
+		out = append(out, it.(map[string]any))
+	}
+	return out
+}
+
+func num(v any) int64 {
+	switch x := v.(type) {
+	case float64:
+		return int64(x)
+	case json.Number:
+		n, _ := x.Int64()
+		return n
+	}
+	return 0
+}
+
+func evidence(name string) []map[string]any {
+	return []map[string]any{{"name": name, "sha256": strings.Repeat("ab", 32), "mediaType": "application/pdf", "bytes": 1200}}
+}
+
+// TestOutcomeYear is the trial: a ring's full year as its users
+// would live it, through the API. Two contracts are awarded and concluded
+// after standstill; 30 clients are referred in three segments; the
+// providers claim outcomes, some early, some twice, some past the cap; the
+// buyer verifies, rejects and claws one back. Every payable amount is then
+// checked against the terms and the caps computed here, and the
+// statistics against the referrals.
+func TestOutcomeYear(t *testing.T) {
+	e := newEnv(t)
+	e.admit("prov-foundation")
+	ca := e.awardOutcomeCompetition("provider-college", "prov-college")
+	cb := e.awardOutcomeCompetition("provider-foundation", "prov-foundation")
+	contracts := []*tried{
+		{base: "/competitions/" + ca + "/contracts/prov-college", prov: "prov-college", user: "provider-college"},
+		{base: "/competitions/" + cb + "/contracts/prov-foundation", prov: "prov-foundation", user: "provider-foundation"},
+	}
+
+	// Standstill: 14 calendar days on the Finnish calendar; the decision
+	// and the contract show its end; conclusion before it is refused.
+	for _, k := range contracts {
+		c := e.get("officer-lahti", k.base)
+		if c.str("status") != "awarded" {
+			t.Fatalf("contract after award: %s", c.raw)
+		}
+		ends, _ := time.Parse(time.RFC3339, c.str("standstillEnds"))
+		awarded, _ := time.Parse(time.RFC3339, c.str("awardedAt"))
+		if !ends.After(awarded.AddDate(0, 0, 14)) || !workdays.IsWorkday(ends.Add(-time.Hour)) {
+			t.Errorf("standstill ends %s (awarded %s): want after 14 days, the last day a working day", ends, awarded)
+		}
+		dec := e.get("officer-lahti", strings.Split(k.base, "/contracts/")[0]+"/decision")
+		if dec.str("standstillEnds") != c.str("standstillEnds") {
+			t.Errorf("decision shows standstill end %s, contract %s", dec.str("standstillEnds"), c.str("standstillEnds"))
+		}
+		e.problem(e.do("officer-lahti", "POST", k.base+"/conclusion", map[string]any{}), 409, "")
+		e.problem(e.do("provider-tyopaja", "GET", k.base, nil), 404, "")
+	}
+	e.clock.Set(e.clock.Now().AddDate(0, 0, 20))
+	for _, k := range contracts {
+		c := e.must(e.do("officer-lahti", "POST", k.base+"/conclusion", map[string]any{"note": "Signed."}), 200)
+		if c.str("status") != "concluded" || num(dig(c.body, "terms.ceilingCents")) != testCeiling || num(dig(c.body, "terms.outcomeCapCents")) != testOutcomeCap {
+			t.Fatalf("concluded: %s", c.raw)
+		}
+		e.problem(e.do("officer-lahti", "POST", k.base+"/referrals", map[string]any{"clientRef": "CASE-1", "segment": "base", "referredOn": "2027-02-01"}), 409, "")
+		e.must(e.do(k.user, "POST", k.base+"/acceptance", map[string]any{"version": c.body["version"]}), 200)
+	}
+
+	// Referrals: 15 per contract, five in each segment; the 16th finds
+	// every place taken. No personal identity code is accepted.
+	e.clock.Set(time.Date(2027, 2, 1, 9, 0, 0, 0, workdays.Helsinki))
+	for _, bad := range []string{"010190-123A", "010190A123B", "311299+9999", "0101901234", "case 010190-123a", "01 01 90-123 A", "150505Y0001"} {
+		r := e.do("officer-lahti", "POST", contracts[0].base+"/referrals", map[string]any{"clientRef": bad, "segment": "base", "referredOn": "2027-02-01"})
+		e.problem(r, 400, "clientRef")
+		if !strings.Contains(string(r.raw), "henkilötunnus") {
+			t.Errorf("refusal of %q does not say why: %s", bad, r.raw)
+		}
+	}
+	for ci, k := range contracts {
+		for i := range 15 {
+			r := e.must(e.do("officer-lahti", "POST", k.base+"/referrals", map[string]any{
+				"clientRef": fmt.Sprintf("LAHTI-2027-%d%03d", ci, i), "segment": testSegments[i%3], "referredOn": "2027-02-01"}), 201)
+			k.refs = append(k.refs, r.body)
+		}
+		e.problem(e.do("officer-lahti", "POST", k.base+"/referrals", map[string]any{"clientRef": "LAHTI-2027-X", "segment": "base", "referredOn": "2027-02-01"}), 409, "")
+		// Other buyers and other providers see no referrals.
+		e.problem(e.do("officer-ph", "GET", k.base+"/referrals", nil), 404, "")
+		e.problem(e.do("provider-tyopaja", "GET", k.base+"/referrals", nil), 404, "")
+		if n := len(items(e.get(k.user, k.base+"/referrals"))); n != 15 {
+			t.Errorf("the provider sees %d of its 15 referrals", n)
+		}
+	}
+
+	// Starts: the fixed fee per started client is booked.
+	e.clock.Set(time.Date(2027, 2, 3, 9, 0, 0, 0, workdays.Helsinki))
+	for _, k := range contracts {
+		for i, rf := range k.refs {
+			r := e.must(e.do(k.user, "POST", k.base+"/referrals/"+rf["id"].(string)+"/start", map[string]any{"startedOn": "2027-02-02", "version": rf["version"]}), 200)
+			k.refs[i] = r.body
+		}
+	}
+
+	// Claims. Employment needs 90 days: claimed early, it is refused.
+	e.clock.Set(time.Date(2027, 6, 1, 9, 0, 0, 0, workdays.Helsinki))
+	a, b := contracts[0], contracts[1]
+	claim := func(k *tried, i int, ms, on string) resp {
+		return e.do(k.user, "POST", k.base+"/referrals/"+k.refs[i]["id"].(string)+"/claims", map[string]any{"milestone": ms, "achievedOn": on, "evidence": evidence("employment contract.pdf")})
+	}
+	e.problem(claim(a, 0, "employed", "2027-04-01"), 400, "achievedOn")
+	// A claim whose evidence names a person's identity code is refused.
+	r := e.do(a.user, "POST", a.base+"/referrals/"+a.refs[1]["id"].(string)+"/claims", map[string]any{"milestone": "vocational-education", "achievedOn": "2027-05-01",
+		"evidence": []map[string]any{{"name": "certificate of 010190-123A.pdf", "sha256": strings.Repeat("ab", 32)}}})
+	e.problem(r, 400, "evidence[0].name")
+	// The other provider cannot claim on this contract.
+	e.problem(e.do(b.user, "POST", a.base+"/referrals/"+a.refs[0]["id"].(string)+"/claims", map[string]any{"milestone": "employed", "achievedOn": "2027-04-01", "evidence": evidence("x.pdf")}), 404, "")
+
+	e.clock.Set(time.Date(2027, 7, 15, 9, 0, 0, 0, workdays.Helsinki))
+	type planned struct {
+		k    *tried
+		i    int
+		ms   string
+		on   string
+		then string // verified, rejected, more-information
+	}
+	var plan []planned
+	// Contract A: all 15 employed (days vary), 3 vocational; one rejected,
+	// one asked for more information first. Employment outcomes past the
+	// cap (ceiling and outcome share) are booked but not payable.
+	for i := range 15 {
+		then := "verified"
+		switch i {
+		case 4:
+			then = "rejected"
+		case 7:
+			then = "more-information"
+		}
+		plan = append(plan, planned{a, i, "employed", fmt.Sprintf("2027-0%d-%02d", 3+i%2, 1+i), then})
+	}
+	for _, i := range []int{1, 2, 3} {
+		plan = append(plan, planned{a, i, "vocational-education", "2027-05-10", "verified"})
+	}
+	// Contract B: five employed, six vocational (two of each segment).
+	for i := range 5 {
+		plan = append(plan, planned{b, i, "employed", "2027-04-0" + fmt.Sprint(1+i), "verified"})
+	}
+	for i := range 6 {
+		plan = append(plan, planned{b, 5 + i, "vocational-education", "2027-06-15", "verified"})
+	}
+	claims := map[string]map[string]any{}
+	for _, p := range plan {
+		c := e.must(claim(p.k, p.i, p.ms, p.on), 201)
+		claims[c.str("id")] = c.body
+		if num(c.body["amountCents"]) != testPrice(p.ms, testSegments[p.i%3]) {
+			t.Errorf("claim %s amount %v, want %d", c.str("id"), c.body["amountCents"], testPrice(p.ms, testSegments[p.i%3]))
+		}
+	}
+	// Twice: refused, and the amount is never the claimant's.
+	e.problem(claim(a, 0, "employed", "2027-03-01"), 409, "")
+	e.problem(e.do(a.user, "POST", a.base+"/referrals/"+a.refs[0]["id"].(string)+"/claims", map[string]any{"milestone": "employed", "achievedOn": "2027-03-01", "evidence": evidence("x.pdf"), "amountCents": 1}), 400, "amountCents")
+
+	// The verification queue: every pending claim of the buyer, earliest
+	// deadline first.
+	q := items(e.get("officer-lahti", "/verification-queue?limit=100"))
+	if len(q) != len(plan) {
+		t.Errorf("queue holds %d claims, want %d", len(q), len(plan))
+	}
+	if !slices.IsSortedFunc(q, func(x, y map[string]any) int { return strings.Compare(x["dueOn"].(string), y["dueOn"].(string)) }) {
+		t.Errorf("queue not ordered by deadline")
+	}
+	e.problem(e.do("provider-college", "GET", "/verification-queue", nil), 403, "")
+
+	verify := func(k *tried, id, outcome, reason string) resp {
+		c := claims[id]
+		r := e.must(e.do("officer-lahti", "POST", k.base+"/claims/"+id+"/verification", map[string]any{"outcome": outcome, "method": "register-check", "reason": reason, "version": c["version"]}), 200)
+		claims[id] = r.body
+		return r
+	}
+	for _, p := range plan {
+		id := p.k.refs[p.i]["id"].(string) + "." + p.ms
+		switch p.then {
+		case "rejected":
+			verify(p.k, id, "rejected", "The register shows no employment.")
+		case "more-information":
+			verify(p.k, id, "more-information", "Send the employment contract's first page.")
+			c := e.must(e.do(p.k.user, "POST", p.k.base+"/claims/"+id+"/evidence", map[string]any{"evidence": evidence("first page.pdf"), "version": claims[id]["version"]}), 200)
+			claims[id] = c.body
+			verify(p.k, id, "verified", "")
+		default:
+			verify(p.k, id, "verified", "")
+		}
+	}
+	if n := len(items(e.get("officer-lahti", "/verification-queue"))); n != 0 {
+		t.Errorf("%d claims left in the queue", n)
+	}
+
+	// A clawback: the employment of A's first client did not last. The
+	// clawback frees room under the caps.
+	ledgerA := items(e.get("officer-lahti", a.base+"/ledger?limit=100"))
+	var reversed map[string]any
+	for _, en := range ledgerA {
+		if en["claimId"] == a.refs[0]["id"].(string)+".employed" {
+			reversed = en
+		}
+	}
+	cb1 := e.must(e.do("officer-lahti", "POST", a.base+"/ledger/"+reversed["id"].(string)+"/clawback", map[string]any{"reason": "The employment ended within the trial period."}), 201)
+	if cb1.body["reverses"] != reversed["id"] {
+		t.Errorf("clawback: %s", cb1.raw)
+	}
+	e.problem(e.do("officer-lahti", "POST", a.base+"/ledger/"+reversed["id"].(string)+"/clawback", map[string]any{"reason": "Again."}), 409, "")
+	// An adjustment after the clawback: capped like any fee.
+	e.must(e.do("officer-lahti", "POST", a.base+"/ledger/adjustments", map[string]any{"amountCents": 150000, "reason": "Travel costs agreed."}), 201)
+	// A payment on the first entry.
+	first := ledgerA[0]
+	e.must(e.do("officer-lahti", "POST", a.base+"/ledger/"+first["id"].(string)+"/payment", map[string]any{"invoiceRef": "INV-2027-001", "paidOn": "2027-03-01", "version": first["version"]}), 200)
+
+	// Every payable amount, by hand.
+	for _, k := range contracts {
+		ledger := items(e.get("officer-lahti", k.base+"/ledger?limit=100"))
+		var payable, outcomePaid, withheld, paid int64
+		byID := map[string]map[string]any{}
+		segOf := map[string]string{}
+		for i, rf := range k.refs {
+			segOf[rf["id"].(string)] = testSegments[i%3]
+		}
+		for _, en := range ledger {
+			byID[en["id"].(string)] = en
+			amount, pay, held := num(en["amountCents"]), num(en["payableCents"]), num(en["withheldCents"])
+			var want, wantPay int64
+			switch en["kind"] {
+			case "fixed-fee":
+				want = testFixedFee
+				wantPay = min(want, max(0, testCeiling-payable))
+			case "outcome-fee":
+				want = testPrice(en["milestone"].(string), segOf[en["referralId"].(string)])
+				wantPay = min(want, max(0, testCeiling-payable), max(0, testOutcomeCap-outcomePaid))
+				outcomePaid += wantPay
+			case "adjustment":
+				want = 150000
+				wantPay = min(want, max(0, testCeiling-payable))
+			case "clawback":
+				orig := byID[en["reverses"].(string)]
+				want, wantPay = -num(orig["amountCents"]), -num(orig["payableCents"])
+				if orig["kind"] == "outcome-fee" {
+					outcomePaid += wantPay
+				}
+				if held != -num(orig["withheldCents"]) {
+					t.Errorf("clawback %s withheld %d, want %d", en["id"], held, -num(orig["withheldCents"]))
+				}
+			}
+			if amount != want || pay != wantPay || (en["kind"] != "clawback" && held != want-wantPay) {
+				t.Errorf("%s entry %s (%s): amount %d payable %d withheld %d; by hand %d, %d, %d", k.prov, en["id"], en["kind"], amount, pay, held, want, wantPay, want-wantPay)
+			}
+			if held > 0 && en["withheldReason"] == "" {
+				t.Errorf("entry %s withholds %d without saying why", en["id"], held)
+			}
+			payable += pay
+			withheld += held
+			if en["paidOn"] != nil && en["paidOn"] != "" {
+				paid += pay
+			}
+		}
+		bal := e.get("officer-lahti", k.base).body["balance"].(map[string]any)
+		if num(bal["payableCents"]) != payable || num(bal["withheldCents"]) != withheld || num(bal["paidCents"]) != paid || num(bal["entries"]) != int64(len(ledger)) {
+			t.Errorf("%s balance %v; by hand payable %d withheld %d paid %d entries %d", k.prov, bal, payable, withheld, paid, len(ledger))
+		}
+		if payable > testCeiling || outcomePaid > testOutcomeCap {
+			t.Errorf("%s pays %d (outcomes %d): over the caps", k.prov, payable, outcomePaid)
+		}
+		t.Logf("%s: %d entries, payable %d cents, withheld %d cents (ceiling %d, outcome cap %d)", k.prov, len(ledger), payable, withheld, testCeiling, testOutcomeCap)
+	}
+	if w := num(e.get("officer-lahti", a.base).body["balance"].(map[string]any)["withheldCents"]); w == 0 {
+		t.Errorf("contract A never reached a cap; the trial needs some fees past it")
+	}
+
+	// Statistics against the referrals, per segment and milestone, and
+	// the claims as they stand now (one was clawed back).
+	for _, k := range contracts {
+		for _, c := range items(e.get("officer-lahti", k.base+"/claims?limit=100")) {
+			claims[c["id"].(string)] = c
+		}
+	}
+	if c := claims[a.refs[0]["id"].(string)+".employed"]; c["status"] != "clawed-back" {
+		t.Errorf("the clawed-back claim is %v", c["status"])
+	}
+	for _, k := range contracts {
+		want := map[string]int64{}
+		weeks := map[string][]int{}
+		for i, rf := range k.refs {
+			seg := testSegments[i%3]
+			want["ref|"+seg]++
+			for _, ms := range testMilestones {
+				c := claims[rf["id"].(string)+"."+ms]
+				if c == nil || c["status"] != "verified" {
+					continue
+				}
+				want["out|"+seg+"|"+ms]++
+				on, _ := time.Parse(time.DateOnly, c["achievedOn"].(string))
+				weeks[seg+"|"+ms] = append(weeks[seg+"|"+ms], int(on.Sub(time.Date(2027, 2, 2, 0, 0, 0, 0, time.UTC)).Hours()/24)/7)
+			}
+		}
+		st := e.get("officer-lahti", k.base+"/statistics?from=2027-01&to=2027-12")
+		if st.body["full"] != true {
+			t.Errorf("the running buyer's statistics are not full")
+		}
+		for _, row := range st.body["rows"].([]any) {
+			row := row.(map[string]any)
+			seg, ms := row["segment"].(string), row["milestone"].(string)
+			if num(row["referrals"]) != want["ref|"+seg] || num(row["outcomes"]) != want["out|"+seg+"|"+ms] {
+				t.Errorf("%s %s/%s: %v referrals %v outcomes; by hand %d, %d", k.prov, seg, ms, row["referrals"], row["outcomes"], want["ref|"+seg], want["out|"+seg+"|"+ms])
+			}
+			if w := weeks[seg+"|"+ms]; len(w) > 0 {
+				slices.Sort(w)
+				if med := w[(len(w)-1)/2]; num(row["medianWeeksToOutcome"]) != int64(med) {
+					t.Errorf("%s %s/%s: median week %v, by hand %d", k.prov, seg, ms, row["medianWeeksToOutcome"], med)
+				}
+			}
+		}
+		// Beyond the running buyer: cells under 5 clients suppressed.
+		sup := e.get("officer-ph", k.base+"/statistics?from=2027-01&to=2027-12")
+		for _, row := range sup.body["rows"].([]any) {
+			row := row.(map[string]any)
+			if o, ok := row["outcomes"].(float64); ok && o < 5 {
+				t.Errorf("a ring buyer sees a cell of %v outcomes", o)
+			}
+			if r, ok := row["referrals"].(float64); ok && r < 5 {
+				t.Errorf("a ring buyer sees a cell of %v referrals", r)
+			}
+		}
+	}
+	open := e.get("", "/open-data/dps/"+seed.DPSID+"/outcome-statistics?from=2027-01&to=2027-12")
+	_ = open
+
+	// Reading the balance: one round trip however long the ledger.
+	before := e.store.RoundTrips()
+	e.get("officer-lahti", a.base)
+	if n := e.store.RoundTrips() - before; n != 1 {
+		t.Errorf("reading the contract and balance took %d round trips, want 1", n)
+	}
+}
