@@ -1,13 +1,19 @@
 package httpapi_test
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
+	"maps"
 	"slices"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/rengas/rengas/shared/access"
+	"github.com/rengas/rengas/shared/auth"
+	"github.com/rengas/rengas/shared/outcomes"
+	"github.com/rengas/rengas/shared/procurement"
 	"github.com/rengas/rengas/shared/seed"
 	"github.com/rengas/rengas/shared/workdays"
 )
@@ -409,4 +415,183 @@ func TestOutcomeYear(t *testing.T) {
 	if n := e.store.RoundTrips() - before; n != 1 {
 		t.Errorf("reading the contract and balance took %d round trips, want 1", n)
 	}
+}
+
+// contractAt builds a contract of prov-tyopaja up to a stage: "awarded"
+// (past standstill), "concluded", "active", "referred", "started",
+// "claimed", "more-information" or "verified". It returns the path values.
+func (e *env) contractAt(stage string) map[string]string {
+	e.t.Helper()
+	now := e.clock.Now()
+	def := definition(now)
+	def["contractStart"] = now.AddDate(0, 0, 30).Format(time.DateOnly)
+	def["contractEnd"] = now.AddDate(1, 2, 0).Format(time.DateOnly)
+	id := e.publish(def)
+	e.must(e.do("provider-tyopaja", "PUT", "/competitions/"+id+"/bids/mine", offer(300000, 120000, 0)), 201)
+	deadline, _ := time.Parse(time.RFC3339, def["bidDeadline"].(string))
+	e.clock.Set(deadline.Add(time.Minute))
+	e.award(id, map[string][3]int{"prov-tyopaja": {4, 4, 4}})
+	e.clock.Set(e.clock.Now().AddDate(0, 0, 32))
+	vals := map[string]string{"competitionId": id, "providerId": "prov-tyopaja"}
+	base := fill(contractPathT, vals)
+	stages := []string{"awarded", "concluded", "active", "referred", "started", "claimed", "more-information", "verified"}
+	upto := slices.Index(stages, stage)
+	today := workdays.DateString(e.clock.Now())
+	if upto >= 1 {
+		e.must(e.do("officer-lahti", "POST", base+"/conclusion", map[string]any{}), 200)
+	}
+	if upto >= 2 {
+		e.must(e.do("provider-tyopaja", "POST", base+"/acceptance", map[string]any{"version": 1}), 200)
+	}
+	if upto >= 3 {
+		r := e.must(e.do("officer-lahti", "POST", base+"/referrals", map[string]any{"clientRef": "CASE-" + fmt.Sprint(e.next()), "segment": "base", "referredOn": today}), 201)
+		vals["referralId"] = r.str("id")
+	}
+	if upto >= 4 {
+		e.must(e.do("provider-tyopaja", "POST", base+"/referrals/"+vals["referralId"]+"/start", map[string]any{"startedOn": today, "version": 1}), 200)
+		vals["entryId"] = "000000000001"
+	}
+	if upto >= 5 {
+		r := e.must(e.do("provider-tyopaja", "POST", base+"/referrals/"+vals["referralId"]+"/claims", map[string]any{"milestone": "vocational-education", "achievedOn": today, "evidence": evidence("enrolment.pdf")}), 201)
+		vals["claimId"] = r.str("id")
+	}
+	if upto == 6 {
+		e.must(e.do("officer-lahti", "POST", base+"/claims/"+vals["claimId"]+"/verification", map[string]any{"outcome": "more-information", "method": "document", "reason": "Send the enrolment letter.", "version": 1}), 200)
+	}
+	if upto == 7 {
+		e.must(e.do("officer-lahti", "POST", base+"/claims/"+vals["claimId"]+"/verification", map[string]any{"outcome": "verified", "method": "document", "version": 1}), 200)
+		vals["entryId"] = "000000000002"
+	}
+	return vals
+}
+
+const contractPathT = "/competitions/{competitionId}/contracts/{providerId}"
+
+func init() {
+	officer := func(stage string, body, other map[string]any) func(e *env) idemReq {
+		return func(e *env) idemReq {
+			return idemReq{user: "officer-lahti", vals: e.contractAt(stage), body: body, other: other}
+		}
+	}
+	provider := func(stage string, body, other map[string]any) func(e *env) idemReq {
+		return func(e *env) idemReq {
+			return idemReq{user: "provider-tyopaja", vals: e.contractAt(stage), body: body, other: other}
+		}
+	}
+	p := contractPathT
+	idemCases["POST "+p+"/conclusion"] = officer("awarded", map[string]any{"note": "Signed."}, map[string]any{"note": "Signed twice."})
+	idemCases["POST "+p+"/acceptance"] = provider("concluded", map[string]any{"version": 1}, map[string]any{"version": 2})
+	idemCases["POST "+p+"/cancellation"] = officer("active", map[string]any{"reason": "Budget withdrawn.", "version": 2}, map[string]any{"reason": "Other.", "version": 2})
+	idemCases["POST "+p+"/lapse"] = officer("concluded", map[string]any{"reason": "Not accepted in time.", "version": 1}, map[string]any{"reason": "Other.", "version": 1})
+	idemCases["POST "+p+"/referrals"] = func(e *env) idemReq {
+		vals := e.contractAt("active")
+		body := map[string]any{"clientRef": "CASE-" + fmt.Sprint(e.next()), "segment": "base", "referredOn": workdays.DateString(e.clock.Now())}
+		return idemReq{user: "officer-lahti", vals: vals, body: body, other: with(body, "clientRef", "CASE-OTHER")}
+	}
+	idemCases["POST "+p+"/referrals/{referralId}/start"] = func(e *env) idemReq {
+		vals := e.contractAt("referred")
+		body := map[string]any{"startedOn": workdays.DateString(e.clock.Now()), "version": 1}
+		return idemReq{user: "provider-tyopaja", vals: vals, body: body, other: with(body, "version", 2)}
+	}
+	idemCases["POST "+p+"/referrals/{referralId}/end"] = func(e *env) idemReq {
+		vals := e.contractAt("started")
+		body := map[string]any{"endedOn": workdays.DateString(e.clock.Now()), "reason": "Moved away.", "version": 2}
+		return idemReq{user: "provider-tyopaja", vals: vals, body: body, other: with(body, "reason", "Other.")}
+	}
+	idemCases["POST "+p+"/referrals/{referralId}/claims"] = func(e *env) idemReq {
+		vals := e.contractAt("started")
+		body := map[string]any{"milestone": "vocational-education", "achievedOn": workdays.DateString(e.clock.Now()), "evidence": evidence("enrolment.pdf")}
+		return idemReq{user: "provider-tyopaja", vals: vals, body: body, other: with(body, "milestone", "employed")}
+	}
+	idemCases["POST "+p+"/claims/{claimId}/verification"] = officer("claimed", map[string]any{"outcome": "verified", "method": "register-check", "version": 1}, map[string]any{"outcome": "verified", "method": "sample", "version": 1})
+	idemCases["POST "+p+"/claims/{claimId}/evidence"] = provider("more-information", map[string]any{"evidence": evidence("letter.pdf"), "version": 2}, map[string]any{"evidence": evidence("other.pdf"), "version": 2})
+	idemCases["POST "+p+"/ledger/adjustments"] = officer("started", map[string]any{"amountCents": 5000, "reason": "Travel."}, map[string]any{"amountCents": 6000, "reason": "Travel."})
+	idemCases["POST "+p+"/ledger/{entryId}/clawback"] = officer("verified", map[string]any{"reason": "The studies did not start."}, map[string]any{"reason": "Other."})
+	idemCases["POST "+p+"/ledger/{entryId}/payment"] = officer("started", map[string]any{"invoiceRef": "INV-1", "paidOn": "2027-01-01", "version": 1}, map[string]any{"invoiceRef": "INV-2", "paidOn": "2027-01-01", "version": 1})
+}
+
+// contractProbes covers every route about one outcome contract: the entity
+// the rules decide on, the ability, and a body that passes validation
+// (stale versions and missing ids, so that an allowed write stops after
+// the rules). TestAccessMatrix requires every route to be probed.
+var contractProbes = map[string]probe{
+	"GET " + contractPathT:                                         {entity: access.Contract, need: access.See},
+	"POST " + contractPathT + "/acceptance":                        {entity: access.Contract, need: access.Act, body: map[string]any{"version": stale}},
+	"POST " + contractPathT + "/cancellation":                      {entity: access.Contract, need: access.Act, body: map[string]any{"reason": "No budget.", "version": stale}},
+	"POST " + contractPathT + "/lapse":                             {entity: access.Contract, need: access.Act, body: map[string]any{"reason": "Not accepted.", "version": stale}},
+	"POST " + contractPathT + "/referrals":                         {entity: access.Referral, need: access.Act, body: map[string]any{"clientRef": "CASE-P", "segment": "no-such-segment", "referredOn": "2027-01-01"}},
+	"GET " + contractPathT + "/referrals":                          {entity: access.Referral, need: access.See},
+	"POST " + contractPathT + "/referrals/{referralId}/start":      {entity: access.Referral, need: access.Act, body: map[string]any{"startedOn": "2027-01-01", "version": stale}, maybeMissing: true},
+	"POST " + contractPathT + "/referrals/{referralId}/end":        {entity: access.Referral, need: access.Act, body: map[string]any{"endedOn": "2027-01-01", "reason": "Moved.", "version": stale}, maybeMissing: true},
+	"POST " + contractPathT + "/referrals/{referralId}/claims":     {entity: access.Claim, need: access.Act, body: map[string]any{"milestone": "employed", "achievedOn": "2027-01-01", "evidence": evidence("x.pdf")}, maybeMissing: true},
+	"GET " + contractPathT + "/claims":                             {entity: access.Claim, need: access.See},
+	"POST " + contractPathT + "/claims/{claimId}/verification":     {entity: access.Claim, need: access.Act, body: map[string]any{"outcome": "verified", "method": "sample", "version": stale}, maybeMissing: true},
+	"POST " + contractPathT + "/claims/{claimId}/evidence":         {entity: access.Claim, need: access.Act, body: map[string]any{"evidence": evidence("x.pdf"), "version": stale}, maybeMissing: true},
+	"GET " + contractPathT + "/ledger":                             {entity: access.Ledger, need: access.See},
+	"POST " + contractPathT + "/ledger/adjustments":                {entity: access.Ledger, need: access.Act, body: map[string]any{"amountCents": 100, "reason": "Probe."}},
+	"POST " + contractPathT + "/ledger/{entryId}/clawback":         {entity: access.Ledger, need: access.Act, body: map[string]any{"reason": "Probe."}, maybeMissing: true},
+	"POST " + contractPathT + "/ledger/{entryId}/payment":          {entity: access.Ledger, need: access.Act, body: map[string]any{"invoiceRef": "I", "paidOn": "2027-01-01", "version": stale}, maybeMissing: true},
+	"GET " + contractPathT + "/statistics?from=2027-01&to=2027-12": {entity: access.Contract, need: access.See},
+	"POST " + contractPathT + "/conclusion":                        {entity: access.Contract, need: access.Act, body: map[string]any{}},
+}
+
+// Routes of the outcome contracts that are about the caller's own
+// organisation or a DPS; probed in TestContractAccess below.
+var contractOtherRoutes = []string{"GET /verification-queue", "GET /dps/{dpsId}/outcome-statistics", "GET /open-data/dps/{dpsId}/outcome-statistics"}
+
+func TestContractAccess(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	other := auth.User{ID: "officer-other", Name: "Olli Other", Role: procurement.RoleOfficer, Org: "buyer-other"}
+	e.sign(other)
+	fixtures := map[string]map[string]string{}
+	for _, st := range []string{"awarded", "concluded", "active"} {
+		fixtures[st] = e.contractAt(st)
+	}
+	fixtures["cancelled"] = e.contractAt("active")
+	e.must(e.do("officer-lahti", "POST", fill(contractPathT, fixtures["cancelled"])+"/cancellation", map[string]any{"reason": "Budget.", "version": 2}), 200)
+	fixtures["lapsed"] = e.contractAt("concluded")
+	e.must(e.do("officer-lahti", "POST", fill(contractPathT, fixtures["lapsed"])+"/lapse", map[string]any{"reason": "Not accepted.", "version": 1}), 200)
+
+	keys := slices.Sorted(maps.Keys(contractProbes))
+	// Conclusion concludes the awarded fixture: probe it last.
+	keys = append(slices.DeleteFunc(keys, func(k string) bool { return strings.HasSuffix(k, "/conclusion") }), "POST "+contractPathT+"/conclusion")
+	checked := 0
+	for _, key := range keys {
+		p := contractProbes[key]
+		rt, ok := routeByKey(key)
+		if !ok {
+			t.Fatalf("no route %s", key)
+		}
+		method, path, _ := strings.Cut(key, " ")
+		for _, user := range matrixCallers {
+			who := actorOf(e, user)
+			missing := e.do(user, method, fill(path, map[string]string{"competitionId": "nonexistent00000000", "providerId": "prov-tyopaja", "referralId": "r0", "claimId": "c0", "entryId": "000000000999"}), p.body)
+			for _, st := range []string{"awarded", "concluded", "active", "cancelled", "lapsed"} {
+				vals := maps.Clone(fixtures[st])
+				vals["referralId"], vals["claimId"], vals["entryId"] = "r0", "c0", "000000000999"
+				k, _, err := e.store.ReadContract(ctx, vals["competitionId"], vals["providerId"], func(*outcomes.Contract) error { return nil })
+				if err != nil {
+					t.Fatal(err)
+				}
+				what := key + " as " + user + " on a " + string(k.Status) + " contract"
+				got := e.do(user, method, fill(path, vals), p.body)
+				if roleRefused(t, what, rt, who, got) {
+					continue
+				}
+				know := access.AskContract(who, access.Contract, k).Can(access.Know)
+				expect(t, what, got, missing, know, access.AskContract(who, p.entity, k), p)
+				checked++
+			}
+		}
+	}
+	// The verification queue is the caller's own organisation's.
+	e.problem(e.do("auditor", "GET", "/verification-queue", nil), 403, "")
+	if n := len(items(e.get("officer-ph", "/verification-queue"))); n != 0 {
+		t.Errorf("another buyer's queue holds %d claims", n)
+	}
+	e.problem(e.do("officer-other", "GET", "/dps/"+seed.DPSID+"/outcome-statistics?from=2027-01&to=2027-12", nil), 404, "")
+	e.get("auditor", "/dps/"+seed.DPSID+"/outcome-statistics?from=2027-01&to=2027-12")
+	e.get("", "/open-data/dps/"+seed.DPSID+"/outcome-statistics?from=2027-01&to=2027-12")
+	t.Logf("%d answers checked against the rule table", checked)
 }
