@@ -595,3 +595,73 @@ func TestContractAccess(t *testing.T) {
 	e.get("", "/open-data/dps/"+seed.DPSID+"/outcome-statistics?from=2027-01&to=2027-12")
 	t.Logf("%d answers checked against the rule table", checked)
 }
+
+// TestContractRoundTrips: submitting a claim and verifying one take at
+// most two DynamoDB round trips each; reading the contract and its balance
+// one, and the statistics one, however many claims there are.
+func TestContractRoundTrips(t *testing.T) {
+	e := newEnv(t)
+	vals := e.contractAt("started")
+	base := fill(contractPathT, vals)
+	today := workdays.DateString(e.clock.Now())
+	cost := func(f func()) int64 {
+		n := e.store.RoundTrips()
+		f()
+		return e.store.RoundTrips() - n
+	}
+	var id string
+	if n := cost(func() {
+		id = e.must(e.do("provider-tyopaja", "POST", base+"/referrals/"+vals["referralId"]+"/claims", map[string]any{"milestone": "vocational-education", "achievedOn": today, "evidence": evidence("e.pdf")}), 201).str("id")
+	}); n > 2 {
+		t.Errorf("a claim took %d round trips, want at most 2", n)
+	}
+	if n := cost(func() {
+		e.must(e.do("officer-lahti", "POST", base+"/claims/"+id+"/verification", map[string]any{"outcome": "verified", "method": "register-check", "version": 1}), 200)
+	}); n > 2 {
+		t.Errorf("a verification took %d round trips, want at most 2", n)
+	}
+	stats := func() int64 {
+		return cost(func() { e.get("officer-lahti", base+"/statistics?from=2026-01&to=2028-12") })
+	}
+	balance := func() int64 { return cost(func() { e.get("officer-lahti", base) }) }
+	s1, b1 := stats(), balance()
+	// More referrals, starts, claims and verifications.
+	for range 12 {
+		r := e.must(e.do("officer-lahti", "POST", base+"/referrals", map[string]any{"clientRef": "CASE-" + fmt.Sprint(e.next()), "segment": "base", "referredOn": today}), 201)
+		e.must(e.do("provider-tyopaja", "POST", base+"/referrals/"+r.str("id")+"/start", map[string]any{"startedOn": today, "version": 1}), 200)
+		c := e.must(e.do("provider-tyopaja", "POST", base+"/referrals/"+r.str("id")+"/claims", map[string]any{"milestone": "vocational-education", "achievedOn": today, "evidence": evidence("e.pdf")}), 201)
+		e.must(e.do("officer-lahti", "POST", base+"/claims/"+c.str("id")+"/verification", map[string]any{"outcome": "verified", "method": "sample", "version": 1}), 200)
+		e.must(e.do("provider-tyopaja", "POST", base+"/referrals/"+r.str("id")+"/end", map[string]any{"endedOn": today, "reason": "Studies started.", "version": 2}), 200)
+	}
+	s2, b2 := stats(), balance()
+	// Statistics: the contract (for the rules) and one BatchGetItem of the months.
+	if s1 != 2 || s2 != 2 || b1 != 1 || b2 != 1 {
+		t.Errorf("statistics %d then %d round trips, balance %d then %d; want 2 and 1, flat", s1, s2, b1, b2)
+	}
+	t.Logf("claim ≤2, verification ≤2; statistics %d→%d and balance %d→%d round trips from 1 to 13 claims", s1, s2, b1, b2)
+}
+
+// BenchmarkContractBalance reads a contract's balance with 10 and with
+// 10,000 ledger entries: one round trip either way.
+func BenchmarkContractBalance(b *testing.B) {
+	e := newEnv(b)
+	vals := e.contractAt("active")
+	base := fill(contractPathT, vals)
+	ctx := context.Background()
+	officer := procurement.Actor{UserID: "officer-lahti", Role: procurement.RoleOfficer, Org: seed.BuyerLahti}
+	entries := 0
+	for _, n := range []int{10, 10000} {
+		for ; entries < n; entries++ {
+			if _, err := e.store.Adjust(ctx, officer, vals["competitionId"], vals["providerId"], -1, "Rounding.", func(*outcomes.Contract) error { return nil }); err != nil {
+				b.Fatal(err)
+			}
+		}
+		b.Run(fmt.Sprintf("entries=%d", n), func(b *testing.B) {
+			start := e.store.RoundTrips()
+			for b.Loop() {
+				e.get("officer-lahti", base)
+			}
+			b.ReportMetric(float64(e.store.RoundTrips()-start)/float64(b.N), "roundtrips/op")
+		})
+	}
+}
