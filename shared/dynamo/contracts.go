@@ -18,6 +18,7 @@ import (
 	"fmt"
 	"maps"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -638,7 +639,7 @@ func (s *Store) ProviderContracts(ctx context.Context, prov, cursor string, limi
 }
 
 // MaxStatsMonths bounds a statistics period.
-const MaxStatsMonths = 36
+const MaxStatsMonths = 60
 
 // StatsCounts sums the counts of a scope over the months from..to
 // (YYYY-MM): one BatchGetItem whatever the number of claims.
@@ -657,18 +658,47 @@ func (s *Store) StatsCounts(ctx context.Context, scope, from, to string) (outcom
 	}
 	c := outcomes.Counts{}
 	for _, m := range got {
-		for n, v := range m {
-			if n == AttrPK || n == AttrSK {
-				continue
-			}
-			if nv, ok := v.(*types.AttributeValueMemberN); ok {
-				var x int64
-				fmt.Sscan(nv.Value, &x)
+		c.Add(countsOf(m))
+	}
+	return c, len(months), nil
+}
+
+// StatsByMonth returns the counts of a scope per month from..to, in one
+// BatchGetItem.
+func (s *Store) StatsByMonth(ctx context.Context, scope, from, to string) (map[string]outcomes.Counts, error) {
+	months, err := monthsBetween(from, to)
+	if err != nil {
+		return nil, err
+	}
+	keys := make([]key, len(months))
+	for i, m := range months {
+		keys[i] = ostatsKey(scope, m)
+	}
+	got, err := s.getMany(ctx, keys...)
+	if err != nil {
+		return nil, err
+	}
+	out := map[string]outcomes.Counts{}
+	for i, m := range months {
+		out[m] = countsOf(got[keys[i]])
+	}
+	return out, nil
+}
+
+func countsOf(m map[string]types.AttributeValue) outcomes.Counts {
+	c := outcomes.Counts{}
+	for n, v := range m {
+		if n == AttrPK || n == AttrSK {
+			continue
+		}
+		if nv, ok := v.(*types.AttributeValueMemberN); ok {
+			x, err := strconv.ParseInt(nv.Value, 10, 64)
+			if err == nil {
 				c[n] += x
 			}
 		}
 	}
-	return c, len(months), nil
+	return c
 }
 
 func monthsBetween(from, to string) ([]string, error) {

@@ -8,6 +8,7 @@ import (
 	"github.com/rengas/rengas/shared/dynamo"
 	"github.com/rengas/rengas/shared/outcomes"
 	"github.com/rengas/rengas/shared/procurement"
+	"github.com/rengas/rengas/shared/workdays"
 )
 
 // contractPath is the address of one winner's contract of a competition.
@@ -321,6 +322,42 @@ func contractRoutes() []Route {
 				}
 				return c.statistics(dynamo.StatsScopeDPS(c.path("dpsId")), nil, true)
 			}},
+		{Method: "GET", Path: "/open-data" + contractPath + "/implementation", Function: FnAudit,
+			Summary:  "Open data: the OCDS 1.1.5 contracts[].implementation block of a concluded contract: paid ledger entries and clawbacks as transactions (a page of up to 100 entries; follow cursor), and each segment's milestones with their status; figures under 5 clients suppressed",
+			Response: OpenImplementation{}, Query: []Param{{Name: "cursor", Description: "the cursor of the previous page of transactions; omit for the first"}},
+			handle: func(c *call) (any, error) {
+				k, err := c.openContract()
+				if err != nil {
+					return nil, err
+				}
+				entries, err := c.s.Store.ListLedger(c.r.Context(), k.ID, c.r.URL.Query().Get("cursor"), 100)
+				if err != nil {
+					return nil, err
+				}
+				counts, _, err := c.s.Store.StatsCounts(c.r.Context(), dynamo.StatsScopeContract(k.ID), k.Terms.Start[:7], k.Terms.End[:7])
+				if err != nil {
+					return nil, err
+				}
+				im := outcomes.Implementation(k, k.Buyer, entries.Items, counts, workdays.DateString(c.s.Store.Now()))
+				return OpenImplementation{ContractID: k.ID, Implementation: im, Cursor: entries.Cursor}, nil
+			}},
+		{Method: "GET", Path: "/open-data" + contractPath + "/indigo", Function: FnAudit,
+			Summary:  "Open data: an INDIGO-style export of a concluded contract: outcome metrics, pricings, outcome payments planned vs actual, and results per metric and month; cells under 5 clients suppressed",
+			Response: outcomes.Indigo{}, handle: func(c *call) (any, error) {
+				k, err := c.openContract()
+				if err != nil {
+					return nil, err
+				}
+				months, err := c.s.Store.StatsByMonth(c.r.Context(), dynamo.StatsScopeContract(k.ID), k.Terms.Start[:7], k.Terms.End[:7])
+				if err != nil {
+					return nil, err
+				}
+				total := outcomes.Counts{}
+				for _, m := range months {
+					total.Add(m)
+				}
+				return outcomes.IndigoExport(k, total, months), nil
+			}},
 		{Method: "GET", Path: "/open-data/dps/{dpsId}/outcome-statistics", Function: FnAudit,
 			Summary:  "Open data: what works for whom across the DPS's outcome contracts, with every cell under 5 clients suppressed",
 			Response: outcomes.Statistics{}, Query: periodParams(), handle: func(c *call) (any, error) {
@@ -364,4 +401,24 @@ func (c *call) statistics(scope string, t *outcomes.Terms, full bool) (any, erro
 		st.Rows = []outcomes.Row{}
 	}
 	return st, nil
+}
+
+// OpenImplementation is a page of a contract's OCDS implementation block.
+type OpenImplementation struct {
+	ContractID     string                      `json:"contractId"`
+	Implementation outcomes.OCDSImplementation `json:"implementation"`
+	Cursor         string                      `json:"cursor,omitempty"`
+}
+
+// openContract loads the contract in the path for open data: only a
+// concluded one (with terms) is published.
+func (c *call) openContract() (*outcomes.Contract, error) {
+	comp, prov := c.cp()
+	k, _, err := c.s.Store.ReadContract(c.r.Context(), comp, prov, func(k *outcomes.Contract) error {
+		if k.Terms == nil {
+			return access.NotFound(access.Contract, k.ID)
+		}
+		return access.Ask(nil, access.OpenData, access.Any, access.Scope{}).Require(access.See, access.NotFound(access.Contract, k.ID))
+	})
+	return k, err
 }

@@ -1,10 +1,13 @@
 package httpapi_test
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
 	"maps"
+	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -16,6 +19,7 @@ import (
 	"github.com/rengas/rengas/shared/procurement"
 	"github.com/rengas/rengas/shared/seed"
 	"github.com/rengas/rengas/shared/workdays"
+	"github.com/santhosh-tekuri/jsonschema/v6"
 )
 
 // outcomeDefinition is a competition with three client segments (the base
@@ -407,7 +411,53 @@ func TestOutcomeYear(t *testing.T) {
 		}
 	}
 	open := e.get("", "/open-data/dps/"+seed.DPSID+"/outcome-statistics?from=2027-01&to=2027-12")
-	_ = open
+	if open.body["full"] != false || len(open.body["rows"].([]any)) == 0 {
+		t.Errorf("open statistics: %s", open.raw)
+	}
+	for _, row := range open.body["rows"].([]any) {
+		row := row.(map[string]any)
+		for _, f := range []string{"referrals", "outcomes"} {
+			if v, ok := row[f].(float64); ok && v < 5 {
+				t.Errorf("open data shows a cell of %v %s", v, f)
+			}
+		}
+	}
+
+	// The OCDS implementation block of each contract is valid against the
+	// 1.1.5 schema, inside a release package; the INDIGO-style export
+	// plans what the terms expect and shows what was paid.
+	schema := ocdsSchema(t)
+	for _, k := range contracts {
+		im := e.get("", "/open-data"+k.base+"/implementation")
+		comp := strings.Split(strings.TrimPrefix(k.base, "/competitions/"), "/")[0]
+		pkg := map[string]any{
+			"uri": "https://example.org/rengas/ocds/" + comp, "publishedDate": "2027-07-16T00:00:00Z", "version": "1.1",
+			"publisher": map[string]any{"name": "Rengas"},
+			"releases": []any{map[string]any{
+				"ocid": "ocds-test-" + comp, "id": comp + "-implementation", "date": "2027-07-16T00:00:00Z", "tag": []string{"implementation"},
+				"initiationType": "tender", "contracts": []any{map[string]any{"id": k.prov, "awardID": k.prov, "implementation": im.body["implementation"]}},
+			}},
+		}
+		if err := validateJSON(schema, pkg); err != nil {
+			t.Errorf("%s: the implementation block is not valid OCDS 1.1.5: %v", k.prov, err)
+		}
+		txs := dig(im.body, "implementation.transactions").([]any)
+		ms := dig(im.body, "implementation.milestones").([]any)
+		if len(ms) != 6 {
+			t.Errorf("%s: %d milestones, want 3 segments × 2", k.prov, len(ms))
+		}
+		t.Logf("%s: OCDS implementation with %d transactions and %d milestones, valid", k.prov, len(txs), len(ms))
+		ind := e.get("", "/open-data"+k.base+"/indigo")
+		for _, p := range ind.body["outcomePayments"].([]any) {
+			p := p.(map[string]any)
+			if v, ok := p["actualOutcomes"].(float64); ok && v < 5 {
+				t.Errorf("indigo shows %v outcomes", v)
+			}
+		}
+		if n := len(ind.body["outcomePricings"].([]any)); n != 6 {
+			t.Errorf("indigo: %d pricings", n)
+		}
+	}
 
 	// Reading the balance: one round trip however long the ledger.
 	before := e.store.RoundTrips()
@@ -537,7 +587,8 @@ var contractProbes = map[string]probe{
 
 // Routes of the outcome contracts that are about the caller's own
 // organisation or a DPS; probed in TestContractAccess below.
-var contractOtherRoutes = []string{"GET /verification-queue", "GET /dps/{dpsId}/outcome-statistics", "GET /open-data/dps/{dpsId}/outcome-statistics"}
+var contractOtherRoutes = []string{"GET /verification-queue", "GET /dps/{dpsId}/outcome-statistics", "GET /open-data/dps/{dpsId}/outcome-statistics",
+	"GET /open-data" + contractPathT + "/implementation", "GET /open-data" + contractPathT + "/indigo"}
 
 func TestContractAccess(t *testing.T) {
 	e := newEnv(t)
@@ -593,6 +644,14 @@ func TestContractAccess(t *testing.T) {
 	e.problem(e.do("officer-other", "GET", "/dps/"+seed.DPSID+"/outcome-statistics?from=2027-01&to=2027-12", nil), 404, "")
 	e.get("auditor", "/dps/"+seed.DPSID+"/outcome-statistics?from=2027-01&to=2027-12")
 	e.get("", "/open-data/dps/"+seed.DPSID+"/outcome-statistics?from=2027-01&to=2027-12")
+	// Open data of a contract: published once concluded, for everyone.
+	fixtures["awarded"] = e.contractAt("awarded")
+	for _, path := range []string{"/implementation", "/indigo"} {
+		for _, user := range matrixCallers {
+			e.problem(e.do(user, "GET", "/open-data"+fill(contractPathT, fixtures["awarded"])+path, nil), 404, "")
+			e.must(e.do(user, "GET", "/open-data"+fill(contractPathT, fixtures["active"])+path, nil), 200)
+		}
+	}
 	t.Logf("%d answers checked against the rule table", checked)
 }
 
@@ -664,4 +723,40 @@ func BenchmarkContractBalance(b *testing.B) {
 			b.ReportMetric(float64(e.store.RoundTrips()-start)/float64(b.N), "roundtrips/op")
 		})
 	}
+}
+
+func ocdsSchema(t *testing.T) *jsonschema.Schema {
+	t.Helper()
+	c := jsonschema.NewCompiler()
+	c.AssertFormat()
+	for _, name := range []string{"release-package-schema.json", "release-schema.json"} {
+		raw, err := os.ReadFile(filepath.Join("..", "ocds", "testdata", "ocds-1.1.5", name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		doc, err := jsonschema.UnmarshalJSON(bytes.NewReader(raw))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := c.AddResource("https://standard.open-contracting.org/schema/1__1__5/"+name, doc); err != nil {
+			t.Fatal(err)
+		}
+	}
+	s, err := c.Compile("https://standard.open-contracting.org/schema/1__1__5/release-package-schema.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
+func validateJSON(s *jsonschema.Schema, v any) error {
+	raw, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	inst, err := jsonschema.UnmarshalJSON(bytes.NewReader(raw))
+	if err != nil {
+		return err
+	}
+	return s.Validate(inst)
 }
