@@ -700,31 +700,6 @@ func TestContractRoundTrips(t *testing.T) {
 	t.Logf("claim ≤2, verification ≤2; statistics %d→%d and balance %d→%d round trips from 1 to 13 claims", s1, s2, b1, b2)
 }
 
-// BenchmarkContractBalance reads a contract's balance with 10 and with
-// 10,000 ledger entries: one round trip either way.
-func BenchmarkContractBalance(b *testing.B) {
-	e := newEnv(b)
-	vals := e.contractAt("active")
-	base := fill(contractPathT, vals)
-	ctx := context.Background()
-	officer := procurement.Actor{UserID: "officer-lahti", Role: procurement.RoleOfficer, Org: seed.BuyerLahti}
-	entries := 0
-	for _, n := range []int{10, 10000} {
-		for ; entries < n; entries++ {
-			if _, err := e.store.Adjust(ctx, officer, vals["competitionId"], vals["providerId"], -1, "Rounding.", func(*outcomes.Contract) error { return nil }); err != nil {
-				b.Fatal(err)
-			}
-		}
-		b.Run(fmt.Sprintf("entries=%d", n), func(b *testing.B) {
-			start := e.store.RoundTrips()
-			for b.Loop() {
-				e.get("officer-lahti", base)
-			}
-			b.ReportMetric(float64(e.store.RoundTrips()-start)/float64(b.N), "roundtrips/op")
-		})
-	}
-}
-
 func ocdsSchema(t *testing.T) *jsonschema.Schema {
 	t.Helper()
 	c := jsonschema.NewCompiler()
