@@ -299,6 +299,18 @@ func contractRoutes() []Route {
 				full := access.AskContract(c.who(), access.OutcomeStats, k).Can(access.See)
 				return c.statistics(dynamo.StatsScopeContract(k.ID), k.Terms, full)
 			}},
+		{Method: "GET", Path: "/contracts", Function: FnCompetitions, Roles: []procurement.Role{procurement.RoleOfficer, procurement.RoleProvider},
+			Summary:  "The caller's organisation's outcome contracts once concluded, cancelled or lapsed, newest award first: an officer's buyer's, or a provider's own",
+			Response: dynamo.Page[outcomes.Contract]{}, Query: pageParams, handle: func(c *call) (any, error) {
+				cur, lim, err := c.page()
+				if err != nil {
+					return nil, err
+				}
+				if c.actor.Is(procurement.RoleProvider) {
+					return c.s.Store.ProviderContracts(c.r.Context(), c.actor.Org, cur, lim)
+				}
+				return c.s.Store.ListContracts(c.r.Context(), c.actor.Org, cur, lim)
+			}},
 		{Method: "GET", Path: "/verification-queue", Function: FnCompetitions, Roles: officers,
 			Summary:  "The caller's organisation's claims awaiting verification (or more information), the earliest deadline (the overdue) first",
 			Response: dynamo.Page[outcomes.Claim]{},

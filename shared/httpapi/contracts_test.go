@@ -587,7 +587,7 @@ var contractProbes = map[string]probe{
 
 // Routes of the outcome contracts that are about the caller's own
 // organisation or a DPS; probed in TestContractAccess below.
-var contractOtherRoutes = []string{"GET /verification-queue", "GET /dps/{dpsId}/outcome-statistics", "GET /open-data/dps/{dpsId}/outcome-statistics",
+var contractOtherRoutes = []string{"GET /contracts", "GET /verification-queue", "GET /dps/{dpsId}/outcome-statistics", "GET /open-data/dps/{dpsId}/outcome-statistics",
 	"GET /open-data" + contractPathT + "/implementation", "GET /open-data" + contractPathT + "/indigo"}
 
 func TestContractAccess(t *testing.T) {
@@ -634,6 +634,12 @@ func TestContractAccess(t *testing.T) {
 				expect(t, what, got, missing, know, access.AskContract(who, p.entity, k), p)
 				checked++
 			}
+		}
+	}
+	// Lists of contracts are the caller's own organisation's.
+	for user, want := range map[string]int{"officer-lahti": 5, "officer-ph": 0, "provider-tyopaja": 5, "provider-college": 0} {
+		if n := len(items(e.get(user, "/contracts"))); n != want {
+			t.Errorf("%s lists %d contracts, want %d", user, n, want)
 		}
 	}
 	// The verification queue is the caller's own organisation's.
