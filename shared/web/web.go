@@ -222,6 +222,7 @@ func (h *Handler) routes() {
 	h.handle("GET", "/accessibility", (*req).accessibility)
 	h.providerRoutes()
 	h.officerRoutes()
+	h.contractRoutes()
 	h.auditorRoutes()
 }
 
