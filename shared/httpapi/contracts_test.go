@@ -14,7 +14,9 @@ import (
 	"time"
 
 	"github.com/rengas/rengas/shared/access"
+	"github.com/rengas/rengas/shared/audit"
 	"github.com/rengas/rengas/shared/auth"
+	"github.com/rengas/rengas/shared/dynamo"
 	"github.com/rengas/rengas/shared/outcomes"
 	"github.com/rengas/rengas/shared/procurement"
 	"github.com/rengas/rengas/shared/seed"
@@ -457,6 +459,31 @@ func TestOutcomeYear(t *testing.T) {
 		if n := len(ind.body["outcomePricings"].([]any)); n != 6 {
 			t.Errorf("indigo: %d pricings", n)
 		}
+	}
+
+	// Every step is on the contract's audit trail, which verifies; no event
+	// holds a client reference.
+	for _, k := range contracts {
+		comp := strings.Split(strings.TrimPrefix(k.base, "/competitions/"), "/")[0]
+		chain := dynamo.ContractChain(comp + "." + k.prov)
+		verifyChain(t, e.store, chain)
+		evs, err := dynamo.All(func(cur string) (dynamo.Page[audit.Event], error) {
+			return e.store.ListEvents(t.Context(), chain, 1, cur, 100)
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		actions := map[string]int{}
+		for _, ev := range evs {
+			actions[ev.Action]++
+			if strings.Contains(ev.Summary, "LAHTI-2027") {
+				t.Errorf("event %s names a client: %s", ev.Action, ev.Summary)
+			}
+		}
+		if actions["referral.created"] != 15 || actions["referral.started"] != 15 || actions["contract.concluded"] != 1 || actions["contract.accepted"] != 1 || actions["claim.verification"] == 0 {
+			t.Errorf("%s trail: %v", k.prov, actions)
+		}
+		t.Logf("%s: %d events on %s, verified", k.prov, len(evs), chain)
 	}
 
 	// Reading the balance: one round trip however long the ledger.
