@@ -768,3 +768,80 @@ func validateJSON(s *jsonschema.Schema, v any) error {
 	}
 	return s.Validate(inst)
 }
+
+// TestNoIdentityCodeAnywhere: a personal identity code in any text field
+// of any area of the API is refused with the field named and the reason,
+// and nothing is stored.
+func TestNoIdentityCodeAnywhere(t *testing.T) {
+	e := newEnv(t)
+	const code = "131052-308T"
+	vals := e.contractAt("started")
+	base := fill(contractPathT, vals)
+	user, _ := e.newUser()
+	comp := strings.Split(e.must(e.do("auditor", "GET", dpsPath+"/competitions", nil), 200).str("items.0.id"), " ")[0]
+	cases := []struct {
+		user, method, path string
+		body               map[string]any
+		field              string
+	}{
+		{user, "POST", "/providers", with(providerBody("Valmennus "+code+" Oy", e.businessID()), "homeMunicipality", "Lahti"), "name"},
+		{"officer-lahti", "POST", dpsPath + "/competitions", with(definition(e.clock.Now()), "description", "Clients such as "+code+" are welcome."), "description"},
+		{"provider-tyopaja", "POST", "/competitions/" + comp + "/questions", map[string]any{"question": "May we coach " + code + "?"}, "question"},
+		{"officer-lahti", "POST", base + "/referrals", map[string]any{"clientRef": "CASE " + code, "segment": "base", "referredOn": workdays.DateString(e.clock.Now())}, "clientRef"},
+		{"provider-tyopaja", "POST", base + "/referrals/" + vals["referralId"] + "/end", map[string]any{"endedOn": workdays.DateString(e.clock.Now()), "reason": "Employed (" + code + ")", "version": 2}, "reason"},
+		{"provider-tyopaja", "POST", base + "/referrals/" + vals["referralId"] + "/claims", map[string]any{"milestone": "vocational-education", "achievedOn": workdays.DateString(e.clock.Now()),
+			"evidence": []map[string]any{{"name": "letter.pdf", "sha256": strings.Repeat("ab", 32), "description": "Enrolment of " + code}}}, "evidence[0].description"},
+		{"officer-lahti", "POST", base + "/ledger/adjustments", map[string]any{"amountCents": 100, "reason": "Travel of " + code}, "reason"},
+	}
+	before := e.snapshot()
+	for _, c := range cases {
+		r := e.do(c.user, c.method, c.path, c.body)
+		e.problem(r, 400, c.field)
+		if !strings.Contains(string(r.raw), "henkilötunnus") {
+			t.Errorf("%s %s: the refusal does not say why: %s", c.method, c.path, r.raw)
+		}
+	}
+	if d := written(before, e.snapshot()); len(d) != 0 {
+		t.Errorf("refused requests changed the table: %v", d)
+	}
+}
+
+// TestReferralReferencesAreErased: after the retention period the
+// scheduled job erases an ended referral's client reference; the counts
+// remain.
+func TestReferralReferencesAreErased(t *testing.T) {
+	e := newEnv(t)
+	vals := e.contractAt("started")
+	base := fill(contractPathT, vals)
+	today := workdays.DateString(e.clock.Now())
+	e.must(e.do("provider-tyopaja", "POST", base+"/referrals/"+vals["referralId"]+"/end", map[string]any{"endedOn": today, "reason": "Moved away.", "version": 2}), 200)
+	run := func() int {
+		r, err := e.store.RunSchedule(t.Context())
+		if err != nil {
+			t.Fatal(err)
+		}
+		return r.Erased
+	}
+	e.clock.Set(e.clock.Now().AddDate(0, 0, 729))
+	if n := run(); n != 0 {
+		t.Errorf("%d references erased before the retention ended", n)
+	}
+	e.clock.Set(e.clock.Now().AddDate(0, 0, 2))
+	if n := run(); n != 1 {
+		t.Errorf("%d references erased after the retention, want 1", n)
+	}
+	if n := run(); n != 0 {
+		t.Errorf("a second run erased %d more", n)
+	}
+	rf := items(e.get("officer-lahti", base+"/referrals"))[0]
+	if rf["clientRef"] != "" || rf["erasedAt"] == nil || rf["segment"] != "base" {
+		t.Errorf("after erasure: %v", rf)
+	}
+	month := today[:7]
+	st := e.get("officer-lahti", base+"/statistics?from="+month+"&to="+month)
+	if row := st.body["rows"].([]any)[0].(map[string]any); num(row["referrals"]) != 1 {
+		t.Errorf("statistics after erasure: %v", row)
+	}
+	comp := vals["competitionId"]
+	verifyChain(t, e.store, dynamo.ContractChain(comp+"."+vals["providerId"]))
+}
