@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/chromedp/chromedp"
 	"golang.org/x/net/html"
 
 	"github.com/rengas/rengas/shared/workdays"
@@ -29,6 +30,22 @@ func formVersion(p page, action, field, value string) string {
 func TestContractPages(t *testing.T) {
 	e := newEnv(t)
 	officer, prov, aud := e.browser("officer-lahti"), e.browser("provider-college"), e.browser("auditor")
+	contract := awardedContract(t, e)
+	p := officer.get("/fi" + contract)
+	checkPage(t, "/fi"+contract, p, "fi")
+	if !strings.Contains(text(p.doc), "Hankintapäätös tehty") {
+		t.Errorf("awarded contract: %s", text(p.doc))
+	}
+	refs := activeContract(t, e, contract)
+	officer.get("/fi/verification")
+	testContractPagesAfter(t, e, officer, prov, aud, contract, refs)
+}
+
+// awardedContract awards the seeded competition to the college through the
+// pages and returns its contract's page address (without the language).
+func awardedContract(t *testing.T, e *env) string {
+	t.Helper()
+	officer := e.browser("officer-lahti")
 	comp := competitionLink(t, e.browser("provider-tyopaja"))
 	compID := strings.TrimPrefix(comp, "/fi/competitions/")
 	officer.follow("/fi/competitions/"+compID+"/conflict", url.Values{"statement": {"Ei sidoksia tarjoajiin."}})
@@ -54,16 +71,20 @@ func TestContractPages(t *testing.T) {
 	if !strings.Contains(decision.body, "/fi"+contract) {
 		t.Fatalf("the decision does not link the winner's contract: %s", text(decision.doc))
 	}
-	p := officer.get("/fi" + contract)
-	checkPage(t, "/fi"+contract, p, "fi")
-	if !strings.Contains(text(p.doc), "Hankintapäätös tehty") {
-		t.Errorf("awarded contract: %s", text(p.doc))
-	}
+	return contract
+}
+
+// activeContract concludes and accepts the contract through the pages,
+// refers six clients, records their starts and claims an outcome for
+// each; it returns the referral ids.
+func activeContract(t *testing.T, e *env, contract string) []string {
+	t.Helper()
+	officer, prov := e.browser("officer-lahti"), e.browser("provider-college")
 	// Past the standstill and into the contract period.
 	e.clock.Set(e.clock.Now().AddDate(0, 2, 0))
 	today := workdays.DateString(e.clock.Now())
 	officer.follow("/fi"+contract+"/conclude", url.Values{})
-	p = prov.get("/sv" + contract)
+	p := prov.get("/sv" + contract)
 	checkPage(t, "/sv"+contract, p, "sv")
 	prov.follow("/sv"+contract+"/accept", url.Values{"version": {formVersion(p, "/accept", "", "")}})
 
@@ -91,12 +112,15 @@ func TestContractPages(t *testing.T) {
 		prov.follow("/en"+contract+"/claim", url.Values{"referral": {r}, "milestone-" + r: {"vocational-education"}, "achievedOn-" + r: {today},
 			"evidenceName-" + r: {"enrolment.pdf"}, "evidenceSha-" + r: {strings.Repeat("ab", 32)}})
 	}
+	return refs
+}
+
+func testContractPagesAfter(t *testing.T, e *env, officer, prov, aud *browser, contract string, refs []string) {
 	q := officer.get("/fi/verification")
 	checkPage(t, "/fi/verification", q, "fi")
 	if n := len(find(q.doc, element("tr"))); n != 7 {
 		t.Errorf("the queue shows %d rows, want 6 claims and a header", n)
 	}
-	p = officer.get("/fi" + contract)
 	for _, r := range refs {
 		id := r + ".vocational-education"
 		officer.follow("/fi"+contract+"/verify", url.Values{"claim": {id}, "version": {"1"}, "outcome-" + id: {"verified"}, "method-" + id: {"register-check"}})
@@ -128,4 +152,35 @@ func TestContractPages(t *testing.T) {
 	if p := e.browser("provider-tyopaja").get("/fi" + contract); p.status != http.StatusNotFound {
 		t.Errorf("another provider opens the contract: %d", p.status)
 	}
+}
+
+// TestContractPagesAxe runs axe-core on the contract pages with data, as
+// the officer, the provider and the auditor.
+func TestContractPagesAxe(t *testing.T) {
+	src := axeSource(t)
+	e := newEnv(t)
+	contract := awardedContract(t, e)
+	activeContract(t, e, contract)
+	ctx := newBrowser(t, false)
+	pages := 0
+	for _, user := range []string{"officer-lahti", "provider-college", "auditor"} {
+		signInBrowser(t, ctx, e.url, "fi", user)
+		paths := []string{contract, contract + "/statistics"}
+		switch user {
+		case "officer-lahti":
+			paths = append(paths, "/contracts", "/verification")
+		case "provider-college":
+			paths = append(paths, "/contracts")
+		}
+		for _, lang := range []string{"fi", "sv"} {
+			for _, p := range paths {
+				if err := chromedp.Do(ctx, chromedp.Navigate(e.url+"/"+lang+p)); err != nil {
+					t.Fatal(err)
+				}
+				axe(t, ctx, src, user+" /"+lang+p)
+				pages++
+			}
+		}
+	}
+	t.Logf("axe-core found no violation on %d contract pages", pages)
 }
