@@ -59,22 +59,30 @@ func eurosValue(cents int64) OCDSValue {
 	return OCDSValue{Amount: float64(cents) / 100, Currency: "EUR"}
 }
 
-// Implementation builds the block from the contract, its ledger entries
-// (those paid, and the clawbacks) and its statistics over the whole
+// Implementation builds the block from the contract, a page of its ledger
+// entries in order (those paid, and the clawbacks of paid entries on the
+// same page) and its statistics over the whole
 // contract period. today (YYYY-MM-DD) tells a milestone whose period is
 // over from one still scheduled.
 func Implementation(k *Contract, buyerName string, entries []Entry, c Counts, today string) OCDSImplementation {
 	im := OCDSImplementation{Transactions: []OCDSTransaction{}, Milestones: []OCDSMilestone{}}
 	payer := OCDSOrg{ID: k.Buyer, Name: buyerName}
 	payee := OCDSOrg{ID: k.Supplier.BusinessID, Name: k.Supplier.Name}
+	paid := map[string]bool{}
 	for _, e := range entries {
 		day := e.PaidOn
 		if e.Kind == Clawback {
-			day = e.Day
+			// A clawback of a paid entry is money back: a negative
+			// transaction on the day it was booked.
+			day = ""
+			if paid[e.Reverses] {
+				day = e.Day
+			}
 		}
 		if day == "" || e.PayableCents == 0 {
 			continue
 		}
+		paid[e.ID] = true
 		im.Transactions = append(im.Transactions, OCDSTransaction{ID: k.ID + "-" + e.ID, Date: day + "T00:00:00Z", Value: eurosValue(e.PayableCents), Payer: payer, Payee: payee})
 	}
 	if k.Terms == nil {

@@ -1,6 +1,7 @@
 package outcomes
 
 import (
+	"strings"
 	"testing"
 	"time"
 
@@ -116,5 +117,31 @@ func TestStandstillOnTheFinnishCalendar(t *testing.T) {
 		if got := c.settings.StandstillEnd(at(c.decided)); !got.Equal(at(c.ends)) {
 			t.Errorf("%+v from %s: ends %s, want %s", c.settings, c.decided, got, c.ends)
 		}
+	}
+}
+
+func TestImplementationTransactions(t *testing.T) {
+	k := &Contract{ID: "c.p", Buyer: "buyer-lahti", Supplier: procurement.Party{Name: "P", BusinessID: "0201256-6"},
+		Terms: &Terms{End: "2027-12-31", Segments: []TermSegment{{ID: BaseSegment, Name: "Other"}}, Milestones: []TermMilestone{{ID: "employed", Name: "Employed"}},
+			Prices: []Price{{Milestone: "employed", Segment: BaseSegment, Cents: 1000, ExpectedRate: 2500}}}}
+	entries := []Entry{
+		{ID: "1", Kind: FixedFee, PayableCents: 300000, PaidOn: "2027-03-01"},
+		{ID: "2", Kind: OutcomeFee, PayableCents: 150000, PaidOn: "2027-04-01"},
+		{ID: "3", Kind: OutcomeFee, PayableCents: 150000}, // not paid
+		{ID: "4", Kind: Clawback, PayableCents: -150000, Reverses: "2", Day: "2027-05-01"},
+		{ID: "5", Kind: Clawback, PayableCents: -150000, Reverses: "3", Day: "2027-05-02"},
+	}
+	im := Implementation(k, "Lahti", entries, Counts{"ref|base": 8, "out|base|employed": 2}, "2027-06-01")
+	var ids []string
+	var sum float64
+	for _, tx := range im.Transactions {
+		ids = append(ids, tx.ID)
+		sum += tx.Value.Amount
+	}
+	if len(ids) != 3 || sum != 3000 {
+		t.Errorf("transactions %v sum %v; want the two paid entries and the clawback of a paid one, 3000 €", ids, sum)
+	}
+	if len(im.Milestones) != 1 || im.Milestones[0].Status != "met" || !strings.Contains(im.Milestones[0].Description, "fewer than 5 outcomes") {
+		t.Errorf("milestones %+v", im.Milestones)
 	}
 }
