@@ -845,3 +845,46 @@ func TestReferralReferencesAreErased(t *testing.T) {
 	comp := vals["competitionId"]
 	verifyChain(t, e.store, dynamo.ContractChain(comp+"."+vals["providerId"]))
 }
+
+// TestOutcomesDemo: the outcome-contract demo seeds two contracts in force
+// with referrals, claims, verifications, a clawback and payments, which the
+// officer, the providers and the open data read.
+func TestOutcomesDemo(t *testing.T) {
+	e := newEnv(t)
+	if err := seed.LoadOutcomes(t.Context(), e.store); err != nil {
+		t.Fatal(err)
+	}
+	ks := items(e.get("officer-lahti", "/contracts"))
+	if len(ks) != 2 {
+		t.Fatalf("%d contracts", len(ks))
+	}
+	q := items(e.get("officer-lahti", "/verification-queue"))
+	today := workdays.DateString(e.clock.Now())
+	overdue := 0
+	for _, c := range q {
+		if c["dueOn"].(string) < today {
+			overdue++
+		}
+	}
+	if len(q) != 4 || overdue != 2 {
+		t.Errorf("queue: %d claims, %d overdue; want 4 and 2", len(q), overdue)
+	}
+	for _, k := range ks {
+		base := "/competitions/" + k["competitionId"].(string) + "/contracts/" + k["providerId"].(string)
+		c := e.get("officer-lahti", base)
+		if c.str("status") != "active" || num(dig(c.body, "balance.referrals")) != 12 || num(dig(c.body, "balance.payableCents")) == 0 {
+			t.Errorf("demo contract: %s", c.raw)
+		}
+		st := e.get("officer-lahti", base+"/statistics?from="+workdays.DateString(e.clock.Now().AddDate(0, 0, -200))[:7]+"&to="+today[:7])
+		if len(st.body["rows"].([]any)) != 6 {
+			t.Errorf("demo statistics: %s", st.raw)
+		}
+		e.get("", "/open-data"+base+"/implementation")
+		e.get("", "/open-data"+base+"/indigo")
+		comp, prov := k["competitionId"].(string), k["providerId"].(string)
+		verifyChain(t, e.store, dynamo.ContractChain(comp+"."+prov))
+	}
+	if n := len(items(e.get("provider-college", "/contracts"))); n != 1 {
+		t.Errorf("the college sees %d contracts", n)
+	}
+}
