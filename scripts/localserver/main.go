@@ -65,6 +65,9 @@ func main() {
 	if err := seed.Load(ctx, store); err != nil {
 		log.Fatalf("seed the demo ring (use an empty table): %v", err)
 	}
+	if err := seed.LoadOutcomes(ctx, store); err != nil {
+		log.Fatalf("seed the outcome-contract demo: %v", err)
+	}
 	// The scheduled job runs at once, as EventBridge would within a minute:
 	// it opens the demo competition whose deadline has passed.
 	if _, err := store.RunSchedule(ctx); err != nil {

@@ -104,6 +104,13 @@ const (
 	// a process with a release is past its draft: the store writes none
 	// for a draft, nor for a draft cancelled before publication.
 	Release Entity = "ocds-release"
+	// Outcome contracts after the award (package outcomes). Own buyer =
+	// the buyer that ran the competition; own provider = the winner.
+	Contract     Entity = "contract"           // the contract, its terms and stages
+	Referral     Entity = "referral"           // client referrals (opaque client references)
+	Claim        Entity = "claim"              // outcome claims and their verification
+	Ledger       Entity = "ledger"             // ledger entries, balance and payments
+	OutcomeStats Entity = "outcome-statistics" // what works for whom, in full (no suppression)
 )
 
 // State is the state of an entity that the rules depend on. Entities
@@ -140,6 +147,18 @@ const (
 
 // FileStates lists every state of an uploaded file.
 var FileStates = []State{FileAwaiting, FileRefused, ScanPending, ScanClean, ScanThreat, ScanFailed, NotScanned}
+
+// Contract states (outcomes.Status).
+const (
+	ContractAwarded   State = "contract-awarded"
+	ContractConcluded State = "contract-concluded"
+	ContractActive    State = "contract-active"
+	ContractLapsed    State = "contract-lapsed"
+	ContractCancelled State = "contract-cancelled"
+)
+
+// ContractStates lists every state of an outcome contract.
+var ContractStates = []State{ContractAwarded, ContractConcluded, ContractActive, ContractLapsed, ContractCancelled}
 
 // CompetitionStates lists every state of a mini-competition.
 var CompetitionStates = []State{Draft, Published, Closed, InEvaluation, Awarded, CancelledUnpublished, Cancelled, CancelledOpened}
@@ -232,6 +251,43 @@ var Rules = []Rule{
 	// every other reader (bidders, the ring's other buyers, the public) sees
 	// the winners' numbers, and a bidder also its own.
 	{Decision, Awarded, [numRelations]Ability{KS, KS, KS, KS, None, KS, KS}},
+
+	// Outcome contracts. The running buyer concludes, cancels or lets a
+	// contract lapse; the winner accepts; the ring's other buyers may know
+	// of and read the contract (its terms are public in open data anyway)
+	// but never its clients; other providers and outside officers nothing.
+	{Contract, ContractAwarded, [numRelations]Ability{KSA, KS, None, KS, None, KS, None}},
+	{Contract, ContractConcluded, [numRelations]Ability{KSA, KS, None, KSA, None, KS, None}},
+	{Contract, ContractActive, [numRelations]Ability{KSA, KS, None, KS, None, KS, None}},
+	{Contract, ContractLapsed, [numRelations]Ability{KS, KS, None, KS, None, KS, None}},
+	{Contract, ContractCancelled, [numRelations]Ability{KS, KS, None, KS, None, KS, None}},
+	// Referrals name clients (by opaque reference): the running buyer and
+	// the winner only, and the auditors. Referring and recording starts and
+	// ends need an active contract.
+	{Referral, ContractAwarded, [numRelations]Ability{KS, None, None, KS, None, KS, None}},
+	{Referral, ContractConcluded, [numRelations]Ability{KS, None, None, KS, None, KS, None}},
+	{Referral, ContractActive, [numRelations]Ability{KSA, None, None, KSA, None, KS, None}},
+	{Referral, ContractLapsed, [numRelations]Ability{KS, None, None, KS, None, KS, None}},
+	{Referral, ContractCancelled, [numRelations]Ability{KS, None, None, KS, None, KS, None}},
+	// Claims: the winner claims, the running buyer verifies. After a
+	// cancellation outcomes achieved before it are still claimed and
+	// verified.
+	{Claim, ContractAwarded, [numRelations]Ability{KS, None, None, KS, None, KS, None}},
+	{Claim, ContractConcluded, [numRelations]Ability{KS, None, None, KS, None, KS, None}},
+	{Claim, ContractActive, [numRelations]Ability{KSA, None, None, KSA, None, KS, None}},
+	{Claim, ContractCancelled, [numRelations]Ability{KSA, None, None, KSA, None, KS, None}},
+	{Claim, ContractLapsed, [numRelations]Ability{KS, None, None, KS, None, KS, None}},
+	// The ledger: the running buyer books adjustments, clawbacks and
+	// payments; the winner reads its own.
+	{Ledger, ContractAwarded, [numRelations]Ability{KS, None, None, KS, None, KS, None}},
+	{Ledger, ContractActive, [numRelations]Ability{KSA, None, None, KS, None, KS, None}},
+	{Ledger, ContractCancelled, [numRelations]Ability{KSA, None, None, KS, None, KS, None}},
+	{Ledger, ContractLapsed, [numRelations]Ability{KS, None, None, KS, None, KS, None}},
+	{Ledger, ContractConcluded, [numRelations]Ability{KS, None, None, KS, None, KS, None}},
+	// Statistics in full are for the running buyer's officers and the
+	// auditors; everyone else who may know of the contract reads them with
+	// cells under five clients suppressed (see outcomes.Table).
+	{OutcomeStats, Any, [numRelations]Ability{KS, None, None, None, None, KS, None}},
 
 	// Open data is published to everyone: what it holds is cut to the
 	// public view of each competition.

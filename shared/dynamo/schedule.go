@@ -18,6 +18,9 @@ type ScheduleReport struct {
 	Opened     int `json:"competitionsOpened"`
 	Dispatched int `json:"fanoutsDispatched"`
 	Overdue    int `json:"overdueApplicationsFlagged"`
+	// Erased is the number of referrals whose client reference was erased
+	// after its retention period.
+	Erased int `json:"referralsErased"`
 	// Anchoring is what the anchoring step did (nothing when no anchor is due).
 	Anchoring AnchorReport `json:"anchoring"`
 }
@@ -39,6 +42,9 @@ func (s *Store) RunSchedule(ctx context.Context) (ScheduleReport, error) {
 	}
 	if r.Overdue, err = s.flagOverdue(ctx); err != nil {
 		return r, fmt.Errorf("flag overdue applications: %w", err)
+	}
+	if r.Erased, err = s.EraseReferrals(ctx); err != nil {
+		return r, fmt.Errorf("erase referral references: %w", err)
 	}
 	if r.Anchoring, err = s.AnchorIfDue(ctx); err != nil {
 		return r, fmt.Errorf("anchor the audit chains: %w", err)

@@ -21,7 +21,8 @@ import (
 )
 
 var pathParam = strings.NewReplacer("{dpsId}", seed.DPSID, "{competitionId}", "c", "{applicationId}", "a", "{providerId}", "p",
-	"{categoryId}", "job-coaching", "{questionId}", "q", "{requestId}", "r", "{chainId}", "x", "{quarter}", "2026-Q4", "{fileId}", "f", "{documentId}", "d")
+	"{categoryId}", "job-coaching", "{questionId}", "q", "{requestId}", "r", "{chainId}", "x", "{quarter}", "2026-Q4", "{fileId}", "f", "{documentId}", "d",
+	"{referralId}", "r", "{claimId}", "c", "{entryId}", "000000000001")
 
 // An auditor reads everything and changes nothing: every route that
 // writes refuses the auditor role.

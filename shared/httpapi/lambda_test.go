@@ -39,6 +39,11 @@ func TestSampleEvents(t *testing.T) {
 		{"audit/open-data-dps-ocds.json", 200, `"hasDynamicPurchasingSystem":true`},
 		{"audit/open-data-dps-record.json", 200, `"compiledRelease":{`},
 		{"audit/open-data-releases-bad-since.json", 400, `"field":"since"`},
+		{"competitions/refer-identity-code.json", 400, `henkilötunnus`},
+		{"competitions/verification-queue.json", 200, `"items":[]`},
+		{"competitions/contract-missing.json", 404, `nothing was found`},
+		{"competitions/claim-as-officer.json", 403, "urn:rengas:problem:forbidden"},
+		{"audit/outcome-statistics-public.json", 200, `"full":false`},
 	}
 	seen := map[string]bool{}
 	for _, tt := range tests {

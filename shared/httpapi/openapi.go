@@ -271,6 +271,7 @@ var (
 	marshalerType = reflect.TypeFor[json.Marshaler]()
 	pkgPath       = regexp.MustCompile(`[\w./-]*\.`)
 	nonName       = regexp.MustCompile(`[^A-Za-z0-9]+`)
+	argPkgPath    = regexp.MustCompile(`[\w./-]*/`)
 )
 
 func schemaName(t reflect.Type) string {
@@ -299,6 +300,11 @@ func (g *schemaGen) walk(t reflect.Type, seen map[reflect.Type]bool) {
 func (g *schemaGen) defName(t reflect.Type) string {
 	name := schemaName(t)
 	if len(g.names[name]) > 1 {
+		if strings.Contains(t.Name(), "[") {
+			// A generic type (dynamo.Page[procurement.Contract] and
+			// dynamo.Page[outcomes.Contract]): name its type arguments' packages.
+			return strings.Trim(nonName.ReplaceAllString(argPkgPath.ReplaceAllString(t.Name(), ""), "_"), "_")
+		}
 		return path.Base(t.PkgPath()) + "_" + name
 	}
 	return name

@@ -129,5 +129,5 @@ var (
 var Routes []Route
 
 func init() {
-	Routes = slices.Concat(qualificationRoutes(), competitionRoutes(), auditRoutes(), documentRoutes(), openDataRoutes())
+	Routes = slices.Concat(qualificationRoutes(), competitionRoutes(), contractRoutes(), auditRoutes(), documentRoutes(), openDataRoutes())
 }

@@ -85,13 +85,20 @@ func (c *call) decode(v any) error {
 	if ct := c.r.Header.Get("Content-Type"); ct != "" && !strings.HasPrefix(ct, "application/json") {
 		return procurement.Invalid("Content-Type", "send the body as application/json")
 	}
-	dec := json.NewDecoder(http.MaxBytesReader(c.w, c.r.Body, MaxBodyBytes))
+	body, err := io.ReadAll(http.MaxBytesReader(c.w, c.r.Body, MaxBodyBytes))
+	if err != nil {
+		return decodeError(err)
+	}
+	dec := json.NewDecoder(bytes.NewReader(body))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(v); err != nil {
 		return decodeError(err)
 	}
 	if dec.More() {
 		return procurement.Invalid("body", "send exactly one JSON object")
+	}
+	if err := refuseIdentityCodes(body); err != nil {
+		return err
 	}
 	return c.s.check(v)
 }

@@ -223,6 +223,7 @@ func (h *Handler) routes() {
 	h.handle("GET", "/open-data/policy", (*req).publicationPolicy)
 	h.providerRoutes()
 	h.officerRoutes()
+	h.contractRoutes()
 	h.auditorRoutes()
 }
 
