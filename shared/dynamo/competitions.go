@@ -71,7 +71,7 @@ func (s *Store) dispatch(ctx context.Context, f *fanout) error {
 	var reqs []types.WriteRequest
 	for _, org := range f.Recipients {
 		nt := Notification{ID: f.ID, To: org, Kind: f.Kind, Ref: f.Ref, Message: f.Message, At: f.At}
-		it := entity(key{outboxPartition(org), f.At + "#" + f.ID}, "notification", 1, nt)
+		it := queueMail(entity(key{outboxPartition(org), f.At + "#" + f.ID}, "notification", 1, nt), nt)
 		reqs = append(reqs, types.WriteRequest{PutRequest: &types.PutRequest{Item: it.av()}})
 	}
 	for len(reqs) > 0 {

@@ -458,8 +458,10 @@ func (s *Store) ListProviderDeclarationRequests(ctx context.Context, prov, curso
 	return queryPage[procurement.DeclarationRequest](ctx, s, query{index: &GSI2, pk: providerPartition(prov), skBegin: "DECL#", desc: true, cursor: cursor, limit: limit})
 }
 
-// Notification is an outbox record for one organisation. Locally the
-// server lists them; in AWS a consumer turns them into e-mail.
+// Notification is an outbox record for one organisation. GET
+// /notifications lists them; the mail dispatcher (package mail) e-mails
+// each to the organisation's users and contact address: the write that
+// stores a notification also puts it on the mail queue (mail.go).
 type Notification struct {
 	ID      string `json:"id"`
 	To      string `json:"to"`
@@ -472,7 +474,7 @@ type Notification struct {
 func (s *Store) notify(org, kind, ref, message string) write {
 	now := s.Now().UTC()
 	nt := Notification{ID: s.NewID(), To: org, Kind: kind, Ref: ref, Message: message, At: now.Format("2006-01-02T15:04:05.000000Z")}
-	return s.putNew(entity(key{outboxPartition(org), nt.At + "#" + nt.ID}, "notification", 1, nt), "notification exists")
+	return s.putNew(queueMail(entity(key{outboxPartition(org), nt.At + "#" + nt.ID}, "notification", 1, nt), nt), "notification exists")
 }
 
 // ListNotifications pages through an organisation's notifications, newest first.
