@@ -40,8 +40,8 @@ type Mail struct {
 // Server is the catcher.
 type Server struct {
 	// Addr is where it listens (127.0.0.1:port).
-	Addr string
-	srv  *smtp.Server
+	Addr   string
+	srv    *smtp.Server
 	mu     sync.Mutex
 	mail   []Mail
 	refuse map[string]*smtp.SMTPError

@@ -120,4 +120,3 @@ func classify(err error) error {
 	}
 	return err
 }
-
