@@ -10,8 +10,8 @@
 package web
 
 import (
-	"context"
 	"bytes"
+	"context"
 	"errors"
 	"fmt"
 	"html/template"
