@@ -85,7 +85,7 @@ func newAlerts(st awscdk.Stack, app *App) *Alerts {
 	alarm("Api5xxRate", rate, alarm5xxPercent, 3, 3, "The API answered 5xx to at least 5 % of at least 100 requests in each of 3 periods of 5 minutes.")
 	// A notification whose mail failed for about 17 hours is given up: it
 	// is still listed in GET /notifications, but someone should know.
-	given := awslogs.NewMetricFilter(st, s("MailGivenUp"), &awslogs.MetricFilterProps{
+	given := awslogs.NewMetricFilter(st, s("MailGivenUpFilter"), &awslogs.MetricFilterProps{
 		LogGroup:      app.Functions["mailer"].LogGroup(),
 		FilterPattern: awslogs.FilterPattern_StringValue(s("$.msg"), s("="), s("mail given up")),
 		MetricNamespace: s("Rengas"), MetricName: s("MailGivenUp"), MetricValue: s("1"),

@@ -30,8 +30,9 @@ type Mail struct {
 	Events                      awssns.Topic
 }
 
-// mailFrom reads the context mailFrom (required):
-// npx cdk deploy -c mailFrom="Rengas <rengas@lahti.example.fi>"
+// newMailIdentity reads the context mailFrom (required):
+// npx cdk deploy -c mailFrom="Rengas <rengas@lahti.example.fi>", and
+// defines the domain's SES identity and the configuration set.
 func newMailIdentity(st awscdk.Stack) *Mail {
 	m := &Mail{}
 	v, _ := st.Node().TryGetContext(s("mailFrom")).(string)
@@ -40,7 +41,10 @@ func newMailIdentity(st awscdk.Stack) *Mail {
 		awscdk.Annotations_Of(st).AddError(s(`set the sender of Rengas's mail, whose domain SES verifies: npx cdk deploy -c mailFrom="Rengas <rengas@your-domain>"`))
 		a = &mail.Address{Name: "Rengas", Address: "rengas@example.invalid"}
 	}
-	m.From, m.Name, m.Address = a.String(), a.Name, a.Address
+	m.From, m.Name, m.Address = strings.TrimSpace(v), a.Name, a.Address
+	if err != nil {
+		m.From = a.String()
+	}
 	_, m.Domain, _ = strings.Cut(a.Address, "@")
 	m.ConfigurationSet = awsses.NewConfigurationSet(st, s("MailConfigurationSet"), &awsses.ConfigurationSetProps{
 		SuppressionReasons: awsses.SuppressionReasons_BOUNCES_AND_COMPLAINTS,

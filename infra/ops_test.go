@@ -15,7 +15,13 @@ import (
 	"github.com/rengas/rengas/shared/httpapi"
 )
 
-func raw(v any) string { b, _ := json.Marshal(v); return string(b) }
+func raw(v any) string {
+	var b strings.Builder
+	enc := json.NewEncoder(&b)
+	enc.SetEscapeHTML(false)
+	_ = enc.Encode(v)
+	return strings.TrimSpace(b.String())
+}
 
 func only(t *testing.T, stack, typ string) (string, map[string]any) {
 	t.Helper()
