@@ -65,11 +65,20 @@ func (s *Store) newFanout(recipients []string, kind, ref, message string) (*fano
 // dispatch expands a fan-out into the recipients' outboxes, 25 per
 // BatchWriteItem, then deletes it.
 func (s *Store) dispatch(ctx context.Context, f *fanout) error {
+	return s.expand(ctx, f, nil)
+}
+
+// expand writes the fan-out's notifications, except those for the
+// recipients in skip.
+func (s *Store) expand(ctx context.Context, f *fanout, skip map[string]bool) error {
 	if s.ReadOnly {
 		return errReadOnly
 	}
 	var reqs []types.WriteRequest
 	for _, org := range f.Recipients {
+		if skip[org] {
+			continue
+		}
 		nt := Notification{ID: f.ID, To: org, Kind: f.Kind, Ref: f.Ref, Message: f.Message, At: f.At}
 		it := queueMail(entity(key{outboxPartition(org), f.At + "#" + f.ID}, "notification", 1, nt), nt)
 		reqs = append(reqs, types.WriteRequest{PutRequest: &types.PutRequest{Item: it.av()}})
@@ -97,7 +106,23 @@ func (s *Store) DispatchPending(ctx context.Context) (int, error) {
 		return queryPage[fanout](ctx, s, query{pk: fanoutPartition, cursor: cur})
 	})
 	for i := range pending {
-		if err := s.dispatch(ctx, &pending[i]); err != nil {
+		// A notification written before the interruption may have been
+		// mailed since: writing it again would put it back on the mail
+		// queue, so the ones that exist are left as they are.
+		f := &pending[i]
+		keys := make([]key, len(f.Recipients))
+		for j, org := range f.Recipients {
+			keys[j] = key{outboxPartition(org), f.At + "#" + f.ID}
+		}
+		got, err := s.getChunked(ctx, keys)
+		if err != nil {
+			return i, err
+		}
+		written := map[string]bool{}
+		for j, org := range f.Recipients {
+			written[org] = got[keys[j]] != nil
+		}
+		if err := s.expand(ctx, f, written); err != nil {
 			return i, err
 		}
 	}

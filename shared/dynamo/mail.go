@@ -396,9 +396,9 @@ func (s *Store) TakeMailLease(ctx context.Context, owner string, d time.Duration
 	ctx, cancel := context.WithTimeout(ctx, s.Timeout)
 	defer cancel()
 	_, err := s.db.PutItem(ctx, &dynamodb.PutItemInput{TableName: &s.table, Item: it,
-		ConditionExpression:       aws.String("attribute_not_exists(PK) OR #until < :now OR #owner = :me"),
-		ExpressionAttributeNames:  map[string]string{"#until": "until", "#owner": "owner"},
-		ExpressionAttributeValues: map[string]types.AttributeValue{":now": num(now.UnixMilli()), ":me": str(owner)}})
+		ConditionExpression:       aws.String("attribute_not_exists(PK) OR #until < :now"),
+		ExpressionAttributeNames:  map[string]string{"#until": "until"},
+		ExpressionAttributeValues: map[string]types.AttributeValue{":now": num(now.UnixMilli())}})
 	if _, held := errors.AsType[*types.ConditionalCheckFailedException](err); held {
 		return false, nil
 	}

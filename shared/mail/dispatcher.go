@@ -41,6 +41,8 @@ type Dispatcher struct {
 	// overlapping; Lease is how long a run may hold it. Default 5 minutes.
 	Owner string
 	Lease time.Duration
+
+	once sync.Once
 }
 
 // Report says what one run did.
@@ -104,16 +106,19 @@ func RetryDelay(attempts int) time.Duration {
 // (their bounce and complaint state), one TransactWriteItems per Batch
 // notifications.
 func (d *Dispatcher) Run(ctx context.Context) (r Report, err error) {
-	d.defaults()
+	d.once.Do(d.defaults)
 	start := d.Store.RoundTrips()
 	defer func() { r.RoundTrips = d.Store.RoundTrips() - start }()
-	ok, err := d.Store.TakeMailLease(ctx, d.Owner, d.Lease)
+	// Each run holds the lease under a token of its own, so that two runs
+	// of one dispatcher (a timer and a manual run) exclude each other too.
+	owner := d.Owner + "/" + d.Store.NewID()
+	ok, err := d.Store.TakeMailLease(ctx, owner, d.Lease)
 	if err != nil || !ok {
 		r.Busy = !ok
 		return r, err
 	}
 	defer func() {
-		if rerr := d.Store.ReleaseMailLease(context.WithoutCancel(ctx), d.Owner); rerr != nil && err == nil {
+		if rerr := d.Store.ReleaseMailLease(context.WithoutCancel(ctx), owner); rerr != nil && err == nil {
 			err = rerr
 		}
 	}()

@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"slices"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -27,6 +28,7 @@ const (
 var tables atomic.Int64
 
 type env struct {
+	eng   *localdb.Engine
 	st    *dynamo.Store
 	clock *dynamo.Clock
 	box   *localmail.Server
@@ -67,7 +69,7 @@ func setup(t testing.TB, bare bool) *env {
 	}
 	d := &mail.Dispatcher{Store: st, Sender: &mail.SMTP{Addr: box.Addr, Security: "none", Timeout: 5 * time.Second}, Catalog: cat,
 		From: from, BaseURL: base, Log: slog.New(slog.NewTextHandler(io.Discard, nil)), Backoff: time.Millisecond}
-	return &env{st: st, clock: clock, box: box, d: d}
+	return &env{eng: eng, st: st, clock: clock, box: box, d: d}
 }
 
 func (e *env) run(t testing.TB) mail.Report {
@@ -230,6 +232,29 @@ func TestOneDispatcherAtATime(t *testing.T) {
 	if r := e.run(t); r.Busy {
 		t.Errorf("an expired lease still held: %+v", r)
 	}
+	// Two runs of one dispatcher at once (the local timer and a manual
+	// run) mail each address once between them.
+	for i := range 60 {
+		org := fmt.Sprintf("org-%d", i)
+		if err := e.st.RecordMailUser(ctx, org, dynamo.MailUser{ID: "u" + org, Email: org + "@example.fi", Lang: "sv"}); err != nil {
+			t.Fatal(err)
+		}
+		if err := e.st.Notify(ctx, org, "question.asked", "comp", "A question awaits an answer."); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var wg sync.WaitGroup
+	reports, errs := make([]mail.Report, 2), make([]error, 2)
+	for i := range reports {
+		wg.Go(func() { reports[i], errs[i] = e.d.Run(ctx) })
+	}
+	wg.Wait()
+	if errs[0] != nil || errs[1] != nil {
+		t.Fatal(errs)
+	}
+	if n := len(e.box.Messages()); n != 60 || reports[0].Sent+reports[1].Sent != 60 {
+		t.Errorf("two runs at once: %d mails caught, reports %+v %+v; want 60 in all", n, reports[0], reports[1])
+	}
 }
 
 // Every kind has its texts in every language, and every text is used.
@@ -283,5 +308,43 @@ func TestThousandNotifications(t *testing.T) {
 	// lease 2 + queue ceil(~250/100) per shard + 2,000 directory keys/100 + 1,000 addresses/100 + 1,000/50 marks
 	if limit := int64(2 + 3*dynamo.MailShards + 20 + 10 + 20); r.RoundTrips > limit {
 		t.Errorf("%d round trips, want at most %d", r.RoundTrips, limit)
+	}
+}
+
+// A fan-out cut short after its notifications were written (its own
+// record not yet deleted) is finished by the scheduled job; notifications
+// already mailed by then are not written again, so nobody is mailed twice.
+func TestInterruptedFanOutIsNotMailedTwice(t *testing.T) {
+	e := setup(t, false)
+	ctx := context.Background()
+	if _, err := e.st.RunSchedule(ctx); err != nil { // its own notifications first
+		t.Fatal(err)
+	}
+	e.run(t)
+	before := len(e.box.Messages())
+	officer := procurement.Actor{UserID: "officer-lahti", Role: procurement.RoleOfficer, Org: seed.BuyerLahti}
+	c, err := e.st.CreateCompetition(ctx, officer, seed.DPSID, seed.DemoDefinition(e.st.Now()), seed.System[procurement.DPS])
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The request dies before it deletes its fan-out record.
+	e.eng.Faults(localdb.FaultNext(1, localdb.Fault{Kind: localdb.Throttle, Code: "ValidationException"}, "DeleteItem"))
+	if _, err = e.st.PublishCompetition(ctx, officer, c.ID, c.Version, seed.System[procurement.Competition]); err != nil {
+		t.Fatal(err)
+	}
+	e.eng.Faults(nil)
+	first := e.run(t)
+	if first.Sent == 0 {
+		t.Fatalf("the invitations were not mailed: %+v", first)
+	}
+	report, err := e.st.RunSchedule(ctx)
+	if err != nil || report.Dispatched != 1 {
+		t.Fatalf("the scheduled job finished %d fan-outs (%v), want the one left behind", report.Dispatched, err)
+	}
+	if again := e.run(t); again.Notifications != 0 || again.Sent != 0 {
+		t.Errorf("finishing the fan-out queued its notifications again: %+v", again)
+	}
+	if n := len(e.box.Messages()) - before; n != first.Sent {
+		t.Errorf("%d mails, want %d", n, first.Sent)
 	}
 }
