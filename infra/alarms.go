@@ -86,8 +86,8 @@ func newAlerts(st awscdk.Stack, app *App) *Alerts {
 	// A notification whose mail failed for about 17 hours is given up: it
 	// is still listed in GET /notifications, but someone should know.
 	given := awslogs.NewMetricFilter(st, s("MailGivenUpFilter"), &awslogs.MetricFilterProps{
-		LogGroup:      app.Functions["mailer"].LogGroup(),
-		FilterPattern: awslogs.FilterPattern_StringValue(s("$.msg"), s("="), s("mail given up")),
+		LogGroup:        app.Functions["mailer"].LogGroup(),
+		FilterPattern:   awslogs.FilterPattern_StringValue(s("$.msg"), s("="), s("mail given up")),
 		MetricNamespace: s("Rengas"), MetricName: s("MailGivenUp"), MetricValue: s("1"),
 	})
 	alarm("MailGivenUp", given.Metric(five), 1, 1, 1, "A notification could not be e-mailed after every retry; see the mailer's log.")
