@@ -78,6 +78,11 @@ type Edge struct {
 // certificateArn, an ACM certificate in the stack's region).
 func addEdge(st awscdk.Stack, app *App, stage awsapigatewayv2.HttpStage) *Edge {
 	e := &Edge{}
+	// Every function knows the public address (links in mail, stable
+	// OCDS package URIs on the custom domain).
+	for _, fn := range Functions {
+		app.Functions[fn.Name].AddEnvironment(s("PUBLIC_BASE_URL"), app.PublicURL, nil)
+	}
 	settings := map[string]any{}
 	for _, rt := range httpapi.Routes {
 		var t *Throttle

@@ -226,6 +226,11 @@ func TestEdge(t *testing.T) {
 	if o := raw(dc["Origins"]); !strings.Contains(o, "ApiEndpoint") && !strings.Contains(o, "execute-api") {
 		t.Errorf("the origin must be the HTTP API: %s", o)
 	}
+	for fid, f := range resources("app", "AWS::Lambda::Function") {
+		if v := raw(props(f)["Environment"].(map[string]any)["Variables"].(map[string]any)["PUBLIC_BASE_URL"]); !strings.Contains(v, "ApiEndpoint") {
+			t.Errorf("%s: PUBLIC_BASE_URL %s, want the API's endpoint", fid, v)
+		}
+	}
 	if len(resources("app", "AWS::ApiGatewayV2::DomainName")) != 0 {
 		t.Error("no custom domain unless configured")
 	}
@@ -251,7 +256,7 @@ func TestOptionalCORSAndDomainAndRequiredContexts(t *testing.T) {
 			cors, _ = props(r)["CorsConfiguration"].(map[string]any)
 		case "AWS::Lambda::Function":
 			env := raw(props(r)["Environment"])
-			if (strings.Contains(env, "PUBLIC_URL") || strings.Contains(env, "PUBLIC_BASE_URL")) && !strings.Contains(env, "https://rengas.lahti.fi") {
+			if !strings.Contains(env, `"PUBLIC_BASE_URL":"https://rengas.lahti.fi"`) || strings.Contains(env, "PUBLIC_URL") && !strings.Contains(env, `"PUBLIC_URL":"https://rengas.lahti.fi"`) {
 				t.Errorf("the public address must be the custom domain: %s", env)
 			}
 		}

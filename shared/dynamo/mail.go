@@ -257,7 +257,8 @@ type QueuedMail struct {
 }
 
 // MailQueue reads up to limit queued notifications due by now, shard by
-// shard (one Query per 100 notifications and shard), starting each minute
+// shard (one Query per 100 notifications and shard, then one consistent
+// BatchGetItem per 100 to confirm them), starting each minute
 // at another shard so that a full shard does not starve the others.
 func (s *Store) MailQueue(ctx context.Context, limit int) ([]QueuedMail, error) {
 	var out []QueuedMail
@@ -283,6 +284,31 @@ func (s *Store) MailQueue(ctx context.Context, limit int) ([]QueuedMail, error) 
 				break
 			}
 		}
+	}
+	return s.fresh(ctx, out, due)
+}
+
+// fresh re-reads the queued notifications from the table, strongly
+// consistent (100 a BatchGetItem): the index may still show one that a
+// run just took off the queue or moved to a later retry, and it must not
+// be mailed again.
+func (s *Store) fresh(ctx context.Context, queued []QueuedMail, due string) ([]QueuedMail, error) {
+	keys := make([]key, len(queued))
+	for i, q := range queued {
+		keys[i] = q.key
+	}
+	got, err := s.getChunked(ctx, keys)
+	if err != nil {
+		return nil, err
+	}
+	out := queued[:0]
+	for _, q := range queued {
+		m := got[q.key]
+		if m == nil || attrString(m, GSI3.PK) == "" || attrString(m, GSI3.SK) > due {
+			continue
+		}
+		q.Mailed, q.Failed, q.Attempts, q.raw = stringSet(m, "mailed"), stringSet(m, "mailFailed"), int(attrInt(m, "mailAttempts")), m
+		out = append(out, q)
 	}
 	return out, nil
 }

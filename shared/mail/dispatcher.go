@@ -101,7 +101,8 @@ func RetryDelay(attempts int) time.Duration {
 }
 
 // Run e-mails what is queued and due. DynamoDB round trips: the lease (2),
-// one Query per 100 notifications and shard, one BatchGetItem per 50
+// one Query per 100 notifications and shard and one BatchGetItem per 100
+// to confirm them against the table, one BatchGetItem per 50
 // organisations (directory and provider record), one per 100 addresses
 // (their bounce and complaint state), one TransactWriteItems per Batch
 // notifications.
