@@ -157,7 +157,7 @@ func (c *Catalog) Compose(nt dynamo.Notification, to Recipient, from, base strin
 		kind = "other"
 	}
 	base = strings.TrimSuffix(base, "/")
-	data := map[string]string{"Ref": nt.Ref, "Org": nt.To, "Notifications": base + "/" + to.Lang + "/notifications"}
+	data := map[string]string{"Ref": nt.Ref, "Subject": nt.Subject, "Org": nt.To, "Notifications": base + "/" + to.Lang + "/notifications"}
 	var parts [5]string
 	for i, id := range []string{kind + ".subject", kind + ".body", "mail.details", "mail.open", "mail.footer"} {
 		s, err := c.T(to.Lang, id, data)

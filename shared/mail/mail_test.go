@@ -121,10 +121,13 @@ func TestPublishedCompetitionMailsEveryInvitee(t *testing.T) {
 		for _, rc := range rcpts {
 			want++
 			langs[rc.Lang] = true
-			subject, _ := cat.T(rc.Lang, "competition.invited.subject", map[string]string{"Ref": c.ID})
+			subject, _ := cat.T(rc.Lang, "competition.invited.subject", map[string]string{"Ref": c.ID, "Subject": c.Title})
+			if !strings.Contains(subject, c.Title) {
+				t.Errorf("%s subject %q does not name the competition %q", rc.Lang, subject, c.Title)
+			}
 			var hits []localmail.Mail
 			for _, m := range got {
-				if slices.Contains(m.To, rc.Address) && strings.Contains(m.Subject, c.ID) {
+				if slices.Contains(m.To, rc.Address) && m.Text != "" && strings.Contains(m.Text, "/competitions/"+c.ID) {
 					hits = append(hits, m)
 				}
 			}
