@@ -40,7 +40,7 @@ func TestMain(m *testing.M) {
 	start := time.Now()
 	app := awscdk.NewApp(&awscdk.AppProps{Outdir: jsii.String(os.TempDir() + "/rengas-cdk-test"),
 		Context: &map[string]any{"feedbackEmail": "saavutettavuus@example.fi", "alarmEmail": "it@lahti.example.fi",
-			"mailFrom": "Rengas <rengas@lahti.example.fi>"}})
+			"mailFrom": "Rengas <rengas@lahti.example.fi>", "sesVerified": "true"}})
 	stacks = Build(app, "../build")
 	for name, st := range map[string]awscdk.Stack{"stateful": stacks.Stateful.Stack, "app": stacks.App.Stack} {
 		templates[name] = *assertions.Template_FromStack(st, nil).ToJSON()

@@ -65,8 +65,18 @@ func newMailIdentity(st awscdk.Stack) *Mail {
 }
 
 // cognitoEmail makes Cognito send its mail (temporary passwords, codes)
-// through SES as the same sender, not its default of 50 a day.
+// through SES as the same sender, not its default of 50 a day. Cognito
+// accepts an SES sender only once SES has verified its domain, which
+// needs the DKIM records of the first deployment in DNS: so this is
+// switched on by the context sesVerified=true, on the deployment after
+// the domain is verified; until then Cognito keeps its own mail, and the
+// synthesis warns.
 func cognitoEmail(st awscdk.Stack, m *Mail) awscognito.UserPoolEmail {
+	if v := st.Node().TryGetContext(s("sesVerified")); v != true && v != "true" {
+		awscdk.Annotations_Of(st).AddWarning(s("Cognito sends its own mail (at most 50 a day) until SES has verified " + m.Domain +
+			": publish the MailDkim records, then deploy again with -c sesVerified=true"))
+		return nil
+	}
 	region, _ := st.Node().TryGetContext(s("sesRegion")).(string)
 	r := st.Region()
 	if region != "" {

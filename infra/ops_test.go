@@ -279,6 +279,12 @@ func TestOptionalCORSAndDomainAndRequiredContexts(t *testing.T) {
 	if !strings.Contains(raw(stateful), `"MinRetentionDays":4018`) || !strings.Contains(raw(stateful), `"DeleteAfterDays":4018`) {
 		t.Error("backupRetentionDays is not applied")
 	}
+	// Until SES has verified the domain (sesVerified), Cognito keeps its own mail.
+	for _, r := range tpl["Resources"].(map[string]any) {
+		if r := r.(map[string]any); r["Type"] == "AWS::Cognito::UserPool" && strings.Contains(raw(props(r)["EmailConfiguration"]), "DEVELOPER") {
+			t.Errorf("Cognito must not use SES before the domain is verified: %s", raw(props(r)["EmailConfiguration"]))
+		}
+	}
 	var errs []string
 	for _, e := range *assertions.Annotations_FromStack(st.App.Stack).FindError(jsii.String("*"), assertions.Match_AnyValue()) {
 		errs = append(errs, fmt.Sprint(e.Entry.Data))

@@ -7,7 +7,6 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/sesv2"
 	"github.com/aws/aws-sdk-go-v2/service/sesv2/types"
-	"github.com/aws/smithy-go"
 )
 
 // SES sends through Amazon SES (API v2), with a configuration set whose
@@ -18,8 +17,13 @@ type SES struct {
 }
 
 // Send sends one message as raw MIME, so that SES sends exactly what the
-// SMTP relay would. A refused message or address is Permanent; throttling,
-// a paused account or a service error may pass on a retry.
+// SMTP relay would. Only a malformed request (BadRequestException, such as
+// an address SES cannot parse) is Permanent. SES refuses a message
+// synchronously mostly for reasons of the deployment, not of the
+// recipient (a sender domain not verified yet, the sandbox's unverified
+// recipients, a paused account, throttling): those are retried with
+// backoff and, if they persist, given up with the MailGivenUp alarm.
+// Bounces and complaints arrive later as events (Events).
 func (s *SES) Send(ctx context.Context, m Message) error {
 	in := &sesv2.SendEmailInput{
 		FromEmailAddress: aws.String(m.From),
@@ -31,19 +35,7 @@ func (s *SES) Send(ctx context.Context, m Message) error {
 		in.ConfigurationSetName = aws.String(s.ConfigurationSet)
 	}
 	_, err := s.Client.SendEmail(ctx, in)
-	if err == nil {
-		return nil
-	}
-	var rejected *types.MessageRejected
-	var bad *types.BadRequestException
-	var notVerified *types.MailFromDomainNotVerifiedException
-	var notFound *types.NotFoundException
-	if errors.As(err, &rejected) || errors.As(err, &bad) || errors.As(err, &notVerified) || errors.As(err, &notFound) {
-		return &Permanent{err}
-	}
-	var api smithy.APIError
-	if errors.As(err, &api) && api.ErrorFault() == smithy.FaultClient && api.ErrorCode() != "TooManyRequestsException" &&
-		api.ErrorCode() != "LimitExceededException" && api.ErrorCode() != "SendingPausedException" && api.ErrorCode() != "AccountSuspendedException" {
+	if _, bad := errors.AsType[*types.BadRequestException](err); bad {
 		return &Permanent{err}
 	}
 	return err
