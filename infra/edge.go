@@ -139,7 +139,7 @@ func addEdge(st awscdk.Stack, app *App, stage awsapigatewayv2.HttpStage) *Edge {
 		DefaultBehavior:     behavior(awscloudfront.CachePolicy_CACHING_DISABLED()),
 		AdditionalBehaviors: &map[string]*awscloudfront.BehaviorOptions{"/open-data/*": behavior(openData)},
 		EnableLogging:       jsii.Bool(true), LogBucket: logs, LogFilePrefix: s("open-data/"),
-		PriceClass:             awscloudfront.PriceClass_PRICE_CLASS_100,
+		PriceClass: awscloudfront.PriceClass_PRICE_CLASS_100,
 	})
 	cdknag.NagSuppressions_AddResourceSuppressions(e.OpenData, &[]*cdknag.NagPackSuppression{
 		{Id: s("AwsSolutions-CFR1"), Reason: s("Public open data (OCDS) is meant for everyone, wherever they are.")},
