@@ -8,12 +8,10 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"log"
 	"log/slog"
 	"os"
 
-	"github.com/aws/aws-lambda-go/events"
 	"github.com/aws/aws-lambda-go/lambda"
 
 	"github.com/rengas/rengas/shared/httpapi"
@@ -32,23 +30,5 @@ func main() {
 	}
 	logger := slog.New(slog.NewJSONHandler(os.Stdout, nil))
 	d.Log = logger
-	lambda.Start(func(ctx context.Context, raw json.RawMessage) (any, error) {
-		var sns events.SNSEvent
-		if err := json.Unmarshal(raw, &sns); err == nil && len(sns.Records) > 0 && sns.Records[0].EventSource == "aws:sns" {
-			n := 0
-			for _, rec := range sns.Records {
-				got, err := mail.RecordEvents(ctx, store, rec.SNS.Message)
-				n += got
-				if err != nil {
-					logger.Error("record SES event", "err", err, "message", rec.SNS.MessageID)
-					return nil, err
-				}
-			}
-			logger.Info("SES events recorded", "addresses", n)
-			return map[string]int{"addresses": n}, nil
-		}
-		r, err := d.Run(ctx)
-		logger.Info("mail run", "report", r, "err", err)
-		return r, err
-	})
+	lambda.Start(d.Handler(logger))
 }
