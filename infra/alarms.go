@@ -44,15 +44,22 @@ func newAlerts(st awscdk.Stack, app *App) *Alerts {
 		EnableKeyRotation: jsii.Bool(true),
 		RemovalPolicy:     awscdk.RemovalPolicy_RETAIN,
 	})
-	for _, svc := range []string{"cloudwatch.amazonaws.com", "ses.amazonaws.com"} {
-		key.AddToResourcePolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
-			Sid:        s("Publish-" + strings.Split(svc, ".")[0]),
-			Principals: &[]awsiam.IPrincipal{awsiam.NewServicePrincipal(s(svc), nil)},
-			Actions:    jsii.Strings("kms:Decrypt", "kms:GenerateDataKey*"),
-			Resources:  jsii.Strings("*"),
-			Conditions: &map[string]any{"StringEquals": map[string]any{"aws:SourceAccount": st.Account()}},
-		}), nil)
-	}
+	// CloudWatch alarms publish as the service, with no source-account
+	// context to check (the statement AWS documents for alarm topics);
+	// SES publishes with one, so its grant is limited to this account.
+	key.AddToResourcePolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+		Sid:        s("AlarmsPublish"),
+		Principals: &[]awsiam.IPrincipal{awsiam.NewServicePrincipal(s("cloudwatch.amazonaws.com"), nil)},
+		Actions:    jsii.Strings("kms:Decrypt", "kms:GenerateDataKey*"),
+		Resources:  jsii.Strings("*"),
+	}), nil)
+	key.AddToResourcePolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+		Sid:        s("SesEventsPublish"),
+		Principals: &[]awsiam.IPrincipal{awsiam.NewServicePrincipal(s("ses.amazonaws.com"), nil)},
+		Actions:    jsii.Strings("kms:Decrypt", "kms:GenerateDataKey*"),
+		Resources:  jsii.Strings("*"),
+		Conditions: &map[string]any{"StringEquals": map[string]any{"aws:SourceAccount": st.Account()}},
+	}), nil)
 	topic := awssns.NewTopic(st, s("Alerts"), &awssns.TopicProps{EnforceSSL: jsii.Bool(true), MasterKey: key})
 	// Where alarms go, required: npx cdk deploy -c alarmEmail=it@lahti.example.fi
 	if v, ok := st.Node().TryGetContext(s("alarmEmail")).(string); ok && strings.Contains(v, "@") {

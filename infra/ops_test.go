@@ -45,10 +45,16 @@ func TestAlarmsReachSomeone(t *testing.T) {
 		t.Error("the alert key must rotate")
 	}
 	policy := raw(p["KeyPolicy"])
-	for _, want := range []string{`"Service":"cloudwatch.amazonaws.com"`, `"kms:Decrypt"`, `"kms:GenerateDataKey*"`, `"Service":"ses.amazonaws.com"`} {
-		if !strings.Contains(policy, want) {
-			t.Errorf("key policy lacks %s: %s", want, policy)
+	granted := map[string]bool{}
+	for _, st := range p["KeyPolicy"].(map[string]any)["Statement"].([]any) {
+		st := st.(map[string]any)
+		svc, _ := st["Principal"].(map[string]any)["Service"].(string)
+		if a := raw(st["Action"]); st["Effect"] == "Allow" && strings.Contains(a, `"kms:Decrypt"`) && strings.Contains(a, `"kms:GenerateDataKey*"`) {
+			granted[svc] = true
 		}
+	}
+	if !granted["cloudwatch.amazonaws.com"] || !granted["ses.amazonaws.com"] {
+		t.Errorf("the key must let CloudWatch and SES encrypt messages for its topics: %s", policy)
 	}
 	var alerts map[string]any
 	for id, tp := range resources("app", "AWS::SNS::Topic") {
