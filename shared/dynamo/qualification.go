@@ -238,7 +238,7 @@ func (s *Store) Decide(ctx context.Context, actor procurement.Actor, dpsID, id s
 		if err := a.Decide(actor, category, outcome, reason, now); err != nil {
 			return "", "", nil, err
 		}
-		extra := []write{s.notify(a.ProviderID, "application.decided", a.ID,
+		extra := []write{s.notifyAbout(a.ProviderID, "application.decided", a.ID, d.Title,
 			fmt.Sprintf("Decision on your application to %s, category %s: %s", d.Title, category, outcome))}
 		if outcome == procurement.OutcomeAdmitted {
 			ad := procurement.Admit(a, category, actor, now)
@@ -460,21 +460,30 @@ func (s *Store) ListProviderDeclarationRequests(ctx context.Context, prov, curso
 	return queryPage[procurement.DeclarationRequest](ctx, s, query{index: &GSI2, pk: providerPartition(prov), skBegin: "DECL#", desc: true, cursor: cursor, limit: limit})
 }
 
-// Notification is an outbox record for one organisation. Locally the
-// server lists them; in AWS a consumer turns them into e-mail.
+// Notification is an outbox record for one organisation. GET
+// /notifications lists them; the mail dispatcher (package mail) e-mails
+// each to the organisation's users and contact address: the write that
+// stores a notification also puts it on the mail queue (mail.go).
 type Notification struct {
-	ID      string `json:"id"`
-	To      string `json:"to"`
-	Kind    string `json:"kind"`
-	Ref     string `json:"ref"`
+	ID   string `json:"id"`
+	To   string `json:"to"`
+	Kind string `json:"kind"`
+	Ref  string `json:"ref"`
+	// Subject names what the notification is about (a competition's or a
+	// DPS's title), for mail subjects; empty when the kind says enough.
+	Subject string `json:"subject,omitempty"`
 	Message string `json:"message"`
 	At      string `json:"at"`
 }
 
 func (s *Store) notify(org, kind, ref, message string) write {
+	return s.notifyAbout(org, kind, ref, "", message)
+}
+
+func (s *Store) notifyAbout(org, kind, ref, subject, message string) write {
 	now := s.Now().UTC()
-	nt := Notification{ID: s.NewID(), To: org, Kind: kind, Ref: ref, Message: message, At: now.Format("2006-01-02T15:04:05.000000Z")}
-	return s.putNew(entity(key{outboxPartition(org), nt.At + "#" + nt.ID}, "notification", 1, nt), "notification exists")
+	nt := Notification{ID: s.NewID(), To: org, Kind: kind, Ref: ref, Subject: subject, Message: message, At: now.Format("2006-01-02T15:04:05.000000Z")}
+	return s.putNew(queueMail(entity(key{outboxPartition(org), nt.At + "#" + nt.ID}, "notification", 1, nt), nt), "notification exists")
 }
 
 // ListNotifications pages through an organisation's notifications, newest first.

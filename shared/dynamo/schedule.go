@@ -88,7 +88,7 @@ func (s *Store) flagOverdue(ctx context.Context) (int, error) {
 func (s *Store) notifyOnce(ctx context.Context, org, kind, ref, day, message string) (bool, error) {
 	id := kind + "-" + ref
 	nt := Notification{ID: id, To: org, Kind: kind, Ref: ref, Message: message, At: s.Now().UTC().Format("2006-01-02T15:04:05.000000Z")}
-	it := entity(key{outboxPartition(org), day + "T23:59:59.999999Z#" + id}, "notification", 1, nt)
+	it := queueMail(entity(key{outboxPartition(org), day + "T23:59:59.999999Z#" + id}, "notification", 1, nt), nt)
 	if s.ReadOnly {
 		return false, errReadOnly
 	}

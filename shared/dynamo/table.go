@@ -21,7 +21,10 @@
 //	anchored head        CHAIN#<chain>              ANCHOR#<anchor, 12 d>  ANCHOR#<anchor, 12 d> / <chain>
 //	anchor               ANCHOR                     A#<anchor, 12 digits>
 //	sealed bid chains    SEALED                     <comp>                 (a competition whose bid chains wait for its opening)
-//	notification         OUTBOX#<org>               <at>#<id>
+//	notification         OUTBOX#<org>               <at>#<id>                                                                                     MAILQ#<shard> / <due>#<org>#<id> (until mailed)
+//	mail directory       ORG#<org>                  MAILDIR
+//	address state        ADDR#<address>             STATE
+//	mail dispatcher lease MAILLEASE                 LEASE
 //	notification fan-out FANOUT                     <at>#<id>
 //	competition          COMP#<comp>                META                   DPS#<dps>#COMPS / <created>#<comp>                                     COMPS#published / <deadline>#<comp>
 //	decision             COMP#<comp>                DECISION

@@ -132,7 +132,12 @@ func GenerateOpenAPI() ([]byte, error) {
 			"version": "1.0.0",
 			"description": "Rengas is a dynamic purchasing system for outcome-based employment services. " +
 				"Every error is application/problem+json (RFC 9457). Updates carry the version they were based on; a stale version answers 409. " +
-				"Requests are checked against this document before any handler runs.",
+				"Requests are checked against this document before any handler runs. " +
+				"Notifications (GET /notifications) are also e-mailed, within about a minute, to every user of the receiving organisation who has signed in to the pages " +
+				"(in the language they signed in with) and to a provider's contact address, with a link to the page concerned: " +
+				"invitees on competition.invited, competition.amended, competition.cancelled and question.answered; bidders on competition.awarded; " +
+				"the buyer on question.asked; the DPS's buyers on application.overdue; the applicant on application.decided; " +
+				"the provider on admission.admitted, admission.suspended, admission.excluded and declaration.requested.",
 		},
 		"servers":    []obj{{"url": "/"}},
 		"paths":      paths,
