@@ -26,6 +26,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
 	"github.com/rengas/rengas/shared/audit"
+	"github.com/rengas/rengas/shared/ocds"
 	"github.com/rengas/rengas/shared/outcomes"
 	"github.com/rengas/rengas/shared/procurement"
 	"github.com/rengas/rengas/shared/workdays"
@@ -194,9 +195,49 @@ func (s *Store) ConcludeContract(ctx context.Context, a procurement.Actor, comp,
 		bal.Extras[n] = num(0)
 	}
 	bal.Extras["places"], bal.Extras["ceiling"], bal.Extras["outcomeCap"] = num(terms.Places), num(terms.CeilingCents), num(terms.OutcomeCapCents)
+	put := s.putContract(k)
 	_, err = s.commit(ctx, &r.head, s.contractChange(a, k, "contract.concluded", "contract", k.ID, "terms frozen", k),
-		s.putContract(k), s.putNew(bal, "the contract was already concluded"))
+		put, s.putNew(bal, "the contract was already concluded"), s.contractRelease(k, concludedChange(k), *k.ConcludedAt))
 	return k, err
+}
+
+// concludedChange is the public change of a contract's conclusion: still
+// pending (the provider has not accepted), with its period frozen.
+func concludedChange(k *outcomes.Contract) ocds.Contract {
+	return ocds.Contract{Status: "pending", Period: ocds.DayPeriod(k.Terms.Start, k.Terms.End)}
+}
+
+// contractRelease publishes a change of an outcome contract in its
+// competition's OCDS process, in the change's own transaction: the
+// contract <competition>-<provider> with only what changed, under a
+// release id made unique by the contract's new version.
+func (s *Store) contractRelease(k *outcomes.Contract, change ocds.Contract, at time.Time) write {
+	tag := "contractUpdate"
+	switch {
+	case change.Implementation != nil:
+		tag = "implementation"
+	case change.Status == "terminated":
+		tag = "contractTermination"
+	}
+	seq := k.ProviderID + "." + strconv.Itoa(k.Version)
+	if change.Implementation != nil {
+		seq = k.ProviderID + ".tx." + change.Implementation.Transactions[0].ID
+	}
+	return s.ReleaseWrite(ocds.ContractRelease(k.CompetitionID, k.ProviderID, tag, seq, at, change), at)
+}
+
+// stageChange is the public change of a contract's new stage, from the
+// stage it was in: accepted (active, signed), lapsed or cancelled before
+// it was in force (cancelled), or ended while in force (terminated).
+func stageChange(k *outcomes.Contract, from outcomes.Status, at time.Time) ocds.Contract {
+	switch {
+	case k.Status == outcomes.Active:
+		return ocds.Contract{Status: "active", DateSigned: ocds.Stamp(at)}
+	case k.Status == outcomes.Cancelled && from == outcomes.Active:
+		return ocds.Contract{Status: "terminated"}
+	default:
+		return ocds.Contract{Status: "cancelled"}
+	}
 }
 
 // ContractStep accepts, cancels or lets a contract lapse.
@@ -212,11 +253,14 @@ func (s *Store) ContractStep(ctx context.Context, a procurement.Actor, comp, pro
 	if k.Version != version {
 		return nil, procurement.Errorf(procurement.ECONFLICT, "%s (it is at version %d)", staleVersion("the contract"), k.Version)
 	}
+	from := k.Status
 	action, err := step(k)
 	if err != nil {
 		return nil, err
 	}
-	_, err = s.commit(ctx, &r.head, s.contractChange(a, k, action, "contract", k.ID, string(k.Status), k), s.putContract(k))
+	put, at := s.putContract(k), s.Now()
+	_, err = s.commit(ctx, &r.head, s.contractChange(a, k, action, "contract", k.ID, string(k.Status), k), put,
+		s.contractRelease(k, stageChange(k, from, at), at))
 	return k, err
 }
 
@@ -548,6 +592,14 @@ func (s *Store) Clawback(ctx context.Context, a procurement.Actor, comp, prov, e
 		if of.Kind == outcomes.OutcomeFee || of.Kind == outcomes.FixedFee {
 			writes = append(writes, s.statsWrites(k, of.Period, outcomes.FeeCounts(of, of.DaysToOutcome, -1))...)
 		}
+		if of.PaidOn != "" && e.PayableCents != 0 {
+			// Money paid back is a negative transaction on the day booked.
+			pub, err := s.paymentRelease(ctx, k, e.ID, e.Day, e.PayableCents)
+			if err != nil {
+				return nil, err
+			}
+			writes = append(writes, pub)
+		}
 		_, err = s.commit(ctx, &r.head, s.contractChange(a, k, "ledger.clawback", "ledgerentry", cid+"/"+e.ID, "reverses "+of.ID, e), writes...)
 		return e, err
 	})
@@ -598,10 +650,33 @@ func (s *Store) RecordPayment(ctx context.Context, a procurement.Actor, comp, pr
 		return nil, err
 	}
 	e.Version++
-	_, err = s.commit(ctx, &r.head, s.contractChange(a, r.Contract, "ledger.paid", "ledgerentry", cid+"/"+e.ID, "invoice "+invoice, e),
-		s.putVersion(entryItem(e), version, staleVersion("the ledger entry")),
-		s.balanceUpdate(cid, map[string]int64{"paid": e.PayableCents}, "", nil, ""))
+	writes := []write{s.putVersion(entryItem(e), version, staleVersion("the ledger entry")),
+		s.balanceUpdate(cid, map[string]int64{"paid": e.PayableCents}, "", nil, "")}
+	if e.PayableCents != 0 {
+		pub, err := s.paymentRelease(ctx, r.Contract, e.ID, e.PaidOn, e.PayableCents)
+		if err != nil {
+			return nil, err
+		}
+		writes = append(writes, pub)
+	}
+	_, err = s.commit(ctx, &r.head, s.contractChange(a, r.Contract, "ledger.paid", "ledgerentry", cid+"/"+e.ID, "invoice "+invoice, e), writes...)
 	return e, err
+}
+
+// paymentRelease publishes a payment (or a repayment) of a contract's
+// ledger entry as a transaction of its implementation; the payer is named
+// as in the award, from the DPS's buyer details (one read).
+func (s *Store) paymentRelease(ctx context.Context, k *outcomes.Contract, entry, day string, cents int64) (write, error) {
+	m, err := s.get(ctx, dpsKey(k.DPSID))
+	if err != nil {
+		return write{}, err
+	}
+	d, err := decodeAs[procurement.DPS](m, "DPS")
+	if err != nil {
+		return write{}, err
+	}
+	tx := ocds.Payment(d, k.Buyer, k.Supplier, k.ID+"-"+entry, day, cents)
+	return s.contractRelease(k, ocds.Contract{Implementation: &ocds.Implementation{Transactions: []ocds.Transaction{tx}}}, s.Now()), nil
 }
 
 // ListReferrals, ListClaims and ListLedger page through a contract's

@@ -17,6 +17,8 @@ import (
 	"github.com/rengas/rengas/shared/audit"
 	"github.com/rengas/rengas/shared/auth"
 	"github.com/rengas/rengas/shared/dynamo"
+	"github.com/rengas/rengas/shared/ocds"
+	"github.com/rengas/rengas/shared/ocds/ocdstest"
 	"github.com/rengas/rengas/shared/outcomes"
 	"github.com/rengas/rengas/shared/procurement"
 	"github.com/rengas/rengas/shared/seed"
@@ -459,6 +461,46 @@ func TestOutcomeYear(t *testing.T) {
 		if n := len(ind.body["outcomePricings"].([]any)); n != 6 {
 			t.Errorf("indigo: %d pricings", n)
 		}
+	}
+
+	// The contracts' life is published in their competitions' OCDS
+	// processes: a release per public change (conclusion, acceptance,
+	// each payment or repayment), each valid against the extended schema;
+	// the record compiles them into the awarded contract, which is active,
+	// signed, has its period and every payment of the implementation block.
+	o := &openData{e: e, schemas: ocdstest.Build(t), seen: map[string]string{}, count: map[string]int{}}
+	for _, k := range contracts {
+		comp := strings.Split(strings.TrimPrefix(k.base, "/competitions/"), "/")[0]
+		o.fetch("/open-data/competitions/"+comp+"/ocds", false)
+		rec := o.fetch("/open-data/competitions/"+comp+"/ocds/record", true)
+		var got *ocds.Contract
+		for i, c := range rec.Records[0].CompiledRelease.Contracts {
+			if c.ID == comp+"-"+k.prov {
+				got = &rec.Records[0].CompiledRelease.Contracts[i]
+			}
+		}
+		if got == nil || got.Status != "active" || got.DateSigned == "" || got.Period == nil || !strings.Contains(got.Period.EndDate, "T23:59:59+0") {
+			t.Fatalf("%s: the compiled contract %+v, want active, signed, with its period ending at the end of a day", k.prov, got)
+		}
+		want := map[string]string{}
+		for _, tx := range dig(e.get("", "/open-data"+k.base+"/implementation").body, "implementation.transactions").([]any) {
+			tx := tx.(map[string]any)
+			want[tx["id"].(string)] = fmt.Sprint(dig(tx, "value.amount"))
+		}
+		var txs []ocds.Transaction
+		if got.Implementation != nil {
+			txs = got.Implementation.Transactions
+		}
+		if len(txs) != len(want) {
+			t.Fatalf("%s: the compiled contract's implementation %+v, want the %d payments of the implementation block", k.prov, got.Implementation, len(want))
+		}
+		for _, tx := range txs {
+			amount, _ := tx.Value.Amount.Float64()
+			if want[tx.ID] != fmt.Sprint(amount) || tx.Payer == nil || tx.Payee == nil || !strings.HasPrefix(tx.Payee.ID, "FI-PRO-") {
+				t.Errorf("%s: transaction %+v; the implementation block says %s", k.prov, tx, want[tx.ID])
+			}
+		}
+		t.Logf("%s: the OCDS record compiles %d releases; the contract is %s with %d transactions", k.prov, len(rec.Records[0].Releases), got.Status, len(txs))
 	}
 
 	// Every step is on the contract's audit trail, which verifies; no event

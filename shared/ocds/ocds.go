@@ -256,7 +256,40 @@ type Contract struct {
 	Value      *Value  `json:"value,omitempty"`
 	Items      []Item  `json:"items,omitempty"`
 	DateSigned string  `json:"dateSigned,omitempty"`
+	// Implementation is the contract's implementation block (transactions
+	// and milestones), in a later contract event's release.
+	Implementation *Implementation `json:"implementation,omitempty"`
 }
+
+// Implementation is what happened under a contract: its payments.
+type Implementation struct {
+	Transactions []Transaction `json:"transactions,omitempty"`
+}
+
+// Transaction is a payment under a contract (negative: money paid back).
+type Transaction struct {
+	ID    string  `json:"id"`
+	Date  string  `json:"date"`
+	Value Value   `json:"value"`
+	Payer *OrgRef `json:"payer,omitempty"`
+	Payee *OrgRef `json:"payee,omitempty"`
+}
+
+// Payment is the transaction of a payment of cents on day (YYYY-MM-DD)
+// from the DPS's buyer to the supplier, both named as in the award.
+func Payment(d *procurement.DPS, buyer string, supplier procurement.Party, id, day string, cents int64) Transaction {
+	_, payer := buyerParty(d, buyer)
+	return Transaction{ID: id, Date: startOfDay(day), Value: *eur(cents), Payer: &payer, Payee: &OrgRef{ID: partyID(supplier.BusinessID), Name: supplier.Name}}
+}
+
+// DayPeriod is the period from the start of day start to the end of day
+// end (YYYY-MM-DD), in Helsinki.
+func DayPeriod(start, end string) *Period {
+	return &Period{StartDate: startOfDay(start), EndDate: endOfDay(end)}
+}
+
+// Euros is an amount of cents in euros.
+func Euros(cents int64) *Value { return eur(cents) }
 
 // RelatedProcess links the call-off to its DPS.
 type RelatedProcess struct {
