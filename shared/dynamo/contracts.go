@@ -375,6 +375,27 @@ func (s *Store) Refer(ctx context.Context, a procurement.Actor, comp, prov, ref,
 	return rf, err
 }
 
+// loadClaim reads the contract with one claim, at the version the caller
+// saw.
+func (s *Store) loadClaim(ctx context.Context, comp, prov, id string, version int, may func(*outcomes.Contract) error) (*ContractRead, *outcomes.Claim, error) {
+	cid := outcomes.ContractID(comp, prov)
+	r, err := s.loadContract(ctx, comp, prov, claimKey(cid, id))
+	if err != nil {
+		return nil, nil, err
+	}
+	if err := may(r.Contract); err != nil {
+		return nil, nil, err
+	}
+	c, err := decodeAs[outcomes.Claim](r.got[claimKey(cid, id)], "claim "+id)
+	if err != nil {
+		return nil, nil, err
+	}
+	if c.Version != version {
+		return nil, nil, procurement.Errorf(procurement.ECONFLICT, "%s", staleVersion("the claim"))
+	}
+	return r, c, nil
+}
+
 // loadReferral reads the contract with one referral.
 func (s *Store) loadReferral(ctx context.Context, comp, prov, id string, may func(*outcomes.Contract) error) (*ContractRead, *outcomes.Referral, error) {
 	cid := outcomes.ContractID(comp, prov)
@@ -459,20 +480,9 @@ func (s *Store) SubmitClaim(ctx context.Context, a procurement.Actor, comp, prov
 // is booked under the caps in the same transaction. Two round trips.
 func (s *Store) VerifyClaim(ctx context.Context, a procurement.Actor, comp, prov, id string, version int, outcome, method, reason string, may func(*outcomes.Contract) error) (*outcomes.Claim, error) {
 	return retryLedger(func() (*outcomes.Claim, error) {
-		cid := outcomes.ContractID(comp, prov)
-		r, err := s.loadContract(ctx, comp, prov, claimKey(cid, id))
+		r, c, err := s.loadClaim(ctx, comp, prov, id, version, may)
 		if err != nil {
 			return nil, err
-		}
-		if err := may(r.Contract); err != nil {
-			return nil, err
-		}
-		c, err := decodeAs[outcomes.Claim](r.got[claimKey(cid, id)], "claim "+id)
-		if err != nil {
-			return nil, err
-		}
-		if c.Version != version {
-			return nil, procurement.Errorf(procurement.ECONFLICT, "%s", staleVersion("the claim"))
 		}
 		k := r.Contract
 		payable, err := c.Verify(a, outcome, method, reason, s.Now())
@@ -500,26 +510,15 @@ func (s *Store) VerifyClaim(ctx context.Context, a procurement.Actor, comp, prov
 
 // AddEvidence answers a request for more information on a claim.
 func (s *Store) AddEvidence(ctx context.Context, a procurement.Actor, comp, prov, id string, version int, evidence []outcomes.Evidence, may func(*outcomes.Contract) error) (*outcomes.Claim, error) {
-	cid := outcomes.ContractID(comp, prov)
-	r, err := s.loadContract(ctx, comp, prov, claimKey(cid, id))
+	r, c, err := s.loadClaim(ctx, comp, prov, id, version, may)
 	if err != nil {
 		return nil, err
-	}
-	if err := may(r.Contract); err != nil {
-		return nil, err
-	}
-	c, err := decodeAs[outcomes.Claim](r.got[claimKey(cid, id)], "claim "+id)
-	if err != nil {
-		return nil, err
-	}
-	if c.Version != version {
-		return nil, procurement.Errorf(procurement.ECONFLICT, "%s", staleVersion("the claim"))
 	}
 	if err := c.AddEvidence(r.Contract, evidence, s.Now()); err != nil {
 		return nil, err
 	}
 	c.Version++
-	_, err = s.commit(ctx, &r.head, s.contractChange(a, r.Contract, "claim.evidence_added", "claim", cid+"/"+c.ID, fmt.Sprintf("%d documents", len(evidence)), c),
+	_, err = s.commit(ctx, &r.head, s.contractChange(a, r.Contract, "claim.evidence_added", "claim", r.Contract.ID+"/"+c.ID, fmt.Sprintf("%d documents", len(evidence)), c),
 		s.putVersion(claimItem(r.Contract, c), version, staleVersion("the claim")))
 	return c, err
 }
