@@ -145,3 +145,22 @@ func TestImplementationTransactions(t *testing.T) {
 		t.Errorf("milestones %+v", im.Milestones)
 	}
 }
+
+// A cancelled contract pays only for outcomes achieved while it was in
+// force: a claim achieved after the day of cancellation is refused.
+func TestClaimsOnACancelledContract(t *testing.T) {
+	cancelled := time.Date(2027, 5, 10, 12, 0, 0, 0, workdays.Helsinki)
+	k := &Contract{ID: "c", Status: Cancelled, Ending: &Ending{Reason: "Provider ceased trading.", At: cancelled},
+		Terms: &Terms{Start: "2027-01-01", End: "2027-12-31", ClaimGraceDays: 60, VerificationWorkdays: 20,
+			Milestones: []TermMilestone{{ID: "employed"}}}}
+	r := &Referral{ID: "r", Segment: "base", StartedOn: "2027-02-01"}
+	now := time.Date(2027, 6, 1, 9, 0, 0, 0, workdays.Helsinki)
+	ev := []Evidence{{Name: "contract.pdf", SHA256: strings.Repeat("ab", 32)}}
+	if _, err := k.NewClaim(procurement.Actor{UserID: "u"}, r, "employed", "2027-05-10", ev, now); err != nil {
+		t.Errorf("an outcome on the day of cancellation: %v", err)
+	}
+	_, err := k.NewClaim(procurement.Actor{UserID: "u"}, r, "employed", "2027-05-11", ev, now)
+	if err == nil || !strings.Contains(err.Error(), "cancelled (2027-05-10)") {
+		t.Errorf("an outcome after the cancellation: %v, want refused naming the day", err)
+	}
+}

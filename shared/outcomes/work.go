@@ -198,6 +198,8 @@ func (k *Contract) NewClaim(by procurement.Actor, r *Referral, milestone, achiev
 		p.Add("achievedOn", "is in the future")
 	case achievedOn > k.Terms.End:
 		p.Add("achievedOn", "is after the contract period (ended %s); only outcomes achieved within it are paid", k.Terms.End)
+	case k.Status == Cancelled && k.Ending != nil && achievedOn > workdays.DateString(k.Ending.At):
+		p.Add("achievedOn", "is after the contract was cancelled (%s); only outcomes achieved while it was in force are paid", workdays.DateString(k.Ending.At))
 	}
 	if today > k.Terms.ClaimDeadline() {
 		p.Add("achievedOn", "claims closed on %s: the contract period ended %s and the grace period is %d days", k.Terms.ClaimDeadline(), k.Terms.End, k.Terms.ClaimGraceDays)
