@@ -71,6 +71,9 @@ func (s *Store) oconItem(k *outcomes.Contract) item {
 	it.GSI[0] = key{"BUYER#" + k.Buyer + "#CONTRACTS", at}
 	it.GSI[1] = key{providerPartition(k.ProviderID), "OCON#" + at}
 	it.Extras = map[string]types.AttributeValue{"status": str(string(k.Status))}
+	if k.Status == outcomes.Concluded && k.AcceptBy != "" {
+		it.GSI[2] = key{lapsePartition, k.AcceptBy + "#" + k.ID}
+	}
 	return it
 }
 
@@ -259,8 +262,11 @@ func (s *Store) ContractStep(ctx context.Context, a procurement.Actor, comp, pro
 		return nil, err
 	}
 	put, at := s.putContract(k), s.Now()
-	_, err = s.commit(ctx, &r.head, s.contractChange(a, k, action, "contract", k.ID, string(k.Status), k), put,
-		s.contractRelease(k, stageChange(k, from, at), at))
+	writes := []write{put, s.contractRelease(k, stageChange(k, from, at), at)}
+	if k.Status == outcomes.Active && from == outcomes.Concluded && k.Terms.FixedFeeBasis == outcomes.FixedPerClientMonth {
+		writes = append(writes, s.putNew(feePlanItem(k), "the contract's fee plan exists already"))
+	}
+	_, err = s.commit(ctx, &r.head, s.contractChange(a, k, action, "contract", k.ID, string(k.Status), k), writes...)
 	return k, err
 }
 
@@ -427,6 +433,13 @@ func (s *Store) StartReferral(ctx context.Context, a procurement.Actor, comp, pr
 		}
 		if r.Balance == nil {
 			return nil, procurement.Errorf(procurement.ECONFLICT, "the contract has no ledger yet")
+		}
+		if k.Terms.FixedFeeBasis == outcomes.FixedPerClientMonth {
+			// The fixed fee is earned per month in service: the scheduled job books it.
+			rf.Version++
+			_, err = s.commit(ctx, &r.head, s.contractChange(a, k, "referral.started", "referral", k.ID+"/"+rf.ID, "fixed fee per month in service", rf),
+				s.putVersion(referralItem(rf), version, staleVersion("the referral")))
+			return rf, err
 		}
 		e, d := outcomes.NewEntry(*r.Balance, k, outcomes.FixedFee, k.Terms.FixedFeeCents, a, s.Now())
 		e.ReferralID, e.Segment, e.Period = rf.ID, rf.Segment, on[:7]

@@ -21,6 +21,8 @@ type ScheduleReport struct {
 	// Erased is the number of referrals whose client reference was erased
 	// after its retention period.
 	Erased int `json:"referralsErased"`
+	// Contracts is what the outcome-contract jobs did (RunContractJobs).
+	Contracts ContractJobsReport `json:"contracts"`
 	// Anchoring is what the anchoring step did (nothing when no anchor is due).
 	Anchoring AnchorReport `json:"anchoring"`
 }
@@ -45,6 +47,9 @@ func (s *Store) RunSchedule(ctx context.Context) (ScheduleReport, error) {
 	}
 	if r.Erased, err = s.EraseReferrals(ctx); err != nil {
 		return r, fmt.Errorf("erase referral references: %w", err)
+	}
+	if r.Contracts, err = s.RunContractJobs(ctx); err != nil {
+		return r, err
 	}
 	if r.Anchoring, err = s.AnchorIfDue(ctx); err != nil {
 		return r, fmt.Errorf("anchor the audit chains: %w", err)

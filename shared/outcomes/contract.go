@@ -40,9 +40,17 @@ var Statuses = []Status{Awarded, Concluded, Active, Lapsed, Cancelled}
 // BaseSegment is the segment of the places not in any named segment.
 const BaseSegment = "base"
 
-// FixedPerStartedReferral is the only fixed-fee basis so far: the fixed fee
-// per client is earned when the provider confirms the client's start.
-const FixedPerStartedReferral = "per-started-referral"
+// Fixed-fee bases, a DPS setting frozen in the terms at conclusion.
+const (
+	// FixedPerStartedReferral: the fixed fee per client is earned once,
+	// when the provider confirms the client's start.
+	FixedPerStartedReferral = procurement.FixedPerStartedReferral
+	// FixedPerClientMonth: the fixed fee is earned for each calendar month
+	// in which a started client is in the service (started on or before the
+	// month's last day and not ended before its first), within the contract
+	// period; the scheduled job books it once the month is over.
+	FixedPerClientMonth = procurement.FixedPerClientMonth
+)
 
 // Price is an outcome fee of the contract for one milestone in one segment,
 // with the buyer's expected rate there.
@@ -92,6 +100,9 @@ type Terms struct {
 	ClaimGraceDays       int `json:"claimGraceDays"`
 	VerificationWorkdays int `json:"verificationWorkdays"`
 	RetentionDays        int `json:"referralRetentionDays"`
+	// AcceptanceDays: the provider accepts within this many calendar days
+	// of the conclusion, or the contract lapses.
+	AcceptanceDays int `json:"acceptanceDays"`
 }
 
 // Price returns the outcome fee of a milestone in a segment.
@@ -165,8 +176,11 @@ type Contract struct {
 	ConcludedAt *time.Time        `json:"concludedAt,omitempty"`
 	ConcludedBy string            `json:"concludedBy,omitempty"`
 	Acceptance  *procurement.Note `json:"acceptance,omitempty"`
-	Ending      *Ending           `json:"ending,omitempty"`
-	Version     int               `json:"version"`
+	// AcceptBy is the last day (Finnish time) on which the provider can
+	// accept a concluded contract; the scheduled job lets it lapse after.
+	AcceptBy string  `json:"acceptBy,omitempty"`
+	Ending   *Ending `json:"ending,omitempty"`
+	Version  int     `json:"version"`
 }
 
 // ContractID is the id of the contract of a provider in a competition.
@@ -186,7 +200,7 @@ func FromAward(c *procurement.Competition, k *procurement.Contract) *Contract {
 // award record (the winner's bid prices and places) and the DPS settings.
 func FreezeTerms(c *procurement.Competition, k *procurement.Contract, s procurement.Settings) *Terms {
 	t := &Terms{
-		Places: k.Places, FixedFeeCents: k.FixedFeeCents, FixedFeeBasis: FixedPerStartedReferral,
+		Places: k.Places, FixedFeeCents: k.FixedFeeCents, FixedFeeBasis: s.FixedBasis(), AcceptanceDays: s.Acceptance(),
 		MaxOutcomeShare: c.MaxOutcomeShare, Start: c.ContractStart, End: c.ContractEnd,
 		ClaimGraceDays: s.Grace(), VerificationWorkdays: s.Verification(), RetentionDays: s.Retention(),
 	}
@@ -239,6 +253,7 @@ func (k *Contract) Conclude(by procurement.Actor, terms *Terms, now time.Time) e
 			k.StandstillEnds.In(workdays.Helsinki).Format("2006-01-02 15:04"))
 	}
 	k.Status, k.Terms, k.ConcludedAt, k.ConcludedBy = Concluded, terms, &now, by.UserID
+	k.AcceptBy = addDays(workdays.DateString(now), terms.AcceptanceDays)
 	return nil
 }
 
@@ -246,6 +261,9 @@ func (k *Contract) Conclude(by procurement.Actor, terms *Terms, now time.Time) e
 func (k *Contract) Accept(by procurement.Actor, now time.Time) error {
 	if k.Status != Concluded {
 		return procurement.Errorf(procurement.ECONFLICT, "the contract is %s; only a concluded contract can be accepted", k.Status)
+	}
+	if k.AcceptBy != "" && workdays.DateString(now) > k.AcceptBy {
+		return procurement.Errorf(procurement.ECONFLICT, "the contract had to be accepted by %s (Finnish time); it has lapsed", k.AcceptBy)
 	}
 	k.Status, k.Acceptance = Active, &procurement.Note{Reason: "accepted", By: by.UserID, At: now}
 	return nil

@@ -46,14 +46,17 @@ type Entry struct {
 	DaysToOutcome int    `json:"daysToOutcome,omitempty"`
 	// Reverses is the entry a clawback reverses; ReversedBy the clawback
 	// that reversed this one.
-	Reverses   string    `json:"reverses,omitempty"`
-	ReversedBy string    `json:"reversedBy,omitempty"`
-	Reason     string    `json:"reason,omitempty"`
-	InvoiceRef string    `json:"invoiceRef,omitempty"`
-	PaidOn     string    `json:"paidOn,omitempty"`
-	By         string    `json:"by"`
-	At         time.Time `json:"at"`
-	Version    int       `json:"version"`
+	Reverses   string `json:"reverses,omitempty"`
+	ReversedBy string `json:"reversedBy,omitempty"`
+	Reason     string `json:"reason,omitempty"`
+	// CapDecision, on a clawback, says what became of the amounts withheld
+	// from earlier entries when the clawback freed room under the caps.
+	CapDecision string    `json:"capDecision,omitempty"`
+	InvoiceRef  string    `json:"invoiceRef,omitempty"`
+	PaidOn      string    `json:"paidOn,omitempty"`
+	By          string    `json:"by"`
+	At          time.Time `json:"at"`
+	Version     int       `json:"version"`
 }
 
 // EntryID formats a sequence number as an entry id.
@@ -150,6 +153,9 @@ func Reverse(b Balance, k *Contract, of *Entry, reason string, by procurement.Ac
 	if of.Kind == OutcomeFee {
 		d.ShareUsed = -of.PayableCents
 	}
+	if others := b.WithheldCents - of.WithheldCents; others > 0 && of.PayableCents > 0 {
+		e.CapDecision = KeptWithheld(of.PayableCents, others)
+	}
 	return e, d, nil
 }
 
@@ -171,3 +177,54 @@ func (e *Entry) Pay(invoice, paidOn string) error {
 }
 
 func dayOf(t time.Time) string { return workdays.DateString(t) }
+
+// InServiceIn reports whether a referral earns the per-month fixed fee for
+// a month (YYYY-MM): the client started on or before the month's last day,
+// had not ended before its first, and the month is within the contract
+// period and not after the month a cancellation ended the contract in.
+func (k *Contract) InServiceIn(r *Referral, month string) bool {
+	if k.Terms == nil || r.StartedOn == "" {
+		return false
+	}
+	return r.StartedOn[:7] <= month && (r.EndedOn == "" || r.EndedOn[:7] >= month) &&
+		month >= k.Terms.Start[:7] && month <= k.LastFeeMonth()
+}
+
+// LastFeeMonth is the last month in which per-month fixed fees are earned:
+// the contract period's last month, or the month of the cancellation if
+// the contract was cancelled while in force.
+func (k *Contract) LastFeeMonth() string {
+	last := k.Terms.End[:7]
+	if k.Status == Cancelled && k.Ending != nil {
+		if m := workdays.DateString(k.Ending.At)[:7]; m < last {
+			last = m
+		}
+	}
+	return last
+}
+
+// NextMonth returns the month after m (YYYY-MM).
+func NextMonth(m string) string {
+	t, err := time.Parse("2006-01", m)
+	if err != nil {
+		return m
+	}
+	return t.AddDate(0, 1, 0).Format("2006-01")
+}
+
+// MonthlyFixedFeeReason is the reason written on a per-month fixed fee.
+func MonthlyFixedFeeReason(month string) string {
+	return "fixed fee per client and month (" + FixedPerClientMonth + ") for " + month
+}
+
+// KeptWithheld is the decision written on a clawback that frees room
+// under the caps while earlier entries have amounts withheld: those stay
+// withheld. A withheld amount was decided on the facts when its entry was
+// booked and entries never change; releasing it silently would make one
+// entry's clawback raise another's payable. The buyer can pay any of it by
+// an explicit adjustment, booked under the caps, if the contract says so.
+func KeptWithheld(freed, withheld int64) string {
+	return fmt.Sprintf("this clawback frees %s under the caps; the %s withheld from earlier entries stays withheld: "+
+		"a clawback does not release withheld amounts (entries never change); an adjustment can pay any of it under the caps if the contract provides for it",
+		euros(freed), euros(withheld))
+}

@@ -49,7 +49,7 @@ func FeeCounts(e *Entry, daysToOutcome int, sign int64) Counts {
 		w := min(max(daysToOutcome, 0)/7, MaxWeek)
 		return Counts{
 			"out|" + e.Segment + "|" + e.Milestone:                       sign,
-			"pay|" + e.Segment + "|" + e.Milestone:                       e.PayableCents,
+			"pay|" + e.Segment + "|" + e.Milestone:                       sign * e.PayableCents,
 			"h|" + e.Segment + "|" + e.Milestone + "|" + strconv.Itoa(w): sign,
 		}
 	}

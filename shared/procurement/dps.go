@@ -99,6 +99,16 @@ type Settings struct {
 	// ReferralRetentionDays is how long after a referral ends its client
 	// reference is kept before it is erased (0: the default, 730 days).
 	ReferralRetentionDays int `json:"referralRetentionDays,omitempty" validate:"gte=0,lte=3650"`
+	// FixedFeeBasis is how an outcome contract earns the bid's fixed fee:
+	// "per-started-referral" (the default: once per client, at the start)
+	// or "per-client-month" (for each calendar month a started client is
+	// in the service; the bid's fixed fee is then the fee per client and
+	// month). Frozen in a contract's terms at its conclusion.
+	FixedFeeBasis string `json:"fixedFeeBasis,omitempty" validate:"omitempty,oneof=per-started-referral per-client-month"`
+	// AcceptanceDays is how many calendar days after a contract's
+	// conclusion its provider has to accept it before it lapses (0: the
+	// default, 14 days).
+	AcceptanceDays int `json:"acceptanceDays,omitempty" validate:"gte=0,lte=90"`
 	// AppealInstructions is the text sent with every award decision.
 	AppealInstructions string `json:"appealInstructions" validate:"max=5000"`
 	// BuyerDetails are what the open data says about each buyer, by buyer
@@ -126,7 +136,25 @@ const (
 	DefaultClaimGraceDays        = 60
 	DefaultVerificationWorkdays  = 20
 	DefaultReferralRetentionDays = 730
+	DefaultAcceptanceDays        = 14
 )
+
+// Fixed-fee bases of outcome contracts (Settings.FixedFeeBasis).
+const (
+	FixedPerStartedReferral = "per-started-referral"
+	FixedPerClientMonth     = "per-client-month"
+)
+
+// FixedBasis returns the fixed-fee basis of the DPS's contracts.
+func (s Settings) FixedBasis() string {
+	if s.FixedFeeBasis == "" {
+		return FixedPerStartedReferral
+	}
+	return s.FixedFeeBasis
+}
+
+// Acceptance returns the days a provider has to accept a contract.
+func (s Settings) Acceptance() int { return orDefault(s.AcceptanceDays, DefaultAcceptanceDays) }
 
 // Grace returns the claim grace period in days.
 func (s Settings) Grace() int { return orDefault(s.ClaimGraceDays, DefaultClaimGraceDays) }
