@@ -229,8 +229,8 @@ func (s *Store) movePlan(ctx context.Context, p feePlan, from, next string) erro
 		return errReadOnly
 	}
 	in := &dynamodb.UpdateItemInput{TableName: &s.table, Key: feePlanKey(c).av(),
-		ConditionExpression:      aws.String("#g = :from"),
-		ExpressionAttributeNames: map[string]string{"#g": GSI3.SK},
+		ConditionExpression:       aws.String("#g = :from"),
+		ExpressionAttributeNames:  map[string]string{"#g": GSI3.SK},
 		ExpressionAttributeValues: map[string]types.AttributeValue{":from": str(from + "#" + c)},
 	}
 	if next == "" {
