@@ -1,9 +1,13 @@
 package web
 
 import (
+	"errors"
+	"net/http"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/rengas/rengas/shared/outcomes"
 	"github.com/rengas/rengas/shared/procurement"
@@ -21,6 +25,7 @@ func (h *Handler) contractRoutes() {
 	h.handle("GET", "/contracts/{comp}/{prov}", (*req).contractPage, everyone...)
 	h.handle("GET", "/contracts/{comp}/{prov}/statistics", (*req).contractStatistics, everyone...)
 	h.handle("GET", "/verification", (*req).verificationQueue, officers...)
+	h.handle("GET", "/dps/{dps}/outcome-statistics", (*req).dpsStatistics, everyone...)
 	for _, a := range []string{"conclude", "accept", "cancel", "refer", "start", "end", "claim", "verify"} {
 		roles := officers
 		if a == "accept" || a == "start" || a == "end" || a == "claim" {
@@ -41,7 +46,13 @@ func (q *req) contractList() error {
 	if err := q.get("/contracts", url.Values{"limit": {"100"}}, &l); err != nil {
 		return err
 	}
-	return q.render(200, "contracts", "contracts.title", map[string]any{"Contracts": l.Items}, nil)
+	var dpss []string
+	for _, k := range l.Items {
+		if !slices.Contains(dpss, k.DPSID) {
+			dpss = append(dpss, k.DPSID)
+		}
+	}
+	return q.render(200, "contracts", "contracts.title", map[string]any{"Contracts": l.Items, "DPSs": dpss}, nil)
 }
 
 // contractData is what the contract page shows.
@@ -186,7 +197,7 @@ func (q *req) contractStatistics() error {
 	if from == "" && k.Terms != nil {
 		from, to = k.Terms.Start[:7], k.Terms.End[:7]
 	}
-	data := map[string]any{"K": k, "From": from, "To": to}
+	data := map[string]any{"Name": k.Title, "Action": q.pageContract() + "/statistics", "Back": q.pageContract(), "From": from, "To": to}
 	var st outcomes.Statistics
 	err := q.get(q.apiContract()+"/statistics", url.Values{"from": {from}, "to": {to}}, &st)
 	if errs, ok := q.fieldErrors(err, "from", map[string]string{"from": "from", "to": "to"}); ok {
@@ -200,6 +211,45 @@ func (q *req) contractStatistics() error {
 	}
 	data["Stats"], data["Bars"] = st, bars
 	return q.render(200, "outcomestats", "outcomeStats.title", data, nil)
+}
+
+// dpsStatistics shows what works for whom across a DPS's outcome
+// contracts: in full for the officers of the DPS's buyers and the
+// auditors (the API's own route answers them), with every cell under five
+// clients hidden for anyone else (the open-data route). The period
+// defaults to the twelve months up to the current one.
+func (q *req) dpsStatistics() error {
+	id := q.r.PathValue("dps")
+	var d procurement.DPS
+	if err := q.get("/dps/"+id, nil, &d); err != nil {
+		return err
+	}
+	from, to := q.r.URL.Query().Get("from"), q.r.URL.Query().Get("to")
+	if from == "" && to == "" {
+		now := q.h.now().In(workdays.Helsinki)
+		to = now.Format("2006-01")
+		from = time.Date(now.Year(), now.Month()-11, 1, 12, 0, 0, 0, workdays.Helsinki).Format("2006-01")
+	}
+	base := "/dps/" + id + "/outcome-statistics"
+	data := map[string]any{"Name": d.Title, "Action": base, "Back": "/contracts", "DPS": true, "From": from, "To": to}
+	period := url.Values{"from": {from}, "to": {to}}
+	var st outcomes.Statistics
+	err := q.get(base, period, &st)
+	if ae, ok := errors.AsType[*apiError](err); ok && (ae.Status == http.StatusNotFound || ae.Status == http.StatusForbidden) {
+		// Not one of the DPS's officers or an auditor: the open data.
+		err = q.get("/open-data"+base, period, &st)
+	}
+	if errs, ok := q.fieldErrors(err, "from", map[string]string{"from": "from", "to": "to"}); ok {
+		return q.render(400, "outcomestats", "dpsStats.title", data, errs)
+	} else if err != nil {
+		return err
+	}
+	var bars []statBar
+	for _, r := range st.Rows {
+		bars = append(bars, statBar{Row: r, Achieved: percent(r.AchievedRate), Expected: percent(r.ExpectedRate)})
+	}
+	data["Stats"], data["Bars"] = st, bars
+	return q.render(200, "outcomestats", "dpsStats.title", data, nil)
 }
 
 // percent turns a rate such as "0.2500" into "25.00", or "" when absent.

@@ -3,12 +3,14 @@ package web_test
 import (
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
 	"testing"
 
 	"github.com/chromedp/chromedp"
 	"golang.org/x/net/html"
 
+	"github.com/rengas/rengas/shared/seed"
 	"github.com/rengas/rengas/shared/workdays"
 )
 
@@ -152,6 +154,54 @@ func testContractPagesAfter(t *testing.T, e *env, officer, prov, aud *browser, c
 	if p := e.browser("provider-tyopaja").get("/fi" + contract); p.status != http.StatusNotFound {
 		t.Errorf("another provider opens the contract: %d", p.status)
 	}
+	testDPSStatisticsPage(t, e, officer, prov, aud, contract)
+}
+
+// testDPSStatisticsPage: the DPS's statistics across its contracts, linked
+// from the contract and the contract list, in full for the DPS's officer
+// and the auditor (six verified outcomes in the base segment), with small
+// cells hidden for a provider.
+func testDPSStatisticsPage(t *testing.T, e *env, officer, prov, aud *browser, contract string) {
+	t.Helper()
+	dps := "/dps/" + seed.DPSID + "/outcome-statistics"
+	for _, from := range []string{contract, "/contracts"} {
+		if p := officer.get("/en" + from); !strings.Contains(p.body, `href="/en`+dps+`"`) {
+			t.Errorf("%s does not link the DPS's statistics", from)
+		}
+	}
+	for _, lang := range []string{"fi", "sv", "en"} {
+		for _, b := range []*browser{officer, prov, aud} {
+			p := b.get("/" + lang + dps)
+			if p.status != 200 {
+				t.Errorf("%s %s: %d", lang, dps, p.status)
+				continue
+			}
+			checkPage(t, "/"+lang+dps, p, lang)
+		}
+	}
+	for _, b := range []*browser{officer, aud} {
+		p := b.get("/en" + dps)
+		if txt := text(p.doc); strings.Contains(txt, "Cells of fewer than five clients are hidden.") || !strings.Contains(txt, "Degree-leading vocational education") {
+			t.Errorf("the DPS's statistics for its officer or the auditor are not in full: %s", txt)
+		}
+		var outcomes []string
+		for _, row := range find(p.doc, element("tr")) {
+			cells := find(row, element("td"))
+			if len(cells) > 2 && strings.Contains(text(row), "Degree-leading vocational education") && strings.HasPrefix(text(row), "base") {
+				outcomes = append(outcomes, strings.TrimSpace(text(cells[2])))
+			}
+		}
+		if !slices.Contains(outcomes, "6") {
+			t.Errorf("the DPS's statistics show base/vocational outcomes %v, want 6", outcomes)
+		}
+	}
+	if p := prov.get("/en" + dps); !strings.Contains(text(p.doc), "Cells of fewer than five clients are hidden.") {
+		t.Errorf("the provider's DPS statistics are not suppressed: %s", text(p.doc))
+	}
+	bad := officer.get("/en" + dps + "?from=2026-13&to=2026-12")
+	if bad.status != http.StatusBadRequest {
+		t.Errorf("a bad month answered %d", bad.status)
+	}
 }
 
 // TestContractPagesAxe runs axe-core on the contract pages with data, as
@@ -165,7 +215,7 @@ func TestContractPagesAxe(t *testing.T) {
 	pages := 0
 	for _, user := range []string{"officer-lahti", "provider-college", "auditor"} {
 		signInBrowser(t, ctx, e.url, "fi", user)
-		paths := []string{contract, contract + "/statistics"}
+		paths := []string{contract, contract + "/statistics", "/dps/" + seed.DPSID + "/outcome-statistics"}
 		switch user {
 		case "officer-lahti":
 			paths = append(paths, "/contracts", "/verification")
