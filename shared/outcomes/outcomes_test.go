@@ -164,3 +164,79 @@ func TestClaimsOnACancelledContract(t *testing.T) {
 		t.Errorf("an outcome after the cancellation: %v, want refused naming the day", err)
 	}
 }
+
+// TestMonthsInService: a client earns the per-month fee for each month
+// from its start's to its end's, within the contract period, and not after
+// the month of a cancellation.
+func TestMonthsInService(t *testing.T) {
+	k := &Contract{ID: "c", Status: Active, Terms: &Terms{Start: "2027-02-15", End: "2027-06-30"}}
+	months := func(r *Referral) []string {
+		var out []string
+		for m := "2027-01"; m <= "2027-08"; m = NextMonth(m) {
+			if k.InServiceIn(r, m) {
+				out = append(out, m)
+			}
+		}
+		return out
+	}
+	for _, tc := range []struct {
+		r    Referral
+		want string
+	}{
+		{Referral{StartedOn: "2027-02-28"}, "2027-02 2027-03 2027-04 2027-05 2027-06"},
+		{Referral{StartedOn: "2027-03-31", EndedOn: "2027-04-01"}, "2027-03 2027-04"},
+		{Referral{StartedOn: "2027-05-02", EndedOn: "2027-05-03"}, "2027-05"},
+		{Referral{ReferredOn: "2027-03-01"}, ""}, // never started
+	} {
+		if got := strings.Join(months(&tc.r), " "); got != tc.want {
+			t.Errorf("%+v: months %q, want %q", tc.r, got, tc.want)
+		}
+	}
+	k.Status, k.Ending = Cancelled, &Ending{At: time.Date(2027, 4, 30, 23, 30, 0, 0, workdays.Helsinki)}
+	if got := strings.Join(months(&Referral{StartedOn: "2027-03-10"}), " "); got != "2027-03 2027-04" {
+		t.Errorf("cancelled in April: months %q", got)
+	}
+	if NextMonth("2027-12") != "2028-01" {
+		t.Errorf("NextMonth(2027-12) = %s", NextMonth("2027-12"))
+	}
+}
+
+// TestClawbackKeepsWithheld: a clawback that frees room while earlier
+// entries have amounts withheld says that those stay withheld; without
+// withheld amounts it says nothing.
+func TestClawbackKeepsWithheld(t *testing.T) {
+	k := &Contract{ID: "c"}
+	of := &Entry{ID: "000000000001", Kind: FixedFee, AmountCents: 3000, PayableCents: 3000}
+	e, d, err := Reverse(Balance{WithheldCents: 1200}, k, of, "did not attend", procurement.Actor{}, time.Now())
+	if err != nil || d.Withheld != 0 || !strings.Contains(e.CapDecision, "30.00 €") || !strings.Contains(e.CapDecision, "12.00 € withheld from earlier entries stays withheld") {
+		t.Errorf("clawback %+v %+v %v", e, d, err)
+	}
+	if e, _, _ := Reverse(Balance{}, k, of, "did not attend", procurement.Actor{}, time.Now()); e.CapDecision != "" {
+		t.Errorf("a decision without withheld amounts: %q", e.CapDecision)
+	}
+	// The withheld part of the reversed entry itself is not another's.
+	part := &Entry{ID: "000000000002", Kind: FixedFee, AmountCents: 3000, PayableCents: 1000, WithheldCents: 2000}
+	if e, _, _ := Reverse(Balance{WithheldCents: 2000}, k, part, "x", procurement.Actor{}, time.Now()); e.CapDecision != "" {
+		t.Errorf("a decision about the entry's own withheld part: %q", e.CapDecision)
+	}
+}
+
+// TestAcceptanceDays: the acceptance period is frozen at conclusion;
+// acceptance after its last day is refused.
+func TestAcceptanceDays(t *testing.T) {
+	concluded := time.Date(2027, 1, 10, 15, 0, 0, 0, workdays.Helsinki)
+	k := &Contract{ID: "c", Status: Awarded, StandstillEnds: concluded.Add(-time.Hour)}
+	if err := k.Conclude(procurement.Actor{UserID: "o"}, &Terms{AcceptanceDays: procurement.Settings{}.Acceptance()}, concluded); err != nil {
+		t.Fatal(err)
+	}
+	if k.AcceptBy != "2027-01-24" {
+		t.Errorf("acceptBy %s, want 14 days after 2027-01-10", k.AcceptBy)
+	}
+	late := *k
+	if err := late.Accept(procurement.Actor{UserID: "p"}, time.Date(2027, 1, 25, 0, 30, 0, 0, workdays.Helsinki)); err == nil {
+		t.Errorf("accepted after the acceptance days")
+	}
+	if err := k.Accept(procurement.Actor{UserID: "p"}, time.Date(2027, 1, 24, 23, 30, 0, 0, workdays.Helsinki)); err != nil {
+		t.Errorf("acceptance on the last day: %v", err)
+	}
+}
