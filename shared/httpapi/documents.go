@@ -21,11 +21,19 @@ import (
 // then name the file by id and carry its verified digest; whoever may see
 // the record and the file (access.Attachment) gets a presigned GET.
 
+// fileRequest declares a file. For a PUT (the default) size and sha256
+// are required, and S3 enforces them. For a browser's form upload
+// (upload "form": a presigned POST, which a page without JavaScript can
+// send) size and sha256 cannot be known and must be left out; redirect is
+// where S3 sends the browser back, and the arrival check measures the size
+// and computes the digest.
 type fileRequest struct {
 	Name      string `json:"name" validate:"required,max=200"`
 	MediaType string `json:"mediaType" validate:"required,max=120"`
-	Size      int64  `json:"size" validate:"required,gte=1"`
-	SHA256    string `json:"sha256" validate:"required,len=64,hexadecimal"`
+	Size      int64  `json:"size,omitempty" validate:"gte=0"`
+	SHA256    string `json:"sha256,omitempty" validate:"omitempty,len=64,hexadecimal"`
+	Upload    string `json:"upload,omitempty" validate:"omitempty,oneof=put form"`
+	Redirect  string `json:"redirect,omitempty" validate:"max=6000"`
 }
 
 // fileUpload answers a signed upload: the file's record and how to send
@@ -55,7 +63,7 @@ func (c *call) bucket() (*files.Bucket, error) {
 func documentRoutes() []Route {
 	return []Route{
 		{Method: "POST", Path: "/files", Function: FnQualification, Idempotent: true, Roles: providers, Created: true,
-			Summary: "Declare a document file (name, media type, size, SHA-256) and get a presigned PUT to upload its bytes; then confirm its arrival",
+			Summary: "Declare a document file (name, media type, size, SHA-256) and get a presigned PUT to upload its bytes (or, with upload \"form\", a presigned POST form for a browser: no size or digest; they are measured on arrival); then confirm its arrival",
 			Request: fileRequest{}, Response: fileUpload{}, handle: func(c *call) (any, error) {
 				var in fileRequest
 				if err := c.decode(&in); err != nil {
@@ -66,16 +74,28 @@ func documentRoutes() []Route {
 					return nil, err
 				}
 				sha := strings.ToLower(in.SHA256)
-				if err := procurement.NewFile(in.Name, in.MediaType, in.Size, sha, b.MaxBytes); err != nil {
-					return nil, err
+				form := in.Upload == "form"
+				switch {
+				case form && (in.Size != 0 || sha != ""):
+					return nil, procurement.Invalid("upload", "a form upload declares no size and no sha256 (the arrival check measures them); leave them out, or upload with PUT")
+				case form:
+					if err := procurement.NewFormFile(in.Name, in.MediaType, in.Redirect); err != nil {
+						return nil, err
+					}
+				case in.Redirect != "":
+					return nil, procurement.Invalid("redirect", "only a form upload (upload: form) is redirected; leave it out")
+				default:
+					if err := procurement.NewFile(in.Name, in.MediaType, in.Size, sha, b.MaxBytes); err != nil {
+						return nil, err
+					}
 				}
 				now := c.s.Store.Now()
 				f := &procurement.File{ID: c.s.Store.NewID(), Owner: c.actor.Org, UploadedBy: c.actor.UserID, Name: in.Name,
-					MediaType: in.MediaType, Size: in.Size, SHA256: sha, SignedAt: now}
+					MediaType: in.MediaType, Size: in.Size, SHA256: sha, SignedAt: now, Form: form, Redirect: in.Redirect}
 				if err := c.s.Store.SignFile(c.r.Context(), c.actor, f); err != nil {
 					return nil, err
 				}
-				up, err := b.SignPut(c.r.Context(), f)
+				up, err := b.Sign(c.r.Context(), f)
 				if err != nil {
 					return nil, procurement.Internal(err)
 				}
@@ -320,6 +340,7 @@ func (s *Server) arriveFile(ctx context.Context, actor procurement.Actor, id, ow
 			f.Status, f.Refusal = procurement.FileRefused, why
 			return nil
 		}
+		files.Measure(f, o)
 		f.Status, f.ArrivedAt = procurement.FileArrived, &now
 		switch {
 		case f.ScannedAt != nil:
@@ -422,7 +443,7 @@ func (s *Server) completeEntity(ctx context.Context, v any) error {
 		if s.Files == nil {
 			return fmt.Errorf("no documents bucket")
 		}
-		up, err := s.Files.SignPut(ctx, &u.File)
+		up, err := s.Files.Sign(ctx, &u.File)
 		u.Upload = up
 		return err
 	}
