@@ -1,94 +1,148 @@
 package web
 
 import (
-	"bytes"
+	"cmp"
 	"errors"
-	"io"
-	"mime"
-	"mime/multipart"
+	"maps"
 	"net/http"
-	"path/filepath"
+	"net/url"
+	"slices"
 	"strings"
 
+	"github.com/rengas/rengas/shared/files"
 	"github.com/rengas/rengas/shared/procurement"
 )
 
-// storeFile stores a document's file chosen on a page through the API's
-// upload: declare it (POST /files), PUT its bytes to the signed URL with
-// the headers it came with, and confirm the arrival. It returns the file's
-// id, "" with ok when the API has no documents bucket (the document is
-// then recorded by its metadata only), and !ok when the file was refused
-// (its type, size or content).
-//
-// The page receives the file in its form, as pages without JavaScript
-// must send it; so here, unlike through the API, the bytes pass through
-// the web function on their way to S3.
-func (q *req) storeFile(file multipart.File, hdr *multipart.FileHeader, digest string) (id string, ok bool) {
-	mediaType, _, _ := mime.ParseMediaType(hdr.Header.Get("Content-Type"))
-	if _, known := procurement.FileTypes[mediaType]; !known {
-		// Browsers name some types loosely; the extension decides then.
-		ext := strings.ToLower(filepath.Ext(hdr.Filename))
-		if ext == ".jpeg" {
-			ext = ".jpg"
-		}
-		for t, e := range procurement.FileTypes {
-			if e == ext {
-				mediaType = t
+// Documents' files on the pages. The bytes never pass through the web
+// function: without JavaScript, the page declares a form upload
+// (POST /files with upload "form") and shows a form that the browser
+// POSTs straight to S3 (a presigned POST: the policy fixes the object's
+// key, its type, the size range and where S3 sends the browser back).
+// S3 redirects the browser to a page that confirms the arrival through
+// the API (POST /files/{id}/arrival: size, type and first bytes checked,
+// SHA-256 computed) and returns the user to the form they came from with
+// the file attached, or tells them in their language why it was refused.
+// With JavaScript (assets/app.js), the same upload page computes the
+// SHA-256 with WebCrypto and PUTs the file to a presigned URL instead (see
+// uploadPage.PutAction).
+
+// fileType is a choice of the type a file is uploaded as.
+type fileType struct{ MediaType, Label string }
+
+// fileTypes lists the accepted types, PDF first, labelled by extension.
+func fileTypes() []fileType {
+	var out []fileType
+	for t, ext := range procurement.FileTypes {
+		out = append(out, fileType{t, strings.ToUpper(strings.TrimPrefix(ext, "."))})
+	}
+	slices.SortFunc(out, func(a, b fileType) int {
+		if (a.MediaType == "application/pdf") != (b.MediaType == "application/pdf") {
+			if a.MediaType == "application/pdf" {
+				return -1
 			}
+			return 1
 		}
+		return cmp.Compare(a.Label, b.Label)
+	})
+	return out
+}
+
+// formField is a hidden field of the upload form.
+type formField struct{ Name, Value string }
+
+// uploadPage is the form that sends a file straight to S3.
+type uploadPage struct {
+	// Document is what the file is for (its name on the page).
+	Document string
+	Type     string
+	URL      string
+	Fields   []formField
+	// Back is the page to post State to when the user goes back without
+	// uploading; Return is where the upload returns (for the JavaScript
+	// path, which confirms itself and then follows it).
+	Back, State string
+	FileID      string
+	Return      string
+}
+
+// absolute returns the address of a page of this site, as the browser
+// reaches it (API Gateway forwards https as X-Forwarded-Proto).
+func (q *req) absolute(path string) string {
+	scheme := "http"
+	if secure(q.r) {
+		scheme = "https"
 	}
-	var up struct {
-		File struct {
-			ID string `json:"id"`
-		} `json:"file"`
-		Upload struct {
-			Method  string            `json:"method"`
-			URL     string            `json:"url"`
-			Headers map[string]string `json:"headers"`
-		} `json:"upload"`
+	return scheme + "://" + q.r.Host + path
+}
+
+// fileName names a file after the document it is for.
+func fileName(doc, mediaType string) string {
+	name := strings.Map(func(r rune) rune {
+		if strings.ContainsRune("\x00\r\n/\\\"", r) || r < 0x20 {
+			return '-'
+		}
+		return r
+	}, strings.TrimSpace(doc))
+	if len(name) > 180 {
+		name = name[:180]
 	}
-	name := hdr.Filename
 	if name == "" {
 		name = "document"
 	}
-	err := q.send("POST", "/files", map[string]any{"name": name, "mediaType": mediaType, "size": hdr.Size, "sha256": digest}, &up)
+	return name + procurement.FileTypes[mediaType]
+}
+
+// errNoBucket: the API has no documents bucket, so no file can be uploaded.
+var errNoBucket = errors.New("no documents bucket")
+
+// beginUpload declares a form upload of a file for the document (named
+// doc, of the type chosen), which S3 returns to back (a path of this
+// site, with its query), and renders the upload page.
+func (q *req) beginUpload(doc, mediaType, ret, backPath, state string) error {
+	if _, ok := procurement.FileTypes[mediaType]; !ok {
+		mediaType = "application/pdf"
+	}
+	var up struct {
+		File   procurement.File `json:"file"`
+		Upload files.Upload     `json:"upload"`
+	}
+	err := q.send("POST", "/files", map[string]any{"name": fileName(doc, mediaType), "mediaType": mediaType, "upload": "form", "redirect": q.absolute(ret)}, &up)
 	var ae *apiError
-	switch {
-	case errors.As(err, &ae) && ae.Status == http.StatusServiceUnavailable:
-		return "", true // no documents bucket: metadata only
-	case err != nil:
-		q.h.log.Info("a page's file was not accepted", "err", err)
-		return "", false
+	if errors.As(err, &ae) && ae.Status == http.StatusServiceUnavailable {
+		return errNoBucket
 	}
-	if _, err := file.Seek(0, io.SeekStart); err != nil {
-		return "", false
-	}
-	body, err := io.ReadAll(file)
 	if err != nil {
-		return "", false
+		return err
 	}
-	req, err := http.NewRequestWithContext(q.r.Context(), up.Upload.Method, up.Upload.URL, bytes.NewReader(body))
-	if err != nil {
-		return "", false
+	p := &uploadPage{Document: doc, Type: mediaType, URL: up.Upload.URL, Back: backPath, State: state,
+		FileID: up.File.ID, Return: ret}
+	for _, k := range slices.Sorted(maps.Keys(up.Upload.Fields)) {
+		p.Fields = append(p.Fields, formField{k, up.Upload.Fields[k]})
 	}
-	for k, v := range up.Upload.Headers {
-		req.Header.Set(k, v)
+	// The form posts to the bucket's origin: the page's CSP allows that
+	// one origin as a form action (and, for the JavaScript path, as a
+	// connection).
+	if u, err := url.Parse(up.Upload.URL); err == nil {
+		origin := u.Scheme + "://" + u.Host
+		q.w.Header().Set("Content-Security-Policy", "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; connect-src 'self' "+origin+"; form-action 'self' "+origin+"; frame-ancestors 'none'; base-uri 'none'")
 	}
-	res, err := http.DefaultClient.Do(req)
-	if err != nil {
-		q.h.log.Error("upload a page's file", "err", err)
-		return "", false
+	return q.render(200, "fileupload", "upload.title", p, nil)
+}
+
+// arrivedFile confirms the arrival of the file S3 returned the browser
+// with (its object key in the query) and returns it: arrived, or refused
+// with the reason; !ok when the key is not a file's or the caller's.
+func (q *req) arrivedFile() (f procurement.File, ok bool) {
+	id := files.IDOf(q.r.URL.Query().Get("key"))
+	if id == "" {
+		id = q.r.URL.Query().Get("file")
 	}
-	res.Body.Close()
-	if res.StatusCode != http.StatusOK {
-		q.h.log.Info("the documents bucket refused a page's file", "status", res.Status)
-		return "", false
+	if id == "" || strings.ContainsAny(id, "/?#") {
+		return f, false
 	}
-	var arrived struct {
-		Status string `json:"status"`
+	if err := q.send("POST", "/files/"+url.PathEscape(id)+"/arrival", nil, &f); err != nil {
+		q.h.log.Info("a page's upload did not arrive", "file", id, "err", err)
+		return f, false
 	}
-	if err := q.send("POST", "/files/"+up.File.ID+"/arrival", nil, &arrived); err != nil || arrived.Status != string(procurement.FileArrived) {
-		return "", false
-	}
-	return up.File.ID, true
+	return f, true
 }

@@ -14,6 +14,8 @@ import (
 	"strings"
 	"testing"
 
+	"golang.org/x/net/html"
+
 	"github.com/aws/aws-lambda-go/events"
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
@@ -26,17 +28,58 @@ import (
 	"github.com/rengas/rengas/shared/seed"
 )
 
-// Without JavaScript, the application page takes the documents' files in
-// its form and stores them through the API's upload into the documents
-// bucket (here the local S3 server): the submitted application names the
-// files, and the DPS's officer downloads them with the same digest. A file
-// of a type the rules do not take is refused on the page, in its language.
-func TestApplicationPageStoresFiles(t *testing.T) {
+// uploadDoc presses a document's upload button on the criteria page (with
+// the page's answers so far) and sends the upload page's form as a
+// browser without JavaScript does: straight to the bucket (the local S3),
+// its hidden fields and then the file. S3 redirects the browser back to
+// the pages, which confirm the arrival; the page it lands on is returned.
+func uploadDoc(t *testing.T, e *env, b *browser, lang string, form url.Values, doc, mediaType string, file []byte) page {
+	t.Helper()
+	f := url.Values{}
+	for k, v := range form {
+		f[k] = v
+	}
+	f.Set("upload", doc)
+	f.Set("doc-"+doc+"-type", mediaType)
+	up := b.post("/"+lang+"/dps/"+seed.DPSID+"/apply", f)
+	forms := find(up.doc, func(n *html.Node) bool { return n.Type == html.ElementNode && n.Data == "form" && attr(n, "id") == "upload-form" })
+	if up.status != 200 || len(forms) != 1 {
+		t.Fatalf("the upload page: %d %s", up.status, text(up.doc))
+	}
+	action := attr(forms[0], "action")
+	if u, _ := url.Parse(action); !strings.Contains(up.header.Get("Content-Security-Policy"), "form-action 'self' "+u.Scheme+"://"+u.Host) {
+		t.Errorf("the upload page's CSP does not let the form post to the bucket: %s", up.header.Get("Content-Security-Policy"))
+	}
+	var body bytes.Buffer
+	mw := multipart.NewWriter(&body)
+	for _, in := range find(forms[0], element("input")) {
+		if attr(in, "type") == "hidden" {
+			mw.WriteField(attr(in, "name"), attr(in, "value"))
+		}
+	}
+	h := textproto.MIMEHeader{}
+	h.Set("Content-Disposition", `form-data; name="file"; filename="scan.bin"`)
+	h.Set("Content-Type", "application/octet-stream")
+	w, _ := mw.CreatePart(h)
+	w.Write(file)
+	mw.Close()
+	req, _ := http.NewRequest("POST", action, &body)
+	req.Header.Set("Content-Type", mw.FormDataContentType())
+	sent := b.do(req)
+	if sent.status != http.StatusSeeOther || !strings.HasPrefix(sent.location, e.url+"/"+lang+"/dps/"+seed.DPSID+"/apply/file?") {
+		t.Fatalf("the bucket answered the form %d, to %q", sent.status, sent.location)
+	}
+	return b.get(strings.TrimPrefix(sent.location, e.url))
+}
+
+// withBucket is a page environment whose API has a documents bucket on
+// the local S3 server.
+func withBucket(t *testing.T) (*env, *httpapi.Server) {
 	objects, err := locals3.Start(locals3.DocumentsBucket)
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer objects.Close()
+	t.Cleanup(func() { objects.Close() })
 	var srv *httpapi.Server
 	e := newEnvWith(t, func(s *httpapi.Server) {
 		srv = s
@@ -44,6 +87,19 @@ func TestApplicationPageStoresFiles(t *testing.T) {
 			t.Fatal(err)
 		}
 	})
+	return e, srv
+}
+
+// Without JavaScript, a document's file goes from the browser straight to
+// the documents bucket (here the local S3 server) by a presigned POST
+// form; S3 returns the browser to the application, whose page confirms
+// the arrival (size, type and first bytes checked, SHA-256 computed) and
+// shows the file attached. The submitted application names the files, and
+// the DPS's officer downloads them with the same digest from the
+// application's page. A file that is not what it says is refused on the
+// page, in its language, and its object deleted.
+func TestApplicationPageUploadsToS3(t *testing.T) {
+	e, srv := withBucket(t)
 	b := e.browser("provider-new")
 	reg := url.Values{"name": {"Uusi Valmennus Oy"}, "businessId": {"2617415-6"}, "legalForm": {"company"}, "homeMunicipality": {"Lahti"},
 		"contactName": {"Ulla"}, "contactEmail": {"ulla@example.fi"}}
@@ -67,55 +123,45 @@ func TestApplicationPageStoresFiles(t *testing.T) {
 		no.Set("ex-"+g, "no")
 	}
 	task("exclusions", no)
-
-	criteria := func(ctype string, file []byte) page {
-		var body bytes.Buffer
-		mw := multipart.NewWriter(&body)
-		for k, v := range map[string]string{"state": state, "task": "criteria", "crit-job-coaching-insurance": "yes", "crit-job-coaching-experience": "3",
-			"doc-tax-certificate-issued": "2026-11-20", "doc-pension-certificate-issued": "2026-11-20"} {
-			mw.WriteField(k, v)
-		}
-		for _, f := range []string{"doc-tax-certificate", "doc-pension-certificate"} {
-			h := textproto.MIMEHeader{}
-			h.Set("Content-Disposition", `form-data; name="`+f+`"; filename="`+f+`.pdf"`)
-			h.Set("Content-Type", ctype)
-			w, _ := mw.CreatePart(h)
-			w.Write(file)
-		}
-		mw.Close()
-		req, _ := http.NewRequest("POST", e.url+"/sv/dps/"+seed.DPSID+"/apply", &body)
-		req.Header.Set("Content-Type", mw.FormDataContentType())
-		req.Header.Set("Sec-Fetch-Site", "same-origin")
-		return b.do(req)
+	criteria := func() url.Values {
+		return url.Values{"state": {state}, "task": {"criteria"}, "crit-job-coaching-insurance": {"yes"}, "crit-job-coaching-experience": {"3"},
+			"doc-tax-certificate-issued": {"2026-11-20"}, "doc-pension-certificate-issued": {"2026-11-20"}}
 	}
-	// An executable named .pdf is refused on the page, in its language:
+	// Saving the criteria without the files is refused: each document
+	// needs its file.
+	if p := b.post("/fi/dps/"+seed.DPSID+"/apply", criteria()); p.status != 400 || !strings.Contains(text(p.doc), "Valitse asiakirjan tiedosto") {
+		t.Fatalf("criteria without files: %d %s", p.status, text(p.doc))
+	}
+
+	// An executable sent as a PDF is refused on the page, in its language:
 	// its first bytes give it away on arrival, and its object is deleted.
-	if p := criteria("application/x-msdownload", []byte("MZ\x90\x00")); p.status != 400 || !strings.Contains(text(p.doc), "Filen godtogs inte") {
+	if p := uploadDoc(t, e, b, "sv", criteria(), "tax-certificate", "application/pdf", []byte("MZ\x90\x00 not a pdf")); p.status != 400 || !strings.Contains(text(p.doc), "Filen godtogs inte") {
 		t.Fatalf("an executable: %d %s", p.status, text(p.doc))
 	}
 	ctx := context.Background()
 	l, err := e.store.ListFiles(ctx, "prov-new", "", 10)
-	if err != nil {
-		t.Fatal(err)
+	if err != nil || len(l.Items) != 1 {
+		t.Fatalf("files: %v %v", l.Items, err)
 	}
-	for _, f := range l.Items {
-		_, herr := srv.Files.S3.HeadObject(ctx, &s3.HeadObjectInput{Bucket: aws.String(srv.Files.Name), Key: aws.String(files.Object(f.ID))})
-		if f.Status != procurement.FileRefused || herr == nil {
-			t.Errorf("the executable's file is %s, its object kept: %t", f.Status, herr == nil)
-		}
+	if _, herr := srv.Files.S3.HeadObject(ctx, &s3.HeadObjectInput{Bucket: aws.String(srv.Files.Name), Key: aws.String(files.Object(l.Items[0].ID))}); l.Items[0].Status != procurement.FileRefused || herr == nil {
+		t.Errorf("the executable's file is %s, its object kept: %t", l.Items[0].Status, herr == nil)
 	}
+
 	file := []byte("%PDF-1.7\nverovelkatodistus 2026\n%%EOF\n")
-	crit := criteria("application/pdf", file)
-	if crit.status != 200 {
-		t.Fatalf("criteria: %d %s", crit.status, text(crit.doc))
+	for _, doc := range []string{"tax-certificate", "pension-certificate"} {
+		p := uploadDoc(t, e, b, "fi", criteria(), doc, "application/pdf", file)
+		if p.status != 200 || !strings.Contains(text(p.doc), "Liitetty:") {
+			t.Fatalf("after uploading %s: %d %s", doc, p.status, text(p.doc))
+		}
+		state = inputValue(p.doc, "state")
 	}
-	state = inputValue(crit.doc, "state")
+	task("criteria", criteria())
 	done := b.follow("/fi/dps/"+seed.DPSID+"/apply/submit", url.Values{"state": {state}})
 	if !strings.Contains(text(done.doc), "Hakemuksesi vastaanotettiin") {
 		t.Fatalf("after submitting: %s", text(done.doc))
 	}
 
-	// The application names the stored files; the officer downloads one.
+	// The application names the stored files with their verified digest.
 	apps, err := e.store.ListProviderApplications(ctx, "prov-new", "", 10)
 	if err != nil || len(apps.Items) != 1 {
 		t.Fatalf("applications: %v %v", apps.Items, err)
@@ -123,7 +169,7 @@ func TestApplicationPageStoresFiles(t *testing.T) {
 	app := apps.Items[0]
 	sum := sha256.Sum256(file)
 	for _, d := range app.Documents {
-		if d.FileID == "" || d.SHA256 != hex.EncodeToString(sum[:]) || d.MediaType != "application/pdf" {
+		if d.FileID == "" || d.SHA256 != hex.EncodeToString(sum[:]) || d.MediaType != "application/pdf" || d.Size != int64(len(file)) {
 			t.Errorf("document %s does not name its stored file: %+v", d.ID, d)
 		}
 	}

@@ -32,6 +32,7 @@ func (h *Handler) providerRoutes() {
 	h.handle("GET", "/dps/{dps}/apply", (*req).applyStart, providers...)
 	h.handle("POST", "/dps/{dps}/apply", (*req).applyStep, providers...)
 	h.handle("POST", "/dps/{dps}/apply/submit", (*req).applySubmit, providers...)
+	h.handle("GET", "/dps/{dps}/apply/file", (*req).applyFile, providers...)
 	h.handle("GET", "/declarations/{id}", (*req).declaration, providers...)
 	h.handle("POST", "/declarations/{id}", (*req).answerDeclaration, providers...)
 	h.handle("GET", "/registration", (*req).registration, providers...)
