@@ -42,7 +42,9 @@ func uploadDoc(t *testing.T, e *env, b *browser, lang string, form url.Values, d
 	f.Set("upload", doc)
 	f.Set("doc-"+doc+"-type", mediaType)
 	up := b.post("/"+lang+"/dps/"+seed.DPSID+"/apply", f)
-	forms := find(up.doc, func(n *html.Node) bool { return n.Type == html.ElementNode && n.Data == "form" && attr(n, "id") == "upload-form" })
+	forms := find(up.doc, func(n *html.Node) bool {
+		return n.Type == html.ElementNode && n.Data == "form" && attr(n, "id") == "upload-form"
+	})
 	if up.status != 200 || len(forms) != 1 {
 		t.Fatalf("the upload page: %d %s", up.status, text(up.doc))
 	}
