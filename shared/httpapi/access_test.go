@@ -104,6 +104,7 @@ var dpsProbes = map[string]probe{
 	"GET /audit/awards?dpsId={dpsId}":                                          {entity: access.AwardHistory, need: access.See},
 	"GET /audit/awards.csv?dpsId={dpsId}":                                      {entity: access.AwardHistory, need: access.See},
 	"GET /audit/statistics?dpsId={dpsId}":                                      {entity: access.AwardHistory, need: access.See},
+	"GET /dps/{dpsId}/applications/{applicationId}/files":                      {entity: access.Application, need: access.See},
 	// Seeded documents are metadata only (409 to who may see them).
 	"GET /dps/{dpsId}/applications/{applicationId}/documents/{documentId}/content": {entity: access.Application, need: access.See, maybeMissing: true},
 }

@@ -156,6 +156,18 @@ func documentRoutes() []Route {
 				}
 				return c.attachment(docs[i].FileID, access.DPSScope(d, a.ProviderID))
 			}},
+		{Method: "GET", Path: "/dps/{dpsId}/applications/{applicationId}/files", Function: FnQualification, Roles: everyone,
+			Summary:  "The state of an application's uploaded documents (arrived or refused, malware scan) for whoever may see the application, so that pages can show it beside each document: one read of the application and one BatchGetItem",
+			Response: documentFiles{}, handle: func(c *call) (any, error) {
+				a, d, err := c.s.Store.GetApplication(c.r.Context(), c.path("dpsId"), c.path("applicationId"))
+				if err != nil {
+					return nil, err
+				}
+				if err := c.applicationMay(access.See)(a, d); err != nil {
+					return nil, err
+				}
+				return c.documentFiles(a.AllDocuments(), access.DPSScope(d, a.ProviderID))
+			}},
 		{Method: "GET", Path: "/declaration-requests/{requestId}/documents/{documentId}/content", Function: FnQualification, Roles: everyone,
 			Summary:  "Get a short-lived link to download a document that came with a declaration answer (whoever may see the request; once the scan found no threats)",
 			Response: fileLink{}, Statuses: []int{409}, handle: func(c *call) (any, error) {
@@ -214,6 +226,51 @@ func documentRoutes() []Route {
 				return nil, access.NotFound(access.Attachment, c.path("fileId"))
 			}},
 	}
+}
+
+// documentFile is the state of a document's uploaded file, as whoever may
+// see the document may know it.
+type documentFile struct {
+	DocumentID string                 `json:"documentId"`
+	FileID     string                 `json:"fileId"`
+	Status     procurement.FileStatus `json:"status"`
+	Scan       procurement.ScanStatus `json:"scan,omitempty"`
+	ScanNote   string                 `json:"scanNote,omitempty"`
+	// Readable says whether the caller may download it now.
+	Readable bool `json:"readable"`
+}
+
+type documentFiles struct {
+	Items []documentFile `json:"items"`
+}
+
+// documentFiles reads the files of documents (one BatchGetItem) and
+// answers the state of each the caller may know of.
+func (c *call) documentFiles(docs []procurement.Document, scope access.Scope) (any, error) {
+	var ids []string
+	for _, d := range docs {
+		if d.FileID != "" {
+			ids = append(ids, d.FileID)
+		}
+	}
+	fs, err := c.s.Store.Files(c.r.Context(), ids...)
+	if err != nil {
+		return nil, err
+	}
+	out := documentFiles{Items: []documentFile{}}
+	for _, d := range docs {
+		f := fs[d.FileID]
+		if f == nil {
+			continue
+		}
+		v := access.AskAttachment(c.who(), f, scope)
+		if !v.Can(access.Know) {
+			continue
+		}
+		out.Items = append(out.Items, documentFile{DocumentID: d.ID, FileID: f.ID, Status: f.Status, Scan: f.Scan, ScanNote: f.ScanNote,
+			Readable: f.Status == procurement.FileArrived && v.Can(access.See)})
+	}
+	return out, nil
 }
 
 // ownFile reads a file reached by its own id: the uploader's alone.
