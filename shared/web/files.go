@@ -146,3 +146,79 @@ func (q *req) arrivedFile() (f procurement.File, ok bool) {
 	}
 	return f, true
 }
+
+// docFile is the state of a document's uploaded file as the API tells it
+// to the user (GET …/files of the record).
+type docFile struct {
+	DocumentID string                 `json:"documentId"`
+	FileID     string                 `json:"fileId"`
+	Status     procurement.FileStatus `json:"status"`
+	Scan       procurement.ScanStatus `json:"scan"`
+	Readable   bool                   `json:"readable"`
+}
+
+// fileStates are the message keys of a file's states, by its upload
+// status or, once arrived, its scan status.
+var fileStates = map[string]string{
+	string(procurement.FileAwaiting): "file.state.awaiting_upload",
+	string(procurement.FileRefused):  "file.state.refused",
+	string(procurement.FileArrived):  "file.state.arrived",
+	string(procurement.ScanPending):  "file.state.scan_pending",
+	string(procurement.ScanClean):    "file.state.no_threats_found",
+	string(procurement.ScanThreat):   "file.state.threats_found",
+	string(procurement.ScanFailed):   "file.state.scan_failed",
+	string(procurement.ScanNone):     "file.state.not_scanned",
+}
+
+// State is the message key of the file's state, shown beside the
+// document in the user's language.
+func (f docFile) State() string {
+	s := string(f.Status)
+	if f.Status == procurement.FileArrived && f.Scan != "" {
+		s = string(f.Scan)
+	}
+	if k, ok := fileStates[s]; ok {
+		return k
+	}
+	return "file.state.arrived"
+}
+
+// docFiles reads the state of the documents' files from the API (path is
+// the record's …/files route), by document id; no call when no document
+// names a file.
+func (q *req) docFiles(path string, docs []procurement.Document) (map[string]docFile, error) {
+	if !slices.ContainsFunc(docs, func(d procurement.Document) bool { return d.FileID != "" }) {
+		return nil, nil
+	}
+	var l struct {
+		Items []docFile `json:"items"`
+	}
+	if err := q.get(path, nil, &l); err != nil {
+		return nil, err
+	}
+	out := map[string]docFile{}
+	for _, f := range l.Items {
+		out[f.DocumentID] = f
+	}
+	return out, nil
+}
+
+// fileLink sends the browser to a short-lived link to a file that the API
+// signs (path is one of its …/content routes), so that the API's access
+// rules decide who may read it: 303 to the presigned GET.
+func (q *req) fileLink(path string) error {
+	var l struct {
+		URL string `json:"url"`
+	}
+	if err := q.get(path, nil, &l); err != nil {
+		return err
+	}
+	http.Redirect(q.w, q.r, l.URL, http.StatusSeeOther)
+	return nil
+}
+
+// applicationDocument downloads an application's document.
+func (q *req) applicationDocument() error {
+	return q.fileLink("/dps/" + url.PathEscape(q.r.PathValue("dps")) + "/applications/" + url.PathEscape(q.r.PathValue("id")) +
+		"/documents/" + url.PathEscape(q.r.PathValue("doc")) + "/content")
+}

@@ -175,9 +175,29 @@ func TestApplicationPageUploadsToS3(t *testing.T) {
 			t.Errorf("document %s does not name its stored file: %+v", d.ID, d)
 		}
 	}
-	officer := procurement.Actor{UserID: "officer-lahti", Role: procurement.RoleOfficer, Org: seed.BuyerLahti}
-	link := apiGet(t, srv, officer, "/dps/"+seed.DPSID+"/applications/"+app.ID+"/documents/tax-certificate/content")
-	res, err := http.Get(link)
+	// The officer's page of the application shows each document's file
+	// state in the officer's language and links its download, which goes
+	// through the API's access rules to a presigned GET.
+	officer := e.browser("officer-lahti")
+	appPage := "/sv/applications/" + seed.DPSID + "/" + app.ID
+	p := officer.get(appPage)
+	checkPage(t, appPage, p, "sv")
+	if p.status != 200 || strings.Count(text(p.doc), "Inte virusgranskad (ingen granskare lokalt)") != 2 {
+		t.Fatalf("the officer's application page: %d %s", p.status, text(p.doc))
+	}
+	dl := "/sv/applications/" + seed.DPSID + "/" + app.ID + "/documents/tax-certificate"
+	var linked bool
+	for _, a := range find(p.doc, element("a")) {
+		linked = linked || attr(a, "href") == dl
+	}
+	if !linked {
+		t.Errorf("the application page does not link %s", dl)
+	}
+	to := officer.get(dl)
+	if to.status != http.StatusSeeOther || !strings.HasPrefix(to.location, "http://127.0.0.1:") {
+		t.Fatalf("the download answered %d to %q", to.status, to.location)
+	}
+	res, err := http.Get(to.location)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -185,6 +205,22 @@ func TestApplicationPageUploadsToS3(t *testing.T) {
 	res.Body.Close()
 	if !bytes.Equal(got, file) {
 		t.Errorf("the officer downloaded %q, want the page's file", got)
+	}
+	// The applicant downloads it too; another provider gets the 404 of
+	// what does not exist, on the page and on the download.
+	if p := b.get(strings.Replace(dl, "/sv/", "/fi/", 1)); p.status != http.StatusSeeOther {
+		t.Errorf("the applicant's download answered %d", p.status)
+	}
+	other := e.browser("provider-staffing")
+	if p := other.get(dl); p.status != http.StatusNotFound {
+		t.Errorf("another provider's download answered %d", p.status)
+	}
+	if p := other.get(appPage); p.status != http.StatusNotFound {
+		t.Errorf("another provider's application page answered %d", p.status)
+	}
+	officerActor := procurement.Actor{UserID: "officer-lahti", Role: procurement.RoleOfficer, Org: seed.BuyerLahti}
+	if link := apiGet(t, srv, officerActor, "/dps/"+seed.DPSID+"/applications/"+app.ID+"/documents/pension-certificate/content"); !strings.Contains(link, files.Object(app.Documents[1].FileID)) {
+		t.Errorf("the API's link %s is not to the pension certificate's object", link)
 	}
 }
 

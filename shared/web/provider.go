@@ -33,6 +33,7 @@ func (h *Handler) providerRoutes() {
 	h.handle("POST", "/dps/{dps}/apply", (*req).applyStep, providers...)
 	h.handle("POST", "/dps/{dps}/apply/submit", (*req).applySubmit, providers...)
 	h.handle("GET", "/dps/{dps}/apply/file", (*req).applyFile, providers...)
+	h.handle("GET", "/applications/{dps}/{id}/documents/{doc}", (*req).applicationDocument, everyone...)
 	h.handle("GET", "/declarations/{id}", (*req).declaration, providers...)
 	h.handle("POST", "/declarations/{id}", (*req).answerDeclaration, providers...)
 	h.handle("GET", "/registration", (*req).registration, providers...)
@@ -47,10 +48,12 @@ func (q *req) myApplications() error {
 	return q.render(200, "applications", "applications.title", l.Items, nil)
 }
 
-// applicationPage is an application with its DPS, for the detail page.
+// applicationPage is an application with its DPS, for the detail page,
+// and the state of its documents' files.
 type applicationPage struct {
-	App appView
-	DPS procurement.DPS
+	App   appView
+	DPS   procurement.DPS
+	Files map[string]docFile
 }
 
 func (q *req) loadApplication() (*applicationPage, error) {
@@ -61,6 +64,11 @@ func (q *req) loadApplication() (*applicationPage, error) {
 	if err := q.get("/dps/"+p.App.DPSID, nil, &p.DPS); err != nil {
 		return nil, err
 	}
+	files, err := q.docFiles("/dps/"+p.App.DPSID+"/applications/"+p.App.ID+"/files", p.App.Documents)
+	if err != nil {
+		return nil, err
+	}
+	p.Files = files
 	return p, nil
 }
 
