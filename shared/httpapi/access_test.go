@@ -78,6 +78,7 @@ func competitionProbes(now time.Time) map[string]probe {
 		"GET /competitions/{competitionId}/decision":                       {entity: access.Decision, need: access.See},
 		"GET /audit/competitions/{competitionId}/dossier":                  {entity: access.Internals, need: access.See},
 		"GET /open-data/competitions/{competitionId}/ocds":                 {entity: access.Competition, need: access.See},
+		"GET /competitions/{competitionId}/bids/{providerId}/files":        {entity: access.Bid, need: access.See, bidOf: "prov-college", maybeMissing: true},
 		// The college's bids carry the fixture's file as an attachment.
 		"GET /competitions/{competitionId}/bids/{providerId}/attachments/{fileId}/content": {entity: access.Bid, need: access.See, bidOf: "prov-college", maybeMissing: true},
 	}

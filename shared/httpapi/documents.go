@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"maps"
 	"slices"
 	"strings"
 
@@ -196,36 +197,62 @@ func documentRoutes() []Route {
 				}
 				return c.attachment(r.Documents[i].FileID, scope)
 			}},
-		{Method: "GET", Path: "/competitions/{competitionId}/bids/{providerId}/attachments/{fileId}/content", Function: FnCompetitions, Roles: everyone,
-			Summary:  "Get a short-lived link to download a bid's attachment (the bidder; the running buyer's evaluators and the auditors once the bids are opened)",
-			Response: fileLink{}, Statuses: []int{409}, handle: func(c *call) (any, error) {
-				comp, err := c.s.Store.ReadCompetition(c.r.Context(), c.path("competitionId"))
+		{Method: "GET", Path: "/competitions/{competitionId}/bids/{providerId}/files", Function: FnCompetitions, Roles: everyone,
+			Summary:  "The state of a bid's attachments (arrived or refused, malware scan) for whoever may see the bid (the bidder; after the opening, the running buyer's evaluators and the auditors), by file id",
+			Response: documentFiles{}, Statuses: []int{409}, handle: func(c *call) (any, error) {
+				comp, b, err := c.visibleBid()
 				if err != nil {
 					return nil, err
 				}
-				prov := c.path("providerId")
-				if err := c.bidMay(prov, access.See)(comp); err != nil {
-					return nil, err
-				}
-				if c.actor.Is(procurement.RoleOfficer) {
-					if err := comp.CheckEvaluator(c.actor); err != nil {
-						return nil, err
+				var docs []procurement.Document
+				for _, crit := range slices.Sorted(maps.Keys(b.Attachments)) {
+					for _, r := range b.Attachments[crit] {
+						docs = append(docs, procurement.Document{ID: r.FileID, FileID: r.FileID})
 					}
 				}
-				b, err := c.s.Store.GetBid(c.r.Context(), comp.ID, prov)
+				return c.documentFiles(docs, access.BidScope(comp, b.ProviderID))
+			}},
+		{Method: "GET", Path: "/competitions/{competitionId}/bids/{providerId}/attachments/{fileId}/content", Function: FnCompetitions, Roles: everyone,
+			Summary:  "Get a short-lived link to download a bid's attachment (the bidder; the running buyer's evaluators and the auditors once the bids are opened)",
+			Response: fileLink{}, Statuses: []int{409}, handle: func(c *call) (any, error) {
+				comp, b, err := c.visibleBid()
 				if err != nil {
 					return nil, err
 				}
 				for _, refs := range b.Attachments {
 					for _, r := range refs {
 						if r.FileID == c.path("fileId") {
-							return c.attachment(r.FileID, access.BidScope(comp, prov))
+							return c.attachment(r.FileID, access.BidScope(comp, b.ProviderID))
 						}
 					}
 				}
 				return nil, access.NotFound(access.Attachment, c.path("fileId"))
 			}},
 	}
+}
+
+// visibleBid reads the bid of the path's provider in the path's
+// competition, if the caller may see it (an officer only as an evaluator
+// who declared no conflict of interest).
+func (c *call) visibleBid() (*procurement.Competition, *procurement.Bid, error) {
+	comp, err := c.s.Store.ReadCompetition(c.r.Context(), c.path("competitionId"))
+	if err != nil {
+		return nil, nil, err
+	}
+	prov := c.path("providerId")
+	if err := c.bidMay(prov, access.See)(comp); err != nil {
+		return nil, nil, err
+	}
+	if c.actor.Is(procurement.RoleOfficer) {
+		if err := comp.CheckEvaluator(c.actor); err != nil {
+			return nil, nil, err
+		}
+	}
+	b, err := c.s.Store.GetBid(c.r.Context(), comp.ID, prov)
+	if err != nil {
+		return nil, nil, err
+	}
+	return comp, b, nil
 }
 
 // documentFile is the state of a document's uploaded file, as whoever may

@@ -307,6 +307,15 @@ func TestBidAttachments(t *testing.T) {
 		}
 	}
 	e.problem(e.do("provider-staffing", "GET", content, nil), 404, "")
+	// The attachments' states, for the pages.
+	states := base + "/bids/prov-tyopaja/files"
+	for _, u := range []string{"officer-lahti", "auditor", "provider-tyopaja"} {
+		st := e.must(e.do(u, "GET", states, nil), 200)
+		if st.str("items.0.fileId") != id || st.str("items.0.documentId") != id || st.str("items.0.readable") != "true" || st.str("items.0.scan") != "not_scanned" {
+			t.Errorf("%s sees the attachments' states %s", u, st.raw)
+		}
+	}
+	e.problem(e.do("provider-staffing", "GET", states, nil), 404, "")
 }
 
 // A renewed declaration comes with its documents as files; the DPS's
