@@ -222,3 +222,29 @@ func (q *req) applicationDocument() error {
 	return q.fileLink("/dps/" + url.PathEscape(q.r.PathValue("dps")) + "/applications/" + url.PathEscape(q.r.PathValue("id")) +
 		"/documents/" + url.PathEscape(q.r.PathValue("doc")) + "/content")
 }
+
+// bidFiles reads the states of the bids' attachments: one API call per
+// bid that has any (none for bids without attachments).
+func (q *req) bidFiles(comp string, bids []procurement.Bid) (map[string]map[string]docFile, error) {
+	out := map[string]map[string]docFile{}
+	for _, b := range bids {
+		var docs []procurement.Document
+		for _, refs := range b.Attachments {
+			for _, r := range refs {
+				docs = append(docs, procurement.Document{ID: r.FileID, FileID: r.FileID})
+			}
+		}
+		fs, err := q.docFiles("/competitions/"+url.PathEscape(comp)+"/bids/"+url.PathEscape(b.ProviderID)+"/files", docs)
+		if err != nil {
+			return nil, err
+		}
+		out[b.ProviderID] = fs
+	}
+	return out, nil
+}
+
+// bidAttachment downloads a bid's attachment.
+func (q *req) bidAttachment() error {
+	return q.fileLink("/competitions/" + url.PathEscape(q.r.PathValue("id")) + "/bids/" + url.PathEscape(q.r.PathValue("provider")) +
+		"/attachments/" + url.PathEscape(q.r.PathValue("file")) + "/content")
+}

@@ -13,6 +13,7 @@ import (
 	"net/url"
 	"strings"
 	"testing"
+	"time"
 
 	"golang.org/x/net/html"
 
@@ -21,6 +22,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 
 	"github.com/rengas/rengas/shared/auth"
+	"github.com/rengas/rengas/shared/dynamo"
 	"github.com/rengas/rengas/shared/files"
 	"github.com/rengas/rengas/shared/httpapi"
 	"github.com/rengas/rengas/shared/locals3"
@@ -221,6 +223,92 @@ func TestApplicationPageUploadsToS3(t *testing.T) {
 	officerActor := procurement.Actor{UserID: "officer-lahti", Role: procurement.RoleOfficer, Org: seed.BuyerLahti}
 	if link := apiGet(t, srv, officerActor, "/dps/"+seed.DPSID+"/applications/"+app.ID+"/documents/pension-certificate/content"); !strings.Contains(link, files.Object(app.Documents[1].FileID)) {
 		t.Errorf("the API's link %s is not to the pension certificate's object", link)
+	}
+}
+
+// apiCall calls the API's function as the actor, as API Gateway would,
+// and decodes its JSON answer; it fails the test on another status.
+func apiCall(t *testing.T, srv *httpapi.Server, fn string, a procurement.Actor, method, path string, body any, status int) map[string]any {
+	t.Helper()
+	claims := map[string]string{auth.ClaimSubject: a.UserID, auth.ClaimOrg: a.Org, auth.ClaimGroups: "[" + auth.GroupOf(a.Role) + "]"}
+	raw, _ := json.Marshal(body)
+	ev := events.APIGatewayV2HTTPRequest{
+		Version: "2.0", RawPath: path, Headers: map[string]string{"content-type": "application/json"},
+		RequestContext: events.APIGatewayV2HTTPRequestContext{Stage: "$default", RequestID: "test",
+			HTTP:       events.APIGatewayV2HTTPRequestContextHTTPDescription{Method: method, Path: path},
+			Authorizer: &events.APIGatewayV2HTTPRequestContextAuthorizerDescription{JWT: &events.APIGatewayV2HTTPRequestContextAuthorizerJWTDescription{Claims: claims}}},
+	}
+	if body != nil {
+		ev.Body = string(raw)
+	}
+	res, err := srv.LambdaEntry(fn)(context.Background(), ev)
+	if err != nil || res.StatusCode != status {
+		t.Fatalf("%s %s: %v %d %s", method, path, err, res.StatusCode, res.Body)
+	}
+	var out map[string]any
+	json.Unmarshal([]byte(res.Body), &out)
+	return out
+}
+
+// After the opening, the evaluation page shows each bid's attachments
+// under their criterion with their file state in the officer's language,
+// and links their download, which the API's access rules decide: the
+// officer (once declared free of conflicts) gets the file, another
+// provider the 404 of what does not exist.
+func TestEvaluationPageLinksBidAttachments(t *testing.T) {
+	e, srv := withBucket(t)
+	c := openCompetition(t, e)
+	tyopaja := procurement.Actor{UserID: "provider-tyopaja", Role: procurement.RoleProvider, Org: "prov-tyopaja"}
+	body := []byte("%PDF-1.7\ntyönantajaverkosto\n%%EOF\n")
+	sum := sha256.Sum256(body)
+	up := apiCall(t, srv, httpapi.FnQualification, tyopaja, "POST", "/files", map[string]any{"name": "verkosto.pdf", "mediaType": "application/pdf", "size": len(body), "sha256": hex.EncodeToString(sum[:])}, 201)
+	upload := up["upload"].(map[string]any)
+	req, _ := http.NewRequest("PUT", upload["url"].(string), bytes.NewReader(body))
+	for k, v := range upload["headers"].(map[string]any) {
+		req.Header.Set(k, v.(string))
+	}
+	if res, err := http.DefaultClient.Do(req); err != nil || res.StatusCode != 200 {
+		t.Fatalf("PUT: %v %v", err, res)
+	}
+	id := up["file"].(map[string]any)["id"].(string)
+	apiCall(t, srv, httpapi.FnQualification, tyopaja, "POST", "/files/"+id+"/arrival", nil, 200)
+	apiCall(t, srv, httpapi.FnCompetitions, tyopaja, "PUT", "/competitions/"+c.ID+"/bids/mine", map[string]any{
+		"fixedFeeCents": 300000, "outcomePricesCents": map[string]int{"employed": 120000},
+		"answers":     map[string]string{"individual-service": "Viikoittain.", "employer-network": "120 työnantajaa.", "outcome-follow-up": "Kuukausittain."},
+		"attachments": map[string]any{"employer-network": []any{map[string]any{"fileId": id}}}, "version": 0}, 201)
+
+	e.clock.Set(c.BidDeadline.Add(dynamo.OpeningGrace + time.Second))
+	if _, err := e.store.RunSchedule(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	officer := e.browser("officer-lahti")
+	officer.follow("/en/competitions/"+c.ID+"/conflict", url.Values{"statement": {"No ties to any bidder."}})
+	where := "/en/competitions/" + c.ID + "/evaluation"
+	p := officer.get(where)
+	checkPage(t, where, p, "en")
+	dl := "/en/competitions/" + c.ID + "/bids/prov-tyopaja/attachments/" + id
+	var linked bool
+	for _, a := range find(p.doc, element("a")) {
+		linked = linked || attr(a, "href") == dl
+	}
+	if p.status != 200 || !linked || !strings.Contains(text(p.doc), "verkosto.pdf") || !strings.Contains(text(p.doc), "Not scanned (no scanner locally)") {
+		t.Fatalf("the evaluation page (linked %t): %d %s", linked, p.status, text(p.doc))
+	}
+	to := officer.get(dl)
+	if to.status != http.StatusSeeOther {
+		t.Fatalf("the download answered %d", to.status)
+	}
+	res, err := http.Get(to.location)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, _ := io.ReadAll(res.Body)
+	res.Body.Close()
+	if !bytes.Equal(got, body) {
+		t.Errorf("the officer downloaded %q", got)
+	}
+	if p := e.browser("provider-staffing").get(dl); p.status != http.StatusNotFound {
+		t.Errorf("another provider's download answered %d", p.status)
 	}
 }
 
