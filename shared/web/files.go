@@ -210,7 +210,15 @@ func (q *req) fileLink(path string) error {
 	var l struct {
 		URL string `json:"url"`
 	}
-	if err := q.get(path, nil, &l); err != nil {
+	err := q.get(path, nil, &l)
+	var ae *apiError
+	if errors.As(err, &ae) && ae.Status == http.StatusConflict {
+		// Not readable now: not arrived, refused, being scanned, a
+		// threat, or a document recorded by its metadata only.
+		q.h.errorPage(q.w, q.r, q.lang, http.StatusConflict, "file.notReadable")
+		return nil
+	}
+	if err != nil {
 		return err
 	}
 	http.Redirect(q.w, q.r, l.URL, http.StatusSeeOther)
@@ -247,4 +255,10 @@ func (q *req) bidFiles(comp string, bids []procurement.Bid) (map[string]map[stri
 func (q *req) bidAttachment() error {
 	return q.fileLink("/competitions/" + url.PathEscape(q.r.PathValue("id")) + "/bids/" + url.PathEscape(q.r.PathValue("provider")) +
 		"/attachments/" + url.PathEscape(q.r.PathValue("file")) + "/content")
+}
+
+// declarationDocument downloads a document that came with a declaration
+// answer.
+func (q *req) declarationDocument() error {
+	return q.fileLink("/declaration-requests/" + url.PathEscape(q.r.PathValue("id")) + "/documents/" + url.PathEscape(q.r.PathValue("doc")) + "/content")
 }

@@ -260,18 +260,7 @@ func TestEvaluationPageLinksBidAttachments(t *testing.T) {
 	c := openCompetition(t, e)
 	tyopaja := procurement.Actor{UserID: "provider-tyopaja", Role: procurement.RoleProvider, Org: "prov-tyopaja"}
 	body := []byte("%PDF-1.7\ntyönantajaverkosto\n%%EOF\n")
-	sum := sha256.Sum256(body)
-	up := apiCall(t, srv, httpapi.FnQualification, tyopaja, "POST", "/files", map[string]any{"name": "verkosto.pdf", "mediaType": "application/pdf", "size": len(body), "sha256": hex.EncodeToString(sum[:])}, 201)
-	upload := up["upload"].(map[string]any)
-	req, _ := http.NewRequest("PUT", upload["url"].(string), bytes.NewReader(body))
-	for k, v := range upload["headers"].(map[string]any) {
-		req.Header.Set(k, v.(string))
-	}
-	if res, err := http.DefaultClient.Do(req); err != nil || res.StatusCode != 200 {
-		t.Fatalf("PUT: %v %v", err, res)
-	}
-	id := up["file"].(map[string]any)["id"].(string)
-	apiCall(t, srv, httpapi.FnQualification, tyopaja, "POST", "/files/"+id+"/arrival", nil, 200)
+	id := putFile(t, srv, tyopaja, "verkosto.pdf", body)
 	apiCall(t, srv, httpapi.FnCompetitions, tyopaja, "PUT", "/competitions/"+c.ID+"/bids/mine", map[string]any{
 		"fixedFeeCents": 300000, "outcomePricesCents": map[string]int{"employed": 120000},
 		"answers":     map[string]string{"individual-service": "Viikoittain.", "employer-network": "120 työnantajaa.", "outcome-follow-up": "Kuukausittain."},
@@ -309,6 +298,100 @@ func TestEvaluationPageLinksBidAttachments(t *testing.T) {
 	}
 	if p := e.browser("provider-staffing").get(dl); p.status != http.StatusNotFound {
 		t.Errorf("another provider's download answered %d", p.status)
+	}
+}
+
+// putFile uploads a PDF through the API as the actor (declared, PUT,
+// confirmed) and returns its id.
+func putFile(t *testing.T, srv *httpapi.Server, a procurement.Actor, name string, body []byte) string {
+	t.Helper()
+	sum := sha256.Sum256(body)
+	up := apiCall(t, srv, httpapi.FnQualification, a, "POST", "/files", map[string]any{"name": name, "mediaType": "application/pdf", "size": len(body), "sha256": hex.EncodeToString(sum[:])}, 201)
+	upload := up["upload"].(map[string]any)
+	req, _ := http.NewRequest("PUT", upload["url"].(string), bytes.NewReader(body))
+	for k, v := range upload["headers"].(map[string]any) {
+		req.Header.Set(k, v.(string))
+	}
+	if res, err := http.DefaultClient.Do(req); err != nil || res.StatusCode != 200 {
+		t.Fatalf("PUT: %v %v", err, res)
+	}
+	id := up["file"].(map[string]any)["id"].(string)
+	apiCall(t, srv, httpapi.FnQualification, a, "POST", "/files/"+id+"/arrival", nil, 200)
+	return id
+}
+
+// The register page links the documents that came with declaration
+// answers; a document recorded by its details only (the seeded
+// applications') tells, in the user's language, that there is no file to
+// open.
+func TestDeclarationDocumentLinksAndUnreadableFiles(t *testing.T) {
+	e, srv := withBucket(t)
+	officerActor := procurement.Actor{UserID: "officer-lahti", Role: procurement.RoleOfficer, Org: seed.BuyerLahti}
+	tyopaja := procurement.Actor{UserID: "provider-tyopaja", Role: procurement.RoleProvider, Org: "prov-tyopaja"}
+	var reqs []map[string]any
+	apiCall(t, srv, httpapi.FnQualification, officerActor, "POST", "/dps/"+seed.DPSID+"/declaration-requests", map[string]any{"providerIds": []string{"prov-tyopaja"},
+		"message": "Uusi verovelkatodistus.", "dueOn": e.clock.Now().AddDate(0, 0, 21).Format(time.DateOnly)}, 201)
+	l := apiCall(t, srv, httpapi.FnQualification, tyopaja, "GET", "/providers/prov-tyopaja/declaration-requests", nil, 200)
+	for _, it := range l["items"].([]any) {
+		reqs = append(reqs, it.(map[string]any))
+	}
+	if len(reqs) == 0 {
+		t.Fatal("no declaration request")
+	}
+	reqID := reqs[0]["id"].(string)
+	body := []byte("%PDF-1.7\nverovelkatodistus 2027\n%%EOF\n")
+	sum := sha256.Sum256(body)
+	id := putFile(t, srv, tyopaja, "vero.pdf", body)
+	excl := []map[string]any{}
+	for _, g := range []string{"convictions", "tax-arrears", "bankruptcy", "professional-misconduct"} {
+		excl = append(excl, map[string]any{"ground": g, "applies": false})
+	}
+	apiCall(t, srv, httpapi.FnQualification, tyopaja, "POST", "/declaration-requests/"+reqID+"/answers", map[string]any{
+		"declaration": map[string]any{"signedBy": "Tiina", "exclusions": excl, "criteria": []any{}}, "version": reqs[0]["version"],
+		"documents": []any{map[string]any{"id": "tax-2027", "name": "Verovelkatodistus 2027", "type": "tax-certificate", "sha256": hex.EncodeToString(sum[:]),
+			"issuedOn": e.clock.Now().Format(time.DateOnly), "expiresOn": e.clock.Now().AddDate(0, 3, 0).Format(time.DateOnly), "fileId": id}}}, 200)
+
+	officer := e.browser("officer-lahti")
+	p := officer.get("/fi/register")
+	checkPage(t, "/fi/register", p, "fi")
+	dl := "/fi/declarations/" + reqID + "/documents/tax-2027"
+	var linked bool
+	for _, a := range find(p.doc, element("a")) {
+		linked = linked || attr(a, "href") == dl
+	}
+	if !linked {
+		t.Fatalf("the register page does not link %s: %s", dl, text(p.doc))
+	}
+	to := officer.get(dl)
+	if to.status != http.StatusSeeOther {
+		t.Fatalf("the download answered %d", to.status)
+	}
+	res, err := http.Get(to.location)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, _ := io.ReadAll(res.Body)
+	res.Body.Close()
+	if !bytes.Equal(got, body) {
+		t.Errorf("the officer downloaded %q", got)
+	}
+	if p := e.browser("provider-staffing").get(dl); p.status != http.StatusNotFound {
+		t.Errorf("another provider's download answered %d", p.status)
+	}
+
+	// A seeded application's documents are details only: the page says
+	// so, and asking for the file tells why it cannot be opened.
+	apps, err := e.store.ListProviderApplications(context.Background(), "prov-tyopaja", "", 10)
+	if err != nil || len(apps.Items) == 0 || len(apps.Items[0].Documents) == 0 {
+		t.Fatalf("seeded applications: %v %v", apps.Items, err)
+	}
+	a := apps.Items[0]
+	page := officer.get("/sv/applications/" + a.DPSID + "/" + a.ID)
+	if !strings.Contains(text(page.doc), "Ingen fil (endast uppgifter)") {
+		t.Errorf("the application page does not say the documents have no file: %s", text(page.doc))
+	}
+	if p := officer.get("/sv/applications/" + a.DPSID + "/" + a.ID + "/documents/" + a.Documents[0].ID); p.status != http.StatusConflict || !strings.Contains(text(p.doc), "Filen kan inte öppnas nu") {
+		t.Errorf("a details-only document's download answered %d: %s", p.status, text(p.doc))
 	}
 }
 

@@ -34,6 +34,7 @@ func (h *Handler) providerRoutes() {
 	h.handle("POST", "/dps/{dps}/apply/submit", (*req).applySubmit, providers...)
 	h.handle("GET", "/dps/{dps}/apply/file", (*req).applyFile, providers...)
 	h.handle("GET", "/applications/{dps}/{id}/documents/{doc}", (*req).applicationDocument, everyone...)
+	h.handle("GET", "/declarations/{id}/documents/{doc}", (*req).declarationDocument, everyone...)
 	h.handle("GET", "/declarations/{id}", (*req).declaration, providers...)
 	h.handle("POST", "/declarations/{id}", (*req).answerDeclaration, providers...)
 	h.handle("GET", "/registration", (*req).registration, providers...)
