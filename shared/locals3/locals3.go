@@ -34,6 +34,10 @@ const DefaultBucket = "rengas-anchors"
 // confirms the arrival (POST /files/{id}/arrival) where AWS sends an event.
 const DocumentsBucket = "rengas-documents"
 
+// The server answers CORS for any origin, method and header (local only),
+// so that a page's script can PUT a file to a presigned URL; in AWS the
+// documents bucket needs a CORS rule for the site's origin (see README).
+
 // Server is a running embedded S3-compatible server.
 type Server struct {
 	Endpoint string
@@ -53,7 +57,7 @@ func Start(bucket string) (*Server, error) {
 	if err != nil {
 		return nil, fmt.Errorf("listen for the embedded S3 server: %w", err)
 	}
-	srv := &http.Server{Handler: browserPost(gofakes3.New(backend, gofakes3.WithLogger(gofakes3.DiscardLog())).Server())}
+	srv := &http.Server{Handler: browserPost(gofakes3.New(backend, gofakes3.WithLogger(gofakes3.DiscardLog()), gofakes3.WithInsecureCORS()).Server())}
 	go srv.Serve(ln)
 	return &Server{Endpoint: "http://" + ln.Addr().String(), Bucket: bucket, srv: srv, backend: backend}, nil
 }

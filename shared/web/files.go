@@ -2,11 +2,13 @@ package web
 
 import (
 	"cmp"
+	"encoding/json"
 	"errors"
 	"maps"
 	"net/http"
 	"net/url"
 	"slices"
+	"strconv"
 	"strings"
 
 	"github.com/rengas/rengas/shared/files"
@@ -63,6 +65,8 @@ type uploadPage struct {
 	Back, State string
 	FileID      string
 	Return      string
+	// Put is where the script declares a PUT upload (declarePut).
+	Put string
 }
 
 // absolute returns the address of a page of this site, as the browser
@@ -115,7 +119,7 @@ func (q *req) beginUpload(doc, mediaType, ret, backPath, state string) error {
 		return err
 	}
 	p := &uploadPage{Document: doc, Type: mediaType, URL: up.Upload.URL, Back: backPath, State: state,
-		FileID: up.File.ID, Return: ret}
+		FileID: up.File.ID, Return: ret, Put: q.href("/files/put")}
 	for _, k := range slices.Sorted(maps.Keys(up.Upload.Fields)) {
 		p.Fields = append(p.Fields, formField{k, up.Upload.Fields[k]})
 	}
@@ -261,4 +265,30 @@ func (q *req) bidAttachment() error {
 // answer.
 func (q *req) declarationDocument() error {
 	return q.fileLink("/declaration-requests/" + url.PathEscape(q.r.PathValue("id")) + "/documents/" + url.PathEscape(q.r.PathValue("doc")) + "/content")
+}
+
+// declarePut declares, for the upload page's script, a PUT upload of the
+// file it chose with the SHA-256 it computed (WebCrypto): S3 then enforces
+// the size, type and digest, as for any API client. It answers JSON: the
+// file's id and the signed URL with the headers to send. Without
+// JavaScript this is never called (the page's form posts to S3 itself).
+func (q *req) declarePut() error {
+	_ = q.r.ParseForm()
+	size, _ := strconv.ParseInt(q.r.PostFormValue("size"), 10, 64)
+	var up struct {
+		File   procurement.File `json:"file"`
+		Upload files.Upload     `json:"upload"`
+	}
+	err := q.send("POST", "/files", map[string]any{"name": q.r.PostFormValue("name"), "mediaType": q.r.PostFormValue("mediaType"),
+		"size": size, "sha256": q.r.PostFormValue("sha256")}, &up)
+	q.w.Header().Set("Content-Type", "application/json")
+	var ae *apiError
+	if errors.As(err, &ae) && ae.Status < 500 {
+		q.w.WriteHeader(ae.Status)
+		return json.NewEncoder(q.w).Encode(map[string]any{"detail": ae.Detail, "errors": ae.Fields})
+	}
+	if err != nil {
+		return err
+	}
+	return json.NewEncoder(q.w).Encode(map[string]any{"file": up.File.ID, "url": up.Upload.URL, "headers": up.Upload.Headers})
 }

@@ -33,6 +33,7 @@ func (h *Handler) providerRoutes() {
 	h.handle("POST", "/dps/{dps}/apply", (*req).applyStep, providers...)
 	h.handle("POST", "/dps/{dps}/apply/submit", (*req).applySubmit, providers...)
 	h.handle("GET", "/dps/{dps}/apply/file", (*req).applyFile, providers...)
+	h.handle("POST", "/files/put", (*req).declarePut, providers...)
 	h.handle("GET", "/applications/{dps}/{id}/documents/{doc}", (*req).applicationDocument, everyone...)
 	h.handle("GET", "/declarations/{id}/documents/{doc}", (*req).declarationDocument, everyone...)
 	h.handle("GET", "/declarations/{id}", (*req).declaration, providers...)
