@@ -157,7 +157,7 @@ func documentRoutes() []Route {
 				}
 				return c.attachment(docs[i].FileID, access.DPSScope(d, a.ProviderID))
 			}},
-		{Method: "GET", Path: "/dps/{dpsId}/applications/{applicationId}/files", Function: FnQualification, Roles: everyone,
+		{Method: "GET", Path: "/dps/{dpsId}/applications/{applicationId}/documents", Function: FnQualification, Roles: everyone,
 			Summary:  "The state of an application's uploaded documents (arrived or refused, malware scan) for whoever may see the application, so that pages can show it beside each document: one read of the application and one BatchGetItem",
 			Response: documentFiles{}, handle: func(c *call) (any, error) {
 				a, d, err := c.s.Store.GetApplication(c.r.Context(), c.path("dpsId"), c.path("applicationId"))
@@ -197,7 +197,7 @@ func documentRoutes() []Route {
 				}
 				return c.attachment(r.Documents[i].FileID, scope)
 			}},
-		{Method: "GET", Path: "/competitions/{competitionId}/bids/{providerId}/files", Function: FnCompetitions, Roles: everyone,
+		{Method: "GET", Path: "/competitions/{competitionId}/bids/{providerId}/attachments", Function: FnCompetitions, Roles: everyone,
 			Summary:  "The state of a bid's attachments (arrived or refused, malware scan) for whoever may see the bid (the bidder; after the opening, the running buyer's evaluators and the auditors), by file id",
 			Response: documentFiles{}, Statuses: []int{409}, handle: func(c *call) (any, error) {
 				comp, b, err := c.visibleBid()

@@ -188,7 +188,7 @@ func TestUploadArriveAttachDownload(t *testing.T) {
 	}
 	// The documents' file states, for the pages: one read of the
 	// application and one BatchGetItem.
-	states := dpsPath + "/applications/" + app + "/files"
+	states := dpsPath + "/applications/" + app + "/documents"
 	for _, u := range []string{"officer-lahti", "auditor", "provider-new"} {
 		rt := e.store.RoundTrips()
 		st := e.must(e.do(u, "GET", states, nil), 200)
@@ -310,7 +310,7 @@ func TestBidAttachments(t *testing.T) {
 	}
 	e.problem(e.do("provider-staffing", "GET", content, nil), 404, "")
 	// The attachments' states, for the pages.
-	states := base + "/bids/prov-tyopaja/files"
+	states := base + "/bids/prov-tyopaja/attachments"
 	for _, u := range []string{"officer-lahti", "auditor", "provider-tyopaja"} {
 		st := e.must(e.do(u, "GET", states, nil), 200)
 		if st.str("items.0.fileId") != id || st.str("items.0.documentId") != id || st.str("items.0.readable") != "true" || st.str("items.0.scan") != "not_scanned" {

@@ -152,7 +152,7 @@ func (q *req) arrivedFile() (f procurement.File, ok bool) {
 }
 
 // docFile is the state of a document's uploaded file as the API tells it
-// to the user (GET …/files of the record).
+// to the user (GET …/documents of an application, …/attachments of a bid).
 type docFile struct {
 	DocumentID string                 `json:"documentId"`
 	FileID     string                 `json:"fileId"`
@@ -188,7 +188,7 @@ func (f docFile) State() string {
 }
 
 // docFiles reads the state of the documents' files from the API (path is
-// the record's …/files route), by document id; no call when no document
+// the record's …/documents or …/attachments route), by document id; no call when no document
 // names a file.
 func (q *req) docFiles(path string, docs []procurement.Document) (map[string]docFile, error) {
 	if !slices.ContainsFunc(docs, func(d procurement.Document) bool { return d.FileID != "" }) {
@@ -246,7 +246,7 @@ func (q *req) bidFiles(comp string, bids []procurement.Bid) (map[string]map[stri
 				docs = append(docs, procurement.Document{ID: r.FileID, FileID: r.FileID})
 			}
 		}
-		fs, err := q.docFiles("/competitions/"+url.PathEscape(comp)+"/bids/"+url.PathEscape(b.ProviderID)+"/files", docs)
+		fs, err := q.docFiles("/competitions/"+url.PathEscape(comp)+"/bids/"+url.PathEscape(b.ProviderID)+"/attachments", docs)
 		if err != nil {
 			return nil, err
 		}

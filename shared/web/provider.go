@@ -66,7 +66,7 @@ func (q *req) loadApplication() (*applicationPage, error) {
 	if err := q.get("/dps/"+p.App.DPSID, nil, &p.DPS); err != nil {
 		return nil, err
 	}
-	files, err := q.docFiles("/dps/"+p.App.DPSID+"/applications/"+p.App.ID+"/files", p.App.Documents)
+	files, err := q.docFiles("/dps/"+p.App.DPSID+"/applications/"+p.App.ID+"/documents", p.App.Documents)
 	if err != nil {
 		return nil, err
 	}
