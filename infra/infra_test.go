@@ -39,7 +39,8 @@ func TestMain(m *testing.M) {
 	}
 	start := time.Now()
 	app := awscdk.NewApp(&awscdk.AppProps{Outdir: jsii.String(os.TempDir() + "/rengas-cdk-test"),
-		Context: &map[string]any{"feedbackEmail": "saavutettavuus@example.fi"}})
+		Context: &map[string]any{"feedbackEmail": "saavutettavuus@example.fi", "alarmEmail": "it@lahti.example.fi",
+			"mailFrom": "Rengas <rengas@lahti.example.fi>", "sesVerified": "true"}})
 	stacks = Build(app, "../build")
 	for name, st := range map[string]awscdk.Stack{"stateful": stacks.Stateful.Stack, "app": stacks.App.Stack} {
 		templates[name] = *assertions.Template_FromStack(st, nil).ToJSON()
@@ -297,8 +298,8 @@ func TestFunctionsAreArmAL2023WithJSONLogs(t *testing.T) {
 		}
 	}
 	alarms := resources("app", "AWS::CloudWatch::Alarm")
-	if len(alarms) != 2*len(Functions)+1 {
-		t.Errorf("got %d alarms, want errors and throttles per function plus API 5xx", len(alarms))
+	if len(alarms) != 2*len(Functions)+2 {
+		t.Errorf("got %d alarms, want errors and throttles per function, the API's 5xx rate and mail given up", len(alarms))
 	}
 	rules := resources("app", "AWS::Events::Rule")
 	for id, r := range rules {
@@ -442,7 +443,7 @@ func TestKeysAreSecretsAndExportsAreWired(t *testing.T) {
 		if !strings.Contains(string(raw), "{{resolve:secretsmanager:") {
 			t.Errorf("%s: CURSOR_KEY must be resolved from Secrets Manager, not %s", id, raw)
 		}
-		scheduler := strings.Contains(id, "scheduler") || strings.Contains(id, "Fnweb") || strings.Contains(id, "Fn"+DocumentsFunction)
+		scheduler := strings.Contains(id, "scheduler") || strings.Contains(id, "Fnweb") || strings.Contains(id, "Fn"+DocumentsFunction) || strings.Contains(id, "Fnmailer")
 		if _, ok := vars["EXPORT_BUCKET"]; ok == scheduler {
 			t.Errorf("%s: EXPORT_BUCKET set %t, want it on every function that answers requests", id, ok)
 		}

@@ -9,19 +9,15 @@ import (
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsapigatewayv2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsapigatewayv2authorizers"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsapigatewayv2integrations"
-	"github.com/aws/aws-cdk-go/awscdk/v2/awscloudwatch"
-	"github.com/aws/aws-cdk-go/awscdk/v2/awscloudwatchactions"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awscognito"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsdynamodb"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsevents"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awseventstargets"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsiam"
-	"github.com/aws/aws-cdk-go/awscdk/v2/awskms"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awslambda"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awslogs"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awss3"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awssecretsmanager"
-	"github.com/aws/aws-cdk-go/awscdk/v2/awssns"
 	"github.com/aws/constructs-go/constructs/v10"
 	"github.com/aws/jsii-runtime-go"
 	"github.com/cdklabs/cdk-nag-go/cdknag/v2"
@@ -44,6 +40,8 @@ type Stateful struct {
 	// Exports keeps answers too large for a response for a day, handed
 	// out by presigned links.
 	Exports awss3.Bucket
+	// Backups keep the table and the documents for years (backup.go).
+	Backups *Backups
 }
 
 // DefaultAnchorRetentionYears is how long an anchor cannot be changed or
@@ -149,7 +147,7 @@ func NewStatefulStack(scope constructs.Construct, id string, props *awscdk.Stack
 		LifecycleRules: &[]*awss3.LifecycleRule{{Expiration: awscdk.Duration_Days(jsii.Number(1))}},
 	})
 	awscdk.NewCfnOutput(st, s("ExportBucket"), &awscdk.CfnOutputProps{Value: exportsBucket.BucketName()})
-	return &Stateful{Stack: st, Table: table, Documents: docs, Anchors: anchors, Exports: exportsBucket}
+	return &Stateful{Stack: st, Table: table, Documents: docs, Anchors: anchors, Exports: exportsBucket, Backups: addBackups(st, table, docs)}
 }
 
 // Function is a Lambda function folder under functions/.
@@ -163,6 +161,8 @@ type Function struct {
 	Anchors []string
 	// MemoryMB is its memory (and so its share of a CPU); default 512.
 	MemoryMB float64
+	// TimeoutSec is its time limit; default 10.
+	TimeoutSec float64
 }
 
 var (
@@ -183,7 +183,11 @@ var Functions = []Function{
 	{Name: httpapi.FnAudit, Actions: readActions, Anchors: []string{"s3:GetObject"}, MemoryMB: 1769},
 	// Only the scheduled job writes anchors (PutObject; the bucket refuses
 	// any write that is not If-None-Match, and Object Lock any deletion).
-	{Name: "scheduler", Actions: slices.Concat(readActions, writeActions, fanoutActions), Writes: true, Anchors: []string{"s3:GetObject", "s3:PutObject"}},
+	{Name: "scheduler", Actions: slices.Concat(readActions, writeActions, fanoutActions), Writes: true, Anchors: []string{"s3:GetObject", "s3:PutObject"}, TimeoutSec: 120},
+	// The mailer reads the mail queue, directories and address states,
+	// writes sent markers (Put in transactions), records bounces and
+	// complaints (UpdateItem) and takes and ends its lease (Put, Delete).
+	{Name: MailerFunction, Actions: slices.Concat(readActions, []string{"dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem"}), Writes: true, TimeoutSec: 300},
 	// The pages call the qualification, competitions and audit routes
 	// in-process, so the web function needs what those functions need
 	// together (the audit routes run on a read-only store, and chain
@@ -211,7 +215,15 @@ type AppProps struct {
 // App is the application stack.
 type App struct {
 	awscdk.Stack
-	API       awsapigatewayv2.HttpApi
+	API awsapigatewayv2.HttpApi
+	// Routes are the API's routes besides $default.
+	Routes []awsapigatewayv2.HttpRoute
+	// PublicURL is where users reach the pages and the API (the custom
+	// domain, if any): links in mail and the sign-in callback use it.
+	PublicURL *string
+	Alerts    *Alerts
+	Mail      *Mail
+	Edge      *Edge
 	UserPool  awscognito.UserPool
 	Pages     *Pages
 	Functions map[string]awslambda.Function
@@ -223,6 +235,7 @@ func NewAppStack(scope constructs.Construct, id string, props *AppProps) *App {
 	st := awscdk.NewStack(scope, s(id), &props.StackProps)
 	app := &App{Stack: st, Functions: map[string]awslambda.Function{}}
 	table := props.Stateful.Table
+	app.Mail = newMailIdentity(st)
 
 	app.UserPool = awscognito.NewUserPool(st, s("Users"), &awscognito.UserPoolProps{
 		SelfSignUpEnabled: jsii.Bool(false), // the ring's officers create users
@@ -240,6 +253,8 @@ func NewAppStack(scope constructs.Construct, id string, props *AppProps) *App {
 		StandardThreatProtectionMode: awscognito.StandardThreatProtectionMode_FULL_FUNCTION,
 		DeletionProtection:           jsii.Bool(true),
 		RemovalPolicy:                awscdk.RemovalPolicy_RETAIN,
+		// Cognito's own mail (temporary passwords, codes) goes through SES (mail.go).
+		Email: cognitoEmail(st, app.Mail),
 		CustomAttributes: &map[string]awscognito.ICustomAttribute{
 			// The organisation a user acts for; set by an administrator, never by the user.
 			strings.TrimPrefix(auth.ClaimOrg, "custom:"): awscognito.NewStringAttribute(&awscognito.StringAttributeProps{Mutable: jsii.Bool(true), MaxLen: jsii.Number(60)}),
@@ -293,7 +308,7 @@ func NewAppStack(scope constructs.Construct, id string, props *AppProps) *App {
 		if fn.Name == WebFunction {
 			f.AddEnvironment(s("WEB_COOKIE_KEY"), cookieKey.SecretValue().UnsafeUnwrap(), nil)
 		}
-		if fn.Name != "scheduler" && fn.Name != WebFunction && fn.Name != DocumentsFunction {
+		if fn.Name != "scheduler" && fn.Name != WebFunction && fn.Name != DocumentsFunction && fn.Name != MailerFunction {
 			// Answers too large for a response are stored and linked. (The
 			// pages render what they read; they take answers inline.)
 			f.Role().AddToPrincipalPolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
@@ -313,7 +328,10 @@ func NewAppStack(scope constructs.Construct, id string, props *AppProps) *App {
 	webIntegration := awsapigatewayv2integrations.NewHttpLambdaIntegration(s("Integration-"+WebFunction), app.Functions[WebFunction], nil)
 	app.API = awsapigatewayv2.NewHttpApi(st, s("Api"), &awsapigatewayv2.HttpApiProps{
 		ApiName: s("rengas"), CreateDefaultStage: jsii.Bool(false), DefaultIntegration: webIntegration,
+		// CORS only for the origins the context corsOrigins names (edge.go).
+		CorsPreflight: corsPreflight(st),
 	})
+	app.PublicURL = publicURL(st, app.API)
 	cdknag.NagSuppressions_AddResourceSuppressions(app.API, &[]*cdknag.NagPackSuppression{{
 		Id: s("AwsSolutions-APIG4"), Reason: s("The $default route serves the web pages, which verify the Cognito session cookie against the user pool's JWKS on every request; the sign-in page and assets must be reachable without a token."),
 	}}, jsii.Bool(true))
@@ -341,6 +359,7 @@ func NewAppStack(scope constructs.Construct, id string, props *AppProps) *App {
 			opts.Authorizer = authorizer
 		}
 		routes := app.API.AddRoutes(opts)
+		app.Routes = append(app.Routes, *routes...)
 		if rt.Roles == nil {
 			for _, r := range *routes {
 				cdknag.NagSuppressions_AddResourceSuppressions(r, &[]*cdknag.NagPackSuppression{{
@@ -350,37 +369,21 @@ func NewAppStack(scope constructs.Construct, id string, props *AppProps) *App {
 		}
 	}
 
-	alerts := awssns.NewTopic(st, s("Alerts"), &awssns.TopicProps{
-		EnforceSSL: jsii.Bool(true), MasterKey: awskms.Alias_FromAliasName(st, s("SnsKey"), s("alias/aws/sns")),
-	})
-	alarm := func(id string, m awscloudwatch.IMetric, what string) {
-		a := awscloudwatch.NewAlarm(st, s(id), &awscloudwatch.AlarmProps{
-			Metric: m, Threshold: jsii.Number(1), EvaluationPeriods: jsii.Number(1),
-			ComparisonOperator: awscloudwatch.ComparisonOperator_GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-			TreatMissingData:   awscloudwatch.TreatMissingData_NOT_BREACHING, AlarmDescription: s(what),
-		})
-		a.AddAlarmAction(awscloudwatchactions.NewSnsAction(alerts))
-	}
-	five := &awscloudwatch.MetricOptions{Period: awscdk.Duration_Minutes(jsii.Number(5)), Statistic: s("Sum")}
-	for _, fn := range Functions {
-		f := app.Functions[fn.Name]
-		alarm("Errors-"+fn.Name, f.MetricErrors(five), "The "+fn.Name+" function reported errors.")
-		alarm("Throttles-"+fn.Name, f.MetricThrottles(five), "The "+fn.Name+" function was throttled.")
-	}
-	alarm("Api5xx", app.API.MetricServerError(five), "The API answered 5xx.")
+	app.Alerts = newAlerts(st, app)
+	app.Edge = addEdge(st, app, stage)
 
 	schedule := awsevents.NewRule(st, s("Schedule"), &awsevents.RuleProps{
-		Description: s("Opens competitions past their deadline, finishes notification fan-outs, flags overdue decisions, anchors the audit chains hourly."),
+		Description: s("Opens competitions past their deadline, finishes notification fan-outs, flags overdue decisions, anchors the audit chains hourly; e-mails the notification outbox."),
 		Schedule:    awsevents.Schedule_Rate(awscdk.Duration_Minutes(jsii.Number(1))),
 	})
 	schedule.AddTarget(awseventstargets.NewLambdaFunction(app.Functions["scheduler"], nil))
+	addMail(st, app, app.Mail, app.Alerts, schedule)
 
 	awscdk.NewCfnOutput(st, s("ApiUrl"), &awscdk.CfnOutputProps{Value: app.API.ApiEndpoint()})
 	awscdk.NewCfnOutput(st, s("UserPoolId"), &awscdk.CfnOutputProps{Value: app.UserPool.UserPoolId()})
 	awscdk.NewCfnOutput(st, s("UserPoolClientId"), &awscdk.CfnOutputProps{Value: client.UserPoolClientId()})
-	awscdk.NewCfnOutput(st, s("WebUrl"), &awscdk.CfnOutputProps{Value: awscdk.Fn_Join(s(""), &[]*string{app.API.ApiEndpoint(), s("/fi/")})})
+	awscdk.NewCfnOutput(st, s("WebUrl"), &awscdk.CfnOutputProps{Value: awscdk.Fn_Join(s(""), &[]*string{app.PublicURL, s("/fi/")})})
 	awscdk.NewCfnOutput(st, s("SignInDomain"), &awscdk.CfnOutputProps{Value: app.Pages.Domain.BaseUrl(nil)})
-	awscdk.NewCfnOutput(st, s("AlertsTopic"), &awscdk.CfnOutputProps{Value: alerts.TopicArn()})
 	return app
 }
 
@@ -438,9 +441,9 @@ func newFunction(st awscdk.Stack, fn Function, table awsdynamodb.Table, anchors 
 		Id:     s("AwsSolutions-IAM5"),
 		Reason: s("Queries on the table's GSIs need the index ARNs (table/index/*); the log group ARN ends in :* for its streams; the anchor objects are anchors/* of the anchor bucket. No action is wildcarded."),
 	}}, jsii.Bool(true))
-	timeout := 10.0
-	if fn.Name == "scheduler" {
-		timeout = 120
+	timeout := fn.TimeoutSec
+	if timeout == 0 {
+		timeout = 10
 	}
 	memory := fn.MemoryMB
 	if memory == 0 {
@@ -472,7 +475,7 @@ type Pages struct {
 }
 
 func newPages(st awscdk.Stack, app *App, props *AppProps) *Pages {
-	base := app.API.ApiEndpoint()
+	base := app.PublicURL
 	url := func(p string) *string { return awscdk.Fn_Join(s(""), &[]*string{base, s(p)}) }
 	client := app.UserPool.AddClient(s("PagesClient"), &awscognito.UserPoolClientOptions{
 		GenerateSecret:             jsii.Bool(false),

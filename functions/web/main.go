@@ -50,6 +50,18 @@ func main() {
 		// The accessibility statement's feedback address (CDK context
 		// feedbackEmail); New refuses to start without one.
 		FeedbackEmail: os.Getenv("FEEDBACK_EMAIL"),
+		// Each sign-in records the user's address and page language in
+		// the organisation's mail directory, so that notifications reach
+		// them by e-mail (package mail).
+		OnSignIn: func(ctx context.Context, claims map[string]string, lang string) {
+			if claims["custom:org"] == "" || claims["email"] == "" || claims["email_verified"] == "false" {
+				return
+			}
+			err := srv.Store.RecordMailUser(ctx, claims["custom:org"], dynamo.MailUser{ID: claims["sub"], Email: claims["email"], Lang: lang})
+			if err != nil {
+				slog.Warn("record the user in the mail directory", "err", err)
+			}
+		},
 	})
 	if err != nil {
 		log.Fatal(err)

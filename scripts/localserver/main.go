@@ -4,9 +4,10 @@
 // the anchors of the audit chains (it does not enforce Object Lock: see
 // package locals3), the scheduled job on a timer (anchoring included), and
 // the API through a local stand-in for API Gateway that invokes the very
-// same Lambda entry points as AWS.
+// same Lambda entry points as AWS, and an SMTP server on a loopback port
+// that catches the mail the dispatcher sends (shown at /dev/mailbox).
 //
-//	go run ./scripts/localserver [-addr 127.0.0.1:8080]
+//	go run ./scripts/localserver [-addr 127.0.0.1:8080] [-smtp 127.0.0.1:2525]
 package main
 
 import (
@@ -27,7 +28,9 @@ import (
 	"github.com/rengas/rengas/shared/files"
 	"github.com/rengas/rengas/shared/httpapi"
 	"github.com/rengas/rengas/shared/localdb"
+	"github.com/rengas/rengas/shared/localmail"
 	"github.com/rengas/rengas/shared/locals3"
+	"github.com/rengas/rengas/shared/mail"
 	"github.com/rengas/rengas/shared/seed"
 	"github.com/rengas/rengas/shared/web"
 )
@@ -38,6 +41,7 @@ const exportBucket = "rengas-exports"
 func main() {
 	addr := flag.String("addr", "127.0.0.1:8080", "where the API listens")
 	dbAddr := flag.String("db", ":0", "loopback port of the embedded DynamoDB engine")
+	smtpAddr := flag.String("smtp", ":0", "loopback port of the embedded SMTP catcher")
 	flag.Parse()
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	defer stop()
@@ -65,6 +69,9 @@ func main() {
 	if err := seed.Load(ctx, store); err != nil {
 		log.Fatalf("seed the demo ring (use an empty table): %v", err)
 	}
+	if err := seed.LoadOutcomes(ctx, store); err != nil {
+		log.Fatalf("seed the outcome-contract demo: %v", err)
+	}
 	// The scheduled job runs at once, as EventBridge would within a minute:
 	// it opens the demo competition whose deadline has passed.
 	if _, err := store.RunSchedule(ctx); err != nil {
@@ -72,6 +79,25 @@ func main() {
 	}
 
 	logger := slog.New(slog.NewTextHandler(os.Stderr, nil))
+	// E-mail: the dispatcher sends through the SMTP client to the embedded
+	// catcher (or to the relay SMTP_ADDR names), every few seconds.
+	catcher, err := localmail.Start(*smtpAddr)
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer catcher.Close()
+	catalog, err := mail.NewCatalog()
+	if err != nil {
+		log.Fatal(err)
+	}
+	var sender mail.Sender = &mail.SMTP{Addr: catcher.Addr, Security: "none", Timeout: 10 * time.Second}
+	if relay, err := mail.SMTPFromEnv(); err != nil {
+		log.Fatal(err)
+	} else if relay != nil {
+		sender = relay
+	}
+	mailer := &mail.Dispatcher{Store: store, Sender: sender, Catalog: catalog, From: "Rengas (local) <rengas@localhost>",
+		BaseURL: "http://" + *addr, Log: logger}
 	// Answers too large for a response go to an export bucket on the same
 	// embedded S3-compatible server.
 	if err := objects.NewBucket(exportBucket); err != nil {
@@ -160,8 +186,32 @@ func main() {
 			http.Error(w, err.Error(), http.StatusInternalServerError)
 			return
 		}
-		fmt.Fprintf(w, "server time is now %s; scheduled job: %+v\n", clock.Now().UTC().Format(time.RFC3339), report)
+		sent, err := mailer.Run(r.Context())
+		if err != nil {
+			http.Error(w, err.Error(), http.StatusInternalServerError)
+			return
+		}
+		fmt.Fprintf(w, "server time is now %s; scheduled job: %+v; mail: %+v\n", clock.Now().UTC().Format(time.RFC3339), report, sent)
 	})
+	// Local only: the mail the dispatcher sent, as the SMTP catcher got it.
+	mux.Handle("GET /dev/mailbox", catcher.Handler())
+	go func() {
+		// The mail dispatcher, locally every 5 seconds (in AWS every minute).
+		t := time.NewTicker(5 * time.Second)
+		defer t.Stop()
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case <-t.C:
+				if r, err := mailer.Run(ctx); err != nil {
+					logger.Error("mail run", "err", err)
+				} else if r.Sent+r.Failed+r.Deferred > 0 {
+					logger.Info("mail run", "report", r)
+				}
+			}
+		}
+	}()
 	go func() {
 		// The scheduled job, locally on a timer.
 		t := time.NewTicker(time.Minute)
@@ -189,8 +239,8 @@ func main() {
 		<-ctx.Done()
 		hs.Close()
 	}()
-	fmt.Printf("http://%s/\n\nRengas is running: open the address above in a browser and sign in as a demo user (fi, sv, en).\n  API:      http://%s  (OpenAPI: http://%s/openapi.json)\n  DynamoDB: %s (table %s)\n  Anchors:  %s (bucket %s; local only: Object Lock is not enforced)\n  Documents: bucket %s on the same S3 server (local only: no malware scanner; uploads are confirmed with POST /files/{id}/arrival)\n\nDemo users (get a token: curl -s http://%s/local/tokens/<user>):\n",
-		*addr, *addr, *addr, engine.Endpoint, dynamo.TableName(), objects.Endpoint, objects.Bucket, locals3.DocumentsBucket, *addr)
+	fmt.Printf("http://%s/\n\nRengas is running: open the address above in a browser and sign in as a demo user (fi, sv, en).\n  API:      http://%s  (OpenAPI: http://%s/openapi.json)\n  DynamoDB: %s (table %s)\n  Anchors:  %s (bucket %s; local only: Object Lock is not enforced)\n  Documents: bucket %s on the same S3 server (local only: no malware scanner; uploads are confirmed with POST /files/{id}/arrival)\n  Mail:     SMTP catcher on %s; the mailbox: http://%s/dev/mailbox\n\nDemo users (get a token: curl -s http://%s/local/tokens/<user>):\n",
+		*addr, *addr, *addr, engine.Endpoint, dynamo.TableName(), objects.Endpoint, objects.Bucket, locals3.DocumentsBucket, catcher.Addr, *addr, *addr)
 	for _, u := range seed.Users {
 		fmt.Printf("  %-20s %-9s %-18s %s\n", u.ID, u.Role, u.Org, u.Name)
 	}

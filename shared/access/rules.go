@@ -99,6 +99,18 @@ const (
 	// it (an application, a bid): the record's rules are asked first; the
 	// scan state then decides whether the file may be read.
 	Attachment Entity = "attachment"
+	// Release is a contracting process's OCDS releases (a DPS's or a
+	// mini-competition's). A release exists only for a public change, so
+	// a process with a release is past its draft: the store writes none
+	// for a draft, nor for a draft cancelled before publication.
+	Release Entity = "ocds-release"
+	// Outcome contracts after the award (package outcomes). Own buyer =
+	// the buyer that ran the competition; own provider = the winner.
+	Contract     Entity = "contract"           // the contract, its terms and stages
+	Referral     Entity = "referral"           // client referrals (opaque client references)
+	Claim        Entity = "claim"              // outcome claims and their verification
+	Ledger       Entity = "ledger"             // ledger entries, balance and payments
+	OutcomeStats Entity = "outcome-statistics" // what works for whom, in full (no suppression)
 )
 
 // State is the state of an entity that the rules depend on. Entities
@@ -135,6 +147,18 @@ const (
 
 // FileStates lists every state of an uploaded file.
 var FileStates = []State{FileAwaiting, FileRefused, ScanPending, ScanClean, ScanThreat, ScanFailed, NotScanned}
+
+// Contract states (outcomes.Status).
+const (
+	ContractAwarded   State = "contract-awarded"
+	ContractConcluded State = "contract-concluded"
+	ContractActive    State = "contract-active"
+	ContractLapsed    State = "contract-lapsed"
+	ContractCancelled State = "contract-cancelled"
+)
+
+// ContractStates lists every state of an outcome contract.
+var ContractStates = []State{ContractAwarded, ContractConcluded, ContractActive, ContractLapsed, ContractCancelled}
 
 // CompetitionStates lists every state of a mini-competition.
 var CompetitionStates = []State{Draft, Published, Closed, InEvaluation, Awarded, CancelledUnpublished, Cancelled, CancelledOpened}
@@ -228,6 +252,43 @@ var Rules = []Rule{
 	// the winners' numbers, and a bidder also its own.
 	{Decision, Awarded, [numRelations]Ability{KS, KS, KS, KS, None, KS, KS}},
 
+	// Outcome contracts. The running buyer concludes, cancels or lets a
+	// contract lapse; the winner accepts; the ring's other buyers may know
+	// of and read the contract (its terms are public in open data anyway)
+	// but never its clients; other providers and outside officers nothing.
+	{Contract, ContractAwarded, [numRelations]Ability{KSA, KS, None, KS, None, KS, None}},
+	{Contract, ContractConcluded, [numRelations]Ability{KSA, KS, None, KSA, None, KS, None}},
+	{Contract, ContractActive, [numRelations]Ability{KSA, KS, None, KS, None, KS, None}},
+	{Contract, ContractLapsed, [numRelations]Ability{KS, KS, None, KS, None, KS, None}},
+	{Contract, ContractCancelled, [numRelations]Ability{KS, KS, None, KS, None, KS, None}},
+	// Referrals name clients (by opaque reference): the running buyer and
+	// the winner only, and the auditors. Referring and recording starts and
+	// ends need an active contract.
+	{Referral, ContractAwarded, [numRelations]Ability{KS, None, None, KS, None, KS, None}},
+	{Referral, ContractConcluded, [numRelations]Ability{KS, None, None, KS, None, KS, None}},
+	{Referral, ContractActive, [numRelations]Ability{KSA, None, None, KSA, None, KS, None}},
+	{Referral, ContractLapsed, [numRelations]Ability{KS, None, None, KS, None, KS, None}},
+	{Referral, ContractCancelled, [numRelations]Ability{KS, None, None, KS, None, KS, None}},
+	// Claims: the winner claims, the running buyer verifies. After a
+	// cancellation outcomes achieved before it are still claimed and
+	// verified.
+	{Claim, ContractAwarded, [numRelations]Ability{KS, None, None, KS, None, KS, None}},
+	{Claim, ContractConcluded, [numRelations]Ability{KS, None, None, KS, None, KS, None}},
+	{Claim, ContractActive, [numRelations]Ability{KSA, None, None, KSA, None, KS, None}},
+	{Claim, ContractCancelled, [numRelations]Ability{KSA, None, None, KSA, None, KS, None}},
+	{Claim, ContractLapsed, [numRelations]Ability{KS, None, None, KS, None, KS, None}},
+	// The ledger: the running buyer books adjustments, clawbacks and
+	// payments; the winner reads its own.
+	{Ledger, ContractAwarded, [numRelations]Ability{KS, None, None, KS, None, KS, None}},
+	{Ledger, ContractActive, [numRelations]Ability{KSA, None, None, KS, None, KS, None}},
+	{Ledger, ContractCancelled, [numRelations]Ability{KSA, None, None, KS, None, KS, None}},
+	{Ledger, ContractLapsed, [numRelations]Ability{KS, None, None, KS, None, KS, None}},
+	{Ledger, ContractConcluded, [numRelations]Ability{KS, None, None, KS, None, KS, None}},
+	// Statistics in full are for the running buyer's officers and the
+	// auditors; everyone else who may know of the contract reads them with
+	// cells under five clients suppressed (see outcomes.Table).
+	{OutcomeStats, Any, [numRelations]Ability{KS, None, None, None, None, KS, None}},
+
 	// Open data is published to everyone: what it holds is cut to the
 	// public view of each competition.
 	{OpenData, Any, [numRelations]Ability{KS, KS, KS, KS, KS, KS, KS}},
@@ -253,6 +314,16 @@ var Rules = []Rule{
 	{Attachment, ScanPending, [numRelations]Ability{K, None, None, KS, None, K, None}},
 	{Attachment, ScanFailed, [numRelations]Ability{K, None, None, KS, None, K, None}},
 	{Attachment, ScanThreat, [numRelations]Ability{K, None, None, K, None, K, None}},
+	// OCDS releases are published to everyone from the first public change
+	// on; a draft has none, and one cancelled before publication never has.
+	{Release, Draft, [numRelations]Ability{None, None, None, None, None, None, None}},
+	{Release, CancelledUnpublished, [numRelations]Ability{None, None, None, None, None, None, None}},
+	{Release, Published, [numRelations]Ability{KS, KS, KS, KS, KS, KS, KS}},
+	{Release, Closed, [numRelations]Ability{KS, KS, KS, KS, KS, KS, KS}},
+	{Release, InEvaluation, [numRelations]Ability{KS, KS, KS, KS, KS, KS, KS}},
+	{Release, Awarded, [numRelations]Ability{KS, KS, KS, KS, KS, KS, KS}},
+	{Release, Cancelled, [numRelations]Ability{KS, KS, KS, KS, KS, KS, KS}},
+	{Release, CancelledOpened, [numRelations]Ability{KS, KS, KS, KS, KS, KS, KS}},
 
 	// The audit trail is the auditors'.
 	{Chain, Any, [numRelations]Ability{None, None, None, None, None, KS, None}},

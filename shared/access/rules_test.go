@@ -58,7 +58,7 @@ func TestSealedUntilOpening(t *testing.T) {
 // cancelled before publication.
 func TestDraftsStayUnknown(t *testing.T) {
 	for _, s := range []State{Draft, CancelledUnpublished} {
-		for _, e := range []Entity{Competition, Internals, Questions, Bid, Evaluation, Decision} {
+		for _, e := range []Entity{Competition, Internals, Questions, Bid, Evaluation, Decision, Release} {
 			for _, r := range []Relation{RingBuyer, Outsider, OwnProvider, OtherProvider, Public} {
 				if a := Allowed(e, s, r); a != None {
 					t.Errorf("%s of a %s competition: %s may %v", e, s, r, a)
@@ -100,9 +100,9 @@ func TestBuyerScope(t *testing.T) {
 // Providers see their own data only; what another provider's is stays
 // unknown. The public sees published notices, awards and open data only.
 func TestProvidersAndPublic(t *testing.T) {
-	public := map[Entity]bool{DPS: true, Competition: true, Decision: true, OpenData: true}
+	public := map[Entity]bool{DPS: true, Competition: true, Decision: true, OpenData: true, Release: true}
 	allowed(t, func(e Entity, s State, r Relation, a Ability) {
-		if r == OtherProvider && a != None && e != DPS && e != OpenData {
+		if r == OtherProvider && a != None && e != DPS && e != OpenData && e != Release {
 			t.Errorf("%s/%s: another provider may %v", e, s, r)
 		}
 		if r == Public && a != None && !public[e] {

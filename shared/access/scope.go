@@ -4,6 +4,7 @@ import (
 	"slices"
 	"time"
 
+	"github.com/rengas/rengas/shared/outcomes"
 	"github.com/rengas/rengas/shared/procurement"
 )
 
@@ -201,4 +202,18 @@ func AskFile(a *procurement.Actor, f *procurement.File) Verdict {
 // scope, once the record's own rules let the caller see it.
 func AskAttachment(a *procurement.Actor, f *procurement.File, recordScope Scope) Verdict {
 	return Ask(a, Attachment, FileState(f), recordScope)
+}
+
+// ContractState returns the state the rules see an outcome contract in.
+func ContractState(k *outcomes.Contract) State { return State("contract-" + string(k.Status)) }
+
+// ContractScope is the scope of an outcome contract: the DPS's buyers, the
+// buyer that ran the competition, and the winner.
+func ContractScope(k *outcomes.Contract) Scope {
+	return Scope{Buyers: k.DPSBuyers, Runner: k.Buyer, Providers: []string{k.ProviderID}}
+}
+
+// AskContract returns the verdict on a part of an outcome contract.
+func AskContract(a *procurement.Actor, e Entity, k *outcomes.Contract) Verdict {
+	return Ask(a, e, ContractState(k), ContractScope(k))
 }

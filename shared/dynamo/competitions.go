@@ -54,24 +54,34 @@ type fanout struct {
 	Recipients []string `json:"recipients"`
 	Kind       string   `json:"kind"`
 	Ref        string   `json:"ref"`
+	Subject    string   `json:"subject,omitempty"`
 	Message    string   `json:"message"`
 }
 
-func (s *Store) newFanout(recipients []string, kind, ref, message string) (*fanout, write) {
-	f := &fanout{ID: s.NewID(), At: s.Now().UTC().Format("2006-01-02T15:04:05.000000Z"), Recipients: recipients, Kind: kind, Ref: ref, Message: message}
+func (s *Store) newFanout(recipients []string, kind, ref, subject, message string) (*fanout, write) {
+	f := &fanout{ID: s.NewID(), At: s.Now().UTC().Format("2006-01-02T15:04:05.000000Z"), Recipients: recipients, Kind: kind, Ref: ref, Subject: subject, Message: message}
 	return f, s.putNew(entity(fanoutKey(f.At, f.ID), "fanout", 1, f), "fan-out exists")
 }
 
 // dispatch expands a fan-out into the recipients' outboxes, 25 per
 // BatchWriteItem, then deletes it.
 func (s *Store) dispatch(ctx context.Context, f *fanout) error {
+	return s.expand(ctx, f, nil)
+}
+
+// expand writes the fan-out's notifications, except those for the
+// recipients in skip.
+func (s *Store) expand(ctx context.Context, f *fanout, skip map[string]bool) error {
 	if s.ReadOnly {
 		return errReadOnly
 	}
 	var reqs []types.WriteRequest
 	for _, org := range f.Recipients {
-		nt := Notification{ID: f.ID, To: org, Kind: f.Kind, Ref: f.Ref, Message: f.Message, At: f.At}
-		it := entity(key{outboxPartition(org), f.At + "#" + f.ID}, "notification", 1, nt)
+		if skip[org] {
+			continue
+		}
+		nt := Notification{ID: f.ID, To: org, Kind: f.Kind, Ref: f.Ref, Subject: f.Subject, Message: f.Message, At: f.At}
+		it := queueMail(entity(key{outboxPartition(org), f.At + "#" + f.ID}, "notification", 1, nt), nt)
 		reqs = append(reqs, types.WriteRequest{PutRequest: &types.PutRequest{Item: it.av()}})
 	}
 	for len(reqs) > 0 {
@@ -97,7 +107,23 @@ func (s *Store) DispatchPending(ctx context.Context) (int, error) {
 		return queryPage[fanout](ctx, s, query{pk: fanoutPartition, cursor: cur})
 	})
 	for i := range pending {
-		if err := s.dispatch(ctx, &pending[i]); err != nil {
+		// A notification written before the interruption may have been
+		// mailed since: writing it again would put it back on the mail
+		// queue, so the ones that exist are left as they are.
+		f := &pending[i]
+		keys := make([]key, len(f.Recipients))
+		for j, org := range f.Recipients {
+			keys[j] = key{outboxPartition(org), f.At + "#" + f.ID}
+		}
+		got, err := s.getChunked(ctx, keys)
+		if err != nil {
+			return i, err
+		}
+		written := map[string]bool{}
+		for j, org := range f.Recipients {
+			written[org] = got[keys[j]] != nil
+		}
+		if err := s.expand(ctx, f, written); err != nil {
 			return i, err
 		}
 	}
@@ -272,8 +298,13 @@ func (s *Store) updateCompetition(ctx context.Context, actor procurement.Actor, 
 	c.Version = prev + 1
 	put := s.putVersion(s.competitionItem(c), prev, staleVersion("the mini-competition"))
 	writes := append([]write{put}, extra...)
+	published, err := s.competitionRelease(ctx, action, c, d, nil) // the OCDS release of a public change
+	if err != nil {
+		return nil, err
+	}
+	writes = append(writes, published...)
 	if fan != nil {
-		f, w := s.newFanout(fan.Recipients, fan.Kind, fan.Ref, fan.Message)
+		f, w := s.newFanout(fan.Recipients, fan.Kind, fan.Ref, fan.Subject, fan.Message)
 		fan = f
 		// The dossier keeps what was sent to whom, after the outbox is expanded.
 		notice := s.putNew(entity(key{competitionKey(c.ID).PK, "NOTICE#" + f.At + "#" + f.ID}, "notice", 1, f), "notice exists")
@@ -445,7 +476,7 @@ func (s *Store) PublishCompetition(ctx context.Context, actor procurement.Actor,
 			checks[i] = s.check(k, "attribute_not_exists(version) OR version = :v", map[string]types.AttributeValue{":v": num(attrInt(membership[k], "version"))},
 				"the providers admitted in the category changed while publishing; publish again to invite the current list")
 		}
-		fan := &fanout{Recipients: invitees(c), Kind: "competition.invited", Ref: c.ID,
+		fan := &fanout{Recipients: invitees(c), Kind: "competition.invited", Ref: c.ID, Subject: c.Title,
 			Message: fmt.Sprintf("You are invited to bid in %q. Bids close %s.", c.Title, c.BidDeadline.UTC().Format(time.RFC3339))}
 		return "competition.published", fmt.Sprintf("%d invitees frozen", len(c.Invitees)), checks, fan, nil
 	})
@@ -463,7 +494,7 @@ func (s *Store) AmendCompetition(ctx context.Context, actor procurement.Actor, i
 		if wasDraft {
 			return "competition.edited", c.Title, nil, nil, nil
 		}
-		fan := &fanout{Recipients: invitees(c), Kind: "competition.amended", Ref: c.ID,
+		fan := &fanout{Recipients: invitees(c), Kind: "competition.amended", Ref: c.ID, Subject: c.Title,
 			Message: fmt.Sprintf("%q was amended (%s). Bids close %s.", c.Title, reason, c.BidDeadline.UTC().Format(time.RFC3339))}
 		return "competition.amended", fmt.Sprintf("material: %t; %s", mat, reason), nil, fan, nil
 	})
@@ -480,7 +511,7 @@ func (s *Store) CancelCompetition(ctx context.Context, actor procurement.Actor, 
 		}
 		var fan *fanout
 		if len(c.Invitees) > 0 {
-			fan = &fanout{Recipients: invitees(c), Kind: "competition.cancelled", Ref: c.ID, Message: fmt.Sprintf("%q was cancelled: %s", c.Title, reason)}
+			fan = &fanout{Recipients: invitees(c), Kind: "competition.cancelled", Ref: c.ID, Subject: c.Title, Message: fmt.Sprintf("%q was cancelled: %s", c.Title, reason)}
 		}
 		return "competition.cancelled", reason, nil, fan, nil
 	})
@@ -565,9 +596,17 @@ func (s *Store) openIfDue(ctx context.Context, c *procurement.Competition) (*pro
 	}
 	c.Version = prev + 1
 	system := procurement.Actor{UserID: "system", Role: "system", Org: "rengas"}
+	d, err := s.GetDPS(ctx, c.DPSID)
+	if err != nil {
+		return nil, err
+	}
+	published, err := s.competitionRelease(ctx, "competition.opened", c, d, bids) // the OCDS release of the opening
+	if err != nil {
+		return nil, err
+	}
 	_, err = s.commit(ctx, nil, Change{Actor: system, Chain: CompetitionChain(c.ID), Action: "competition.opened", EntityType: "competition",
 		EntityID: c.ID, Subject: c.ID, State: c, Summary: fmt.Sprintf("%d bids; bid chains anchored %s", submitted, c.Opening.Anchor)},
-		s.putVersion(s.competitionItem(c), prev, "opened concurrently"))
+		append([]write{s.putVersion(s.competitionItem(c), prev, "opened concurrently")}, published...)...)
 	if procurement.ErrorCode(err) == procurement.ECONFLICT {
 		return s.ReadCompetition(ctx, c.ID)
 	}
@@ -886,7 +925,7 @@ func (s *Store) Award(ctx context.Context, actor procurement.Actor, id string, v
 			extra = append(extra, s.putNew(contractItem(c, &k), "a contract for this award exists"))
 		}
 		extra = append(extra, s.countAward(c, contracts, len(bidders)))
-		fan := &fanout{Recipients: bidders, Kind: "competition.awarded", Ref: c.ID,
+		fan := &fanout{Recipients: bidders, Kind: "competition.awarded", Ref: c.ID, Subject: c.Title,
 			Message: fmt.Sprintf("The award decision on %q is out. Read it with its reasons and appeal instructions.", c.Title)}
 		return "competition.awarded", fmt.Sprintf("winners %v", c.Decision.Comparison.Winners), extra, fan, nil
 	})
@@ -909,7 +948,7 @@ func (s *Store) AskQuestion(ctx context.Context, actor procurement.Actor, comp, 
 	// Each question starts a chain of its own: askers never queue on one head.
 	_, err = s.commit(ctx, &audit.Head{}, Change{Actor: actor, Chain: QuestionChain(comp, q.ID), Action: "question.asked", EntityType: "question", EntityID: comp + "/" + q.ID, State: q, Subject: comp},
 		s.putNew(entity(questionKey(comp, q.ID), "question", 1, q), "question exists"),
-		s.notify(c.Buyer, "question.asked", comp, fmt.Sprintf("A new clarification question on %q awaits an answer.", c.Title)))
+		s.notifyAbout(c.Buyer, "question.asked", comp, c.Title, fmt.Sprintf("A new clarification question on %q awaits an answer.", c.Title)))
 	return q, err
 }
 
@@ -931,7 +970,7 @@ func (s *Store) AnswerQuestion(ctx context.Context, actor procurement.Actor, com
 			return "", "", nil, nil, err
 		}
 		q.Version = version + 1
-		fan := &fanout{Recipients: invitees(c), Kind: "question.answered", Ref: comp, Message: fmt.Sprintf("A clarification on %q was published: %s", c.Title, q.Text)}
+		fan := &fanout{Recipients: invitees(c), Kind: "question.answered", Ref: comp, Subject: c.Title, Message: fmt.Sprintf("A clarification on %q was published: %s", c.Title, q.Text)}
 		return "question.answered", qid, []write{s.putVersion(entity(questionKey(comp, qid), "question", 0, q), version, staleVersion("the question"))}, fan, nil
 	})
 	return q, err

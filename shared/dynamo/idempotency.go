@@ -35,6 +35,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
+	"github.com/rengas/rengas/shared/outcomes"
 	"github.com/rengas/rengas/shared/procurement"
 )
 
@@ -169,6 +170,10 @@ var resultTypes = map[reflect.Type]string{
 	reflect.TypeFor[procurement.Question]():           "question",
 	reflect.TypeFor[procurement.Bid]():                "bid",
 	reflect.TypeFor[procurement.File]():               "file",
+	reflect.TypeFor[outcomes.Contract]():              "outcomecontract",
+	reflect.TypeFor[outcomes.Referral]():              "referral",
+	reflect.TypeFor[outcomes.Claim]():                 "claim",
+	reflect.TypeFor[outcomes.Entry]():                 "ledgerentry",
 }
 
 // ResultType returns the stored type of an entity type, or "" if the type

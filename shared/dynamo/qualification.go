@@ -10,6 +10,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
 	"github.com/rengas/rengas/shared/audit"
+	"github.com/rengas/rengas/shared/ocds"
 	"github.com/rengas/rengas/shared/procurement"
 )
 
@@ -57,6 +58,7 @@ func (s *Store) CreateDPS(ctx context.Context, actor procurement.Actor, d *procu
 		cat := item{key: categoryKey(d.ID, c.ID), Type: "category", Data: []byte("{}")}
 		writes = append(writes, s.putNew(cat, "category already exists"))
 	}
+	writes = append(writes, s.ReleaseWrite(ocds.DPSTender(d, fmt.Sprintf("%04d", d.Version), d.CreatedAt), d.CreatedAt)) // the DPS's call, as OCDS
 	_, err := s.commit(ctx, nil, Change{Actor: actor, Chain: DPSChain(d.ID), Action: "dps.created",
 		EntityType: "dps", EntityID: d.ID, State: d, Summary: d.Title}, writes...)
 	return err
@@ -236,7 +238,7 @@ func (s *Store) Decide(ctx context.Context, actor procurement.Actor, dpsID, id s
 		if err := a.Decide(actor, category, outcome, reason, now); err != nil {
 			return "", "", nil, err
 		}
-		extra := []write{s.notify(a.ProviderID, "application.decided", a.ID,
+		extra := []write{s.notifyAbout(a.ProviderID, "application.decided", a.ID, d.Title,
 			fmt.Sprintf("Decision on your application to %s, category %s: %s", d.Title, category, outcome))}
 		if outcome == procurement.OutcomeAdmitted {
 			ad := procurement.Admit(a, category, actor, now)
@@ -250,7 +252,7 @@ func (s *Store) Decide(ctx context.Context, actor procurement.Actor, dpsID, id s
 				ExpressionAttributeNames:  map[string]string{"#st": "status"},
 				ExpressionAttributeValues: map[string]types.AttributeValue{":excluded": str(string(procurement.AdmissionExcluded))},
 			}}, conflict: "the provider is already admitted (or suspended) in category " + category + "; see its admission"},
-				s.bump(dpsID, category, a.ProviderID))
+				s.bump(dpsID, category, a.ProviderID), s.admissionRelease(d, ad))
 		}
 		return "application." + string(outcome), category + ": " + string(outcome), extra, nil
 	})
@@ -332,7 +334,7 @@ func (s *Store) SetAdmissionStatus(ctx context.Context, actor procurement.Actor,
 	_, err = s.commit(ctx, &head, Change{Actor: actor, Chain: chain, Action: "admission." + string(to), Subject: ad.ApplicationID,
 		EntityType: "admission", EntityID: dpsID + "/" + cat + "/" + prov, State: ad, Summary: ad.Provider.Name + " " + string(to) + " in " + cat},
 		s.putVersion(s.admissionItem(ad), version, staleVersion("the admission")),
-		s.bump(dpsID, cat, prov),
+		s.bump(dpsID, cat, prov), s.admissionRelease(d, ad),
 		s.notify(prov, "admission."+string(to), dpsID+"/"+cat, fmt.Sprintf("Your admission in category %s is now %s: %s", cat, to, reason)))
 	if err != nil {
 		return nil, err
@@ -458,21 +460,30 @@ func (s *Store) ListProviderDeclarationRequests(ctx context.Context, prov, curso
 	return queryPage[procurement.DeclarationRequest](ctx, s, query{index: &GSI2, pk: providerPartition(prov), skBegin: "DECL#", desc: true, cursor: cursor, limit: limit})
 }
 
-// Notification is an outbox record for one organisation. Locally the
-// server lists them; in AWS a consumer turns them into e-mail.
+// Notification is an outbox record for one organisation. GET
+// /notifications lists them; the mail dispatcher (package mail) e-mails
+// each to the organisation's users and contact address: the write that
+// stores a notification also puts it on the mail queue (mail.go).
 type Notification struct {
-	ID      string `json:"id"`
-	To      string `json:"to"`
-	Kind    string `json:"kind"`
-	Ref     string `json:"ref"`
+	ID   string `json:"id"`
+	To   string `json:"to"`
+	Kind string `json:"kind"`
+	Ref  string `json:"ref"`
+	// Subject names what the notification is about (a competition's or a
+	// DPS's title), for mail subjects; empty when the kind says enough.
+	Subject string `json:"subject,omitempty"`
 	Message string `json:"message"`
 	At      string `json:"at"`
 }
 
 func (s *Store) notify(org, kind, ref, message string) write {
+	return s.notifyAbout(org, kind, ref, "", message)
+}
+
+func (s *Store) notifyAbout(org, kind, ref, subject, message string) write {
 	now := s.Now().UTC()
-	nt := Notification{ID: s.NewID(), To: org, Kind: kind, Ref: ref, Message: message, At: now.Format("2006-01-02T15:04:05.000000Z")}
-	return s.putNew(entity(key{outboxPartition(org), nt.At + "#" + nt.ID}, "notification", 1, nt), "notification exists")
+	nt := Notification{ID: s.NewID(), To: org, Kind: kind, Ref: ref, Subject: subject, Message: message, At: now.Format("2006-01-02T15:04:05.000000Z")}
+	return s.putNew(queueMail(entity(key{outboxPartition(org), nt.At + "#" + nt.ID}, "notification", 1, nt), nt), "notification exists")
 }
 
 // ListNotifications pages through an organisation's notifications, newest first.

@@ -18,6 +18,9 @@ type ScheduleReport struct {
 	Opened     int `json:"competitionsOpened"`
 	Dispatched int `json:"fanoutsDispatched"`
 	Overdue    int `json:"overdueApplicationsFlagged"`
+	// Erased is the number of referrals whose client reference was erased
+	// after its retention period.
+	Erased int `json:"referralsErased"`
 	// Anchoring is what the anchoring step did (nothing when no anchor is due).
 	Anchoring AnchorReport `json:"anchoring"`
 }
@@ -39,6 +42,9 @@ func (s *Store) RunSchedule(ctx context.Context) (ScheduleReport, error) {
 	}
 	if r.Overdue, err = s.flagOverdue(ctx); err != nil {
 		return r, fmt.Errorf("flag overdue applications: %w", err)
+	}
+	if r.Erased, err = s.EraseReferrals(ctx); err != nil {
+		return r, fmt.Errorf("erase referral references: %w", err)
 	}
 	if r.Anchoring, err = s.AnchorIfDue(ctx); err != nil {
 		return r, fmt.Errorf("anchor the audit chains: %w", err)
@@ -82,7 +88,7 @@ func (s *Store) flagOverdue(ctx context.Context) (int, error) {
 func (s *Store) notifyOnce(ctx context.Context, org, kind, ref, day, message string) (bool, error) {
 	id := kind + "-" + ref
 	nt := Notification{ID: id, To: org, Kind: kind, Ref: ref, Message: message, At: s.Now().UTC().Format("2006-01-02T15:04:05.000000Z")}
-	it := entity(key{outboxPartition(org), day + "T23:59:59.999999Z#" + id}, "notification", 1, nt)
+	it := queueMail(entity(key{outboxPartition(org), day + "T23:59:59.999999Z#" + id}, "notification", 1, nt), nt)
 	if s.ReadOnly {
 		return false, errReadOnly
 	}

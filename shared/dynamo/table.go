@@ -21,7 +21,10 @@
 //	anchored head        CHAIN#<chain>              ANCHOR#<anchor, 12 d>  ANCHOR#<anchor, 12 d> / <chain>
 //	anchor               ANCHOR                     A#<anchor, 12 digits>
 //	sealed bid chains    SEALED                     <comp>                 (a competition whose bid chains wait for its opening)
-//	notification         OUTBOX#<org>               <at>#<id>
+//	notification         OUTBOX#<org>               <at>#<id>                                                                                     MAILQ#<shard> / <due>#<org>#<id> (until mailed)
+//	mail directory       ORG#<org>                  MAILDIR
+//	address state        ADDR#<address>             STATE
+//	mail dispatcher lease MAILLEASE                 LEASE
 //	notification fan-out FANOUT                     <at>#<id>
 //	competition          COMP#<comp>                META                   DPS#<dps>#COMPS / <created>#<comp>                                     COMPS#published / <deadline>#<comp>
 //	decision             COMP#<comp>                DECISION
@@ -35,6 +38,7 @@
 //	contract             COMP#<comp>                CONTRACT#<provider>                                           PROV#<provider> / CONTRACT#<at>#<comp>   DPS#<dps>#AWARDS / <day>#<comp>#<provider>
 //	idempotency record   IDEM#<org>#<key>           IDEM
 //	uploaded file        FILE#<file>                META                                                          PROV#<owner> / FILE#<signed>#<file>
+//	OCDS release         OCDS#<ocid>                R#<at>#<release id>    RELEASES#<yyyy-mm> / <at>#<ocid>#<id>   (releases.go; written once)
 //
 // Lists are Queries on a partition or on a GSI partition; nothing on a
 // request path Scans.

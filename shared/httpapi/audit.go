@@ -3,7 +3,6 @@ package httpapi
 import (
 	"bytes"
 	"encoding/csv"
-	"errors"
 	"fmt"
 	"slices"
 	"strconv"
@@ -13,7 +12,6 @@ import (
 	"github.com/rengas/rengas/shared/access"
 	"github.com/rengas/rengas/shared/audit"
 	"github.com/rengas/rengas/shared/dynamo"
-	"github.com/rengas/rengas/shared/ocds"
 	"github.com/rengas/rengas/shared/procurement"
 )
 
@@ -186,32 +184,6 @@ func (c *call) quarterAwards(e access.Entity) (AwardNotice, error) {
 	return n, err
 }
 
-// release builds the OCDS release of a competition as it stands.
-func (c *call) release(comp *procurement.Competition) (ocds.Release, error) {
-	ctx := c.r.Context()
-	d, err := c.s.Store.GetDPS(ctx, comp.DPSID)
-	if err != nil {
-		return ocds.Release{}, err
-	}
-	var bids []procurement.Bid
-	if comp.Opening != nil {
-		if bids, err = c.s.Store.AllBids(ctx, comp.ID); err != nil {
-			return ocds.Release{}, err
-		}
-	}
-	contracts, err := c.s.Store.Contracts(ctx, comp.ID)
-	if err != nil {
-		return ocds.Release{}, err
-	}
-	return ocds.ReleaseOf(d, comp, bids, contracts, d.BuyerName(comp.Buyer)), nil
-}
-
-func (c *call) packageURI() string {
-	return "https://" + c.r.Host + c.r.URL.Path
-}
-
-// The audit function's role may only read, so its routes use
-// ReadCompetition, which never opens a competition.
 func auditRoutes() []Route {
 	return []Route{
 		{Method: "GET", Path: "/audit/chains/{chainId}/events", Function: FnAudit, Roles: auditors,
@@ -422,53 +394,6 @@ func auditRoutes() []Route {
 		{Method: "GET", Path: "/audit/dps/{dpsId}/quarters/{quarter}", Function: FnAudit, Roles: officersAudit,
 			Summary:  "The quarterly grouping of call-off awards (quarter like 2026-Q4): what a grouped award notice needs, and when it is due",
 			Response: AwardNotice{}, handle: func(c *call) (any, error) { return c.quarterAwards(access.AwardHistory) }},
-		{Method: "GET", Path: "/open-data/competitions/{competitionId}/ocds", Function: FnAudit,
-			Summary:  "Open data: the OCDS 1.1 release package of a published mini-competition (bidders only after the deadline)",
-			Response: ocds.Package{}, handle: func(c *call) (any, error) {
-				// Open data is what the public may see: never a draft, nor a
-				// draft cancelled before publication.
-				comp, err := c.competition(access.Competition, access.See)
-				if err != nil {
-					return nil, err
-				}
-				r, err := c.release(comp)
-				if err != nil {
-					return nil, err
-				}
-				return ocds.Build(c.packageURI(), "Rengas", c.s.Store.Now(), []ocds.Release{r})
-			}},
-		{Method: "GET", Path: "/open-data/dps/{dpsId}/quarters/{quarter}/ocds", Function: FnAudit,
-			Summary:  "Open data: OCDS 1.1 release package of the call-offs awarded in a quarter of a DPS (the grouped award notice)",
-			Response: ocds.Package{}, handle: func(c *call) (any, error) {
-				n, err := c.quarterAwards(access.OpenData)
-				if err != nil {
-					return nil, err
-				}
-				var releases []ocds.Release
-				done := map[string]bool{}
-				for _, k := range n.Contracts {
-					if done[k.CompetitionID] {
-						continue
-					}
-					done[k.CompetitionID] = true
-					comp, err := c.s.Store.ReadCompetition(c.r.Context(), k.CompetitionID)
-					if err != nil {
-						return nil, err
-					}
-					r, err := c.release(comp)
-					if err != nil {
-						return nil, err
-					}
-					releases = append(releases, r)
-				}
-				p, err := ocds.Build(c.packageURI(), "Rengas", c.s.Store.Now(), releases)
-				if errors.Is(err, ocds.ErrNoReleases) {
-					// OCDS packages hold at least one release: a quarter without
-					// awards has no package to publish.
-					return nil, procurement.Errorf(procurement.ENOTFOUND, "no call-off was awarded in %s of DPS %s", c.path("quarter"), c.path("dpsId"))
-				}
-				return p, err
-			}},
 	}
 }
 

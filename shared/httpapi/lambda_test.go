@@ -36,6 +36,14 @@ func TestSampleEvents(t *testing.T) {
 		{"audit/statistics-missing-dps.json", 400, `"field":"dpsId"`},
 		{"qualification/decide-as-auditor.json", 403, "urn:rengas:problem:forbidden"},
 		{"audit/quarter-ocds-public.json", 404, `nothing was found`},
+		{"audit/open-data-dps-ocds.json", 200, `"hasDynamicPurchasingSystem":true`},
+		{"audit/open-data-dps-record.json", 200, `"compiledRelease":{`},
+		{"audit/open-data-releases-bad-since.json", 400, `"field":"since"`},
+		{"competitions/refer-identity-code.json", 400, `henkilötunnus`},
+		{"competitions/verification-queue.json", 200, `"items":[]`},
+		{"competitions/contract-missing.json", 404, `nothing was found`},
+		{"competitions/claim-as-officer.json", 403, "urn:rengas:problem:forbidden"},
+		{"audit/outcome-statistics-public.json", 200, `"full":false`},
 	}
 	seen := map[string]bool{}
 	for _, tt := range tests {

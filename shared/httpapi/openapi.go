@@ -132,7 +132,12 @@ func GenerateOpenAPI() ([]byte, error) {
 			"version": "1.0.0",
 			"description": "Rengas is a dynamic purchasing system for outcome-based employment services. " +
 				"Every error is application/problem+json (RFC 9457). Updates carry the version they were based on; a stale version answers 409. " +
-				"Requests are checked against this document before any handler runs.",
+				"Requests are checked against this document before any handler runs. " +
+				"Notifications (GET /notifications) are also e-mailed, within about a minute, to every user of the receiving organisation who has signed in to the pages " +
+				"(in the language they signed in with) and to a provider's contact address, with a link to the page concerned: " +
+				"invitees on competition.invited, competition.amended, competition.cancelled and question.answered; bidders on competition.awarded; " +
+				"the buyer on question.asked; the DPS's buyers on application.overdue; the applicant on application.decided; " +
+				"the provider on admission.admitted, admission.suspended, admission.excluded and declaration.requested.",
 		},
 		"servers":    []obj{{"url": "/"}},
 		"paths":      paths,
@@ -225,6 +230,7 @@ func errorResponses(rt Route) obj {
 
 // statusNotes describe the statuses routes declare in Statuses.
 var statusNotes = map[int]string{
+	http.StatusNotFound: "Nothing to answer yet (e.g. no release newer than the position asked for); ask again later with the same link.",
 	http.StatusConflict: "The state forbids the answer now (e.g. the bids are sealed until the deadline, or you have not declared that you have no conflict of interest).",
 }
 
@@ -270,6 +276,7 @@ var (
 	marshalerType = reflect.TypeFor[json.Marshaler]()
 	pkgPath       = regexp.MustCompile(`[\w./-]*\.`)
 	nonName       = regexp.MustCompile(`[^A-Za-z0-9]+`)
+	argPkgPath    = regexp.MustCompile(`[\w./-]*/`)
 )
 
 func schemaName(t reflect.Type) string {
@@ -298,6 +305,11 @@ func (g *schemaGen) walk(t reflect.Type, seen map[reflect.Type]bool) {
 func (g *schemaGen) defName(t reflect.Type) string {
 	name := schemaName(t)
 	if len(g.names[name]) > 1 {
+		if strings.Contains(t.Name(), "[") {
+			// A generic type (dynamo.Page[procurement.Contract] and
+			// dynamo.Page[outcomes.Contract]): name its type arguments' packages.
+			return strings.Trim(nonName.ReplaceAllString(argPkgPath.ReplaceAllString(t.Name(), ""), "_"), "_")
+		}
 		return path.Base(t.PkgPath()) + "_" + name
 	}
 	return name

@@ -129,5 +129,5 @@ var (
 var Routes []Route
 
 func init() {
-	Routes = slices.Concat(qualificationRoutes(), competitionRoutes(), auditRoutes(), documentRoutes())
+	Routes = slices.Concat(qualificationRoutes(), competitionRoutes(), contractRoutes(), auditRoutes(), documentRoutes(), openDataRoutes())
 }

@@ -85,13 +85,20 @@ func (c *call) decode(v any) error {
 	if ct := c.r.Header.Get("Content-Type"); ct != "" && !strings.HasPrefix(ct, "application/json") {
 		return procurement.Invalid("Content-Type", "send the body as application/json")
 	}
-	dec := json.NewDecoder(http.MaxBytesReader(c.w, c.r.Body, MaxBodyBytes))
+	body, err := io.ReadAll(http.MaxBytesReader(c.w, c.r.Body, MaxBodyBytes))
+	if err != nil {
+		return decodeError(err)
+	}
+	dec := json.NewDecoder(bytes.NewReader(body))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(v); err != nil {
 		return decodeError(err)
 	}
 	if dec.More() {
 		return procurement.Invalid("body", "send exactly one JSON object")
+	}
+	if err := refuseIdentityCodes(body); err != nil {
+		return err
 	}
 	return c.s.check(v)
 }
@@ -276,11 +283,25 @@ func (s *Server) serve(rt Route) http.Handler {
 			s.export(w, c, rt, ctype, body)
 			return
 		}
+		if cc := w.Header().Get("Cache-Control"); rt.Roles == nil && strings.HasPrefix(rt.Path, OpenDataPrefix) && (cc == "" || cc == "no-store") {
+			// Public open data may be cached (by CloudFront in AWS), so
+			// that a repeated read costs no DynamoDB request. A handler
+			// that set its own lifetime (the OCDS packages) keeps it.
+			w.Header().Set("Cache-Control", OpenDataCacheControl)
+		}
 		w.Header().Set("Content-Type", ctype)
 		w.WriteHeader(st)
 		_, _ = w.Write(body)
 	})
 }
+
+// OpenDataPrefix starts the paths of the public open-data routes, and
+// OpenDataCacheControl is how long their answers may be cached: five
+// minutes, so that a new award appears in the quarter's package soon.
+const (
+	OpenDataPrefix       = "/open-data/"
+	OpenDataCacheControl = "public, max-age=300"
+)
 
 // InlineLimit is the largest answer sent in the response itself; a larger
 // one (a function may return at most 6 MB, and API Gateway wraps it) is

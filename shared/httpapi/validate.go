@@ -1,8 +1,10 @@
 package httpapi
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"reflect"
 	"regexp"
 	"slices"
@@ -10,6 +12,7 @@ import (
 
 	"github.com/go-playground/validator/v10"
 
+	"github.com/rengas/rengas/shared/outcomes"
 	"github.com/rengas/rengas/shared/procurement"
 )
 
@@ -123,4 +126,47 @@ func jsonPath(ns string) string {
 		}
 	}
 	return strings.Join(parts, ".")
+}
+
+// refuseIdentityCodes refuses a body with a Finnish personal identity code
+// in any text field: Rengas stores no one's identity code, whatever the
+// field. Digests (sha256) are hexadecimal and exempt.
+func refuseIdentityCodes(body []byte) error {
+	var v any
+	if json.Unmarshal(body, &v) != nil {
+		return nil // decode has answered already
+	}
+	var found string
+	var walk func(path string, v any)
+	walk = func(path string, v any) {
+		if found != "" {
+			return
+		}
+		switch x := v.(type) {
+		case string:
+			if outcomes.ContainsHetu(x) {
+				found = path
+			}
+		case []any:
+			for i, e := range x {
+				walk(fmt.Sprintf("%s[%d]", path, i), e)
+			}
+		case map[string]any:
+			for _, k := range slices.Sorted(maps.Keys(x)) {
+				if k == "sha256" {
+					continue
+				}
+				p := k
+				if path != "" {
+					p = path + "." + k
+				}
+				walk(p, x[k])
+			}
+		}
+	}
+	walk("", v)
+	if found != "" {
+		return procurement.Invalid(found, "%s", outcomes.HetuReason)
+	}
+	return nil
 }

@@ -107,7 +107,7 @@ func (c *Competition) Award(d *DPS, by Actor, bids []Bid, reasons, seed string, 
 	c.Decision = &AwardDecision{
 		At: now, By: by.UserID, Reasons: reasons, Comparison: out, Method: ComparisonMethod,
 		AppealInstructions: d.Settings.AppealInstructions,
-		StandstillEnds:     now.AddDate(0, 0, d.Settings.StandstillDays),
+		StandstillEnds:     d.Settings.StandstillEnd(now),
 	}
 	c.Status, c.UpdatedAt = CompAwarded, now
 	if len(out.Winners) == 0 {
@@ -136,7 +136,9 @@ type Contract struct {
 	Start         string           `json:"start"`
 	End           string           `json:"end"`
 	AwardedAt     time.Time        `json:"awardedAt"`
-	Local         bool             `json:"local"`
+	// StandstillEnds is when the contract may be concluded at the earliest.
+	StandstillEnds time.Time `json:"standstillEnds"`
+	Local          bool      `json:"local"`
 }
 
 // Contracts returns the contract of each winner of the decision. A winner
@@ -164,7 +166,7 @@ func (c *Competition) Contracts(bids []Bid, serviceArea []string) []Contract {
 			CompetitionID: c.ID, DPSID: c.DPSID, Buyer: c.Buyer, Category: c.Category, Title: c.Title,
 			ProviderID: b.ProviderID, Supplier: b.Bidder, Members: b.Members, Places: r.Places, Rank: r.Rank,
 			FixedFeeCents: b.FixedFeeCents, ValueCents: cents, OutcomePrices: b.OutcomePricesCents,
-			Start: c.ContractStart, End: c.ContractEnd, AwardedAt: c.Decision.At,
+			Start: c.ContractStart, End: c.ContractEnd, AwardedAt: c.Decision.At, StandstillEnds: c.Decision.StandstillEnds,
 			Local: slices.Contains(serviceArea, b.Bidder.HomeMunicipality),
 		})
 	}

@@ -37,6 +37,9 @@ type Milestone struct {
 	Pricing      string `json:"pricing" validate:"required,oneof=tariff offered"`
 	TariffCents  int64  `json:"tariffCents" validate:"gte=0"`
 	ExpectedRate Rate   `json:"expectedRate"`
+	// SustainmentDays is how long the outcome must last (e.g. employment
+	// for 90 days) before it can be claimed; 0: claimable when achieved.
+	SustainmentDays int `json:"sustainmentDays,omitempty" validate:"gte=0,lte=730"`
 }
 
 // Segment is a harder client segment with its share of the places and,

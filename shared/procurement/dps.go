@@ -1,8 +1,11 @@
 package procurement
 
 import (
+	"slices"
 	"strconv"
 	"time"
+
+	"github.com/rengas/rengas/shared/workdays"
 )
 
 // LegalForm is the legal form of a provider or consortium member.
@@ -79,10 +82,93 @@ type Settings struct {
 	MinDeclarationWorkdays int `json:"minDeclarationWorkdays" validate:"gte=5,lte=60"`
 	// MinTenderDays is the least tender period of a mini-competition (10).
 	MinTenderDays int `json:"minTenderDays" validate:"gte=10,lte=120"`
-	// StandstillDays is the standstill period after an award decision.
+	// StandstillDays is the standstill period after an award decision;
+	// 0 means none (e.g. call-offs exempt by the regime).
 	StandstillDays int `json:"standstillDays" validate:"gte=0,lte=60"`
+	// StandstillUnit counts StandstillDays in calendar days ("calendar",
+	// the default: a period ending on a Saturday, Sunday or public holiday
+	// runs to the next working day, Act 150/1930) or in Finnish working
+	// days ("workdays").
+	StandstillUnit string `json:"standstillUnit,omitempty" validate:"omitempty,oneof=calendar workdays"`
+	// ClaimGraceDays is how long after the contract period outcome claims
+	// are still accepted (0: the default, 60 days).
+	ClaimGraceDays int `json:"claimGraceDays,omitempty" validate:"gte=0,lte=365"`
+	// VerificationWorkdays is the time to verify an outcome claim, in
+	// working days (0: the default, 20).
+	VerificationWorkdays int `json:"verificationWorkdays,omitempty" validate:"gte=0,lte=60"`
+	// ReferralRetentionDays is how long after a referral ends its client
+	// reference is kept before it is erased (0: the default, 730 days).
+	ReferralRetentionDays int `json:"referralRetentionDays,omitempty" validate:"gte=0,lte=3650"`
 	// AppealInstructions is the text sent with every award decision.
 	AppealInstructions string `json:"appealInstructions" validate:"max=5000"`
+	// BuyerDetails are what the open data says about each buyer, by buyer
+	// id (optional; a buyer without them is named only).
+	BuyerDetails map[string]BuyerDetails `json:"buyerDetails,omitempty" validate:"max=20,dive"`
+}
+
+// BuyerDetails describe a buyer in the open data: its business id, the
+// address and the contact point of its procurement office. The contact
+// point is an office, never a person: open data holds no personal names.
+type BuyerDetails struct {
+	BusinessID    string `json:"businessId" validate:"required,businessid"`
+	StreetAddress string `json:"streetAddress" validate:"required,max=200"`
+	PostalCode    string `json:"postalCode" validate:"required,numeric,len=5"`
+	Locality      string `json:"locality" validate:"required,max=100"`
+	// ContactUnit names the office to contact (e.g. "Procurement services").
+	ContactUnit string `json:"contactUnit" validate:"required,max=200"`
+	Email       string `json:"email" validate:"required,email,max=200"`
+	Telephone   string `json:"telephone,omitempty" validate:"max=40"`
+	URL         string `json:"url,omitempty" validate:"omitempty,url,max=500"`
+}
+
+// Defaults of the outcome-contract settings, used when a setting is 0.
+const (
+	DefaultClaimGraceDays        = 60
+	DefaultVerificationWorkdays  = 20
+	DefaultReferralRetentionDays = 730
+)
+
+// Grace returns the claim grace period in days.
+func (s Settings) Grace() int { return orDefault(s.ClaimGraceDays, DefaultClaimGraceDays) }
+
+// Verification returns the verification deadline in working days.
+func (s Settings) Verification() int {
+	return orDefault(s.VerificationWorkdays, DefaultVerificationWorkdays)
+}
+
+// Retention returns the retention of referral references in days.
+func (s Settings) Retention() int {
+	return orDefault(s.ReferralRetentionDays, DefaultReferralRetentionDays)
+}
+
+func orDefault(v, def int) int {
+	if v <= 0 {
+		return def
+	}
+	return v
+}
+
+// StandstillEnd returns the moment the standstill period after a decision
+// made at t ends: midnight (Finnish time) after its last day. The day of
+// the decision is not counted. In calendar days, a last day that is not a
+// working day moves to the next working day (Act 150/1930 on statutory
+// time limits); in working days, only working days count. No standstill
+// (0 days) ends at t.
+func (s Settings) StandstillEnd(t time.Time) time.Time {
+	if s.StandstillDays <= 0 {
+		return t
+	}
+	var last time.Time
+	if s.StandstillUnit == "workdays" {
+		last = workdays.Add(t, s.StandstillDays)
+	} else {
+		last = workdays.Date(t).AddDate(0, 0, s.StandstillDays)
+		for !workdays.IsWorkday(last) {
+			last = last.AddDate(0, 0, 1)
+		}
+	}
+	y, m, d := last.Date()
+	return time.Date(y, m, d+1, 0, 0, 0, 0, workdays.Helsinki)
 }
 
 // DefaultSettings returns the safe defaults of the law.
@@ -170,6 +256,11 @@ func (d *DPS) Validate() error {
 			if k.Kind == KindMinimum && k.Minimum <= 0 {
 				p.Add(f+".minimum", "give the least acceptable figure (greater than 0)")
 			}
+		}
+	}
+	for id := range d.Settings.BuyerDetails {
+		if !slices.Contains(d.Buyers, id) {
+			p.Add("settings.buyerDetails."+id, "%q is not one of the DPS's buyers %v; give details only for its buyers", id, d.Buyers)
 		}
 	}
 	if d.Settings.ExtendedDecisionWorkdays < d.Settings.DecisionWorkdays {

@@ -43,6 +43,21 @@ var Users = []auth.User{
 	{ID: "provider-new", Name: "Uusi Valmennus Oy (not registered yet)", Role: procurement.RoleProvider, Org: "prov-new"},
 }
 
+// MailUsers are the demo users' addresses and languages, recorded in their
+// organisations' mail directories as the web function records a user who
+// signs in: the local server's dispatcher mails them (to its catcher).
+var MailUsers = map[string]dynamo.MailUser{
+	"officer-lahti":       {Email: "liisa.virtanen@lahti.example.fi", Lang: "fi"},
+	"officer-ph":          {Email: "pekka.korhonen@paijat-hame.example.fi", Lang: "fi"},
+	"auditor":             {Email: "aino.auditor@ring.example.fi", Lang: "en"},
+	"provider-tyopaja":    {Email: "toimisto@tyopaja.example.fi", Lang: "fi"},
+	"provider-staffing":   {Email: "tarjoukset@henkilostopalvelu.example.fi", Lang: "en"},
+	"provider-foundation": {Email: "kansli@valmennus.example.fi", Lang: "sv"},
+	"provider-social":     {Email: "kipina@kipina.example.fi", Lang: "fi"},
+	"provider-college":    {Email: "hankinnat@salpaus.example.fi", Lang: "sv"},
+	"provider-new":        {Email: "info@uusivalmennus.example.fi", Lang: "en"},
+}
+
 // User returns the demo user with the id.
 func User(id string) (auth.User, bool) {
 	for _, u := range Users {
@@ -97,8 +112,21 @@ func DemoDPS(now time.Time) *procurement.DPS {
 			{ID: "professional-misconduct", Question: "Has the organisation been guilty of grave professional misconduct?"},
 		},
 		QualityCriteria: []string{"individual-service", "employer-network", "outcome-follow-up", "client-segments", "language-support"},
-		Settings:        procurement.DefaultSettings(),
+		Settings:        settings(),
 	}
+}
+
+// settings are the law's defaults with the buyers' details for the open
+// data (demo values: offices, never persons).
+func settings() procurement.Settings {
+	s := procurement.DefaultSettings()
+	s.BuyerDetails = map[string]procurement.BuyerDetails{
+		BuyerLahti: {BusinessID: "1234560-4", StreetAddress: "Harjukatu 31", PostalCode: "15100", Locality: "Lahti",
+			ContactUnit: "Procurement services", Email: "hankinnat@lahti.example.fi", URL: "https://lahti.example.fi/hankinnat"},
+		BuyerPaijatHame: {BusinessID: "2345670-5", StreetAddress: "Vapaudenkatu 10", PostalCode: "15110", Locality: "Lahti",
+			ContactUnit: "Employment services procurement", Email: "hankinnat@tyollisyys.example.fi"},
+	}
+	return s
 }
 
 var (
@@ -178,6 +206,13 @@ func Load(ctx context.Context, st *dynamo.Store) error {
 	defer func() { st.Now = realNow }()
 	daysAgo := func(n int) { st.Now = func() time.Time { return realNow().AddDate(0, 0, -n) } }
 
+	for _, u := range Users {
+		mu := MailUsers[u.ID]
+		mu.ID = u.ID
+		if err := st.RecordMailUser(ctx, u.Org, mu); err != nil {
+			return fmt.Errorf("seed the mail directory of %s: %w", u.ID, err)
+		}
+	}
 	daysAgo(setupDaysAgo)
 	now := st.Now()
 	d := DemoDPS(now)

@@ -176,8 +176,12 @@ func (c *CognitoSignIn) routes(h *Handler) {
 		}
 		setCookie(w, r, loginCookie, "", -1)
 		tok, err := c.oauth.Exchange(r.Context(), r.URL.Query().Get("code"), oauth2.VerifierOption(l.Verifier))
+		var claims map[string]string
 		if err == nil {
-			_, err = c.keep(w, r, tok)
+			claims, err = c.keep(w, r, tok)
+		}
+		if err == nil && h.onSignIn != nil {
+			h.onSignIn(r.Context(), claims, langOf(&http.Request{URL: &url.URL{Path: l.Next}}))
 		}
 		if err != nil {
 			h.log.Warn("sign-in", "err", err)

@@ -1,6 +1,7 @@
 package web
 
 import (
+	"context"
 	"crypto/rand"
 	"crypto/rsa"
 	"crypto/sha256"
@@ -67,6 +68,7 @@ func (p *fakePool) idToken(exp time.Time, key *rsa.PrivateKey) string {
 	tok := jwt.NewWithClaims(jwt.SigningMethodRS256, jwt.MapClaims{
 		"iss": p.issuer, "aud": p.client, "sub": "liisa", "token_use": "id", "exp": exp.Unix(), "iat": time.Now().Unix(),
 		"cognito:groups": []string{"officers"}, "custom:org": "buyer-lahti", "name": "Liisa Virtanen",
+		"email": "liisa.virtanen@lahti.example.fi", "email_verified": true,
 	})
 	tok.Header["kid"] = "k1"
 	s, err := tok.SignedString(key)
@@ -132,7 +134,11 @@ func TestCognitoSignInWithCodeAndPKCE(t *testing.T) {
 	pool := newFakePool(t)
 	signIn := newCognito(CognitoConfig{Region: "eu-north-1", UserPoolID: "eu-north-1_test", ClientID: pool.client,
 		Domain: pool.srv.URL, PublicURL: "https://pages.example", Key: []byte("k")}, pool.issuer, pool.jwks())
-	h, err := New(Config{API: http.NotFoundHandler(), SignIn: signIn, Log: slog.New(slog.NewTextHandler(io.Discard, nil)), FeedbackEmail: "saavutettavuus@example.fi"})
+	var signedIn []string
+	h, err := New(Config{API: http.NotFoundHandler(), SignIn: signIn, Log: slog.New(slog.NewTextHandler(io.Discard, nil)), FeedbackEmail: "saavutettavuus@example.fi",
+		OnSignIn: func(_ context.Context, claims map[string]string, lang string) {
+			signedIn = append(signedIn, claims["sub"]+" "+claims["custom:org"]+" "+claims["email"]+" "+claims["email_verified"]+" "+lang)
+		}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -177,6 +183,11 @@ func TestCognitoSignInWithCodeAndPKCE(t *testing.T) {
 	res = get(ts.URL + "/auth/callback?code=" + code + "&state=" + url.QueryEscape(loc.Query().Get("state")))
 	if res.StatusCode != http.StatusSeeOther || res.Header.Get("Location") != "/sv/accessibility" {
 		t.Fatalf("callback answered %d %s", res.StatusCode, res.Header.Get("Location"))
+	}
+	// The sign-in is reported once, with the verified claims and the
+	// language of the page signed in from (the mail directory's record).
+	if want := "liisa buyer-lahti liisa.virtanen@lahti.example.fi true sv"; len(signedIn) != 1 || signedIn[0] != want {
+		t.Errorf("sign-ins reported %q, want [%q]", signedIn, want)
 	}
 	var idCookie string
 	for _, sc := range res.Header.Values("Set-Cookie") {

@@ -298,4 +298,4 @@ func inputValue(doc *html.Node, name string) string {
 }
 
 // rawKey matches a message id shown instead of its text.
-var rawKey = regexp.MustCompile(`\b(a11y|amend|application|applications|awards|bid|bidcheck|cancel|chains|check|clock|competition|competitions|decision|dossier|draft|draftcheck|error|evaluation|field|flash|format|home|landing|layout|list|nav|notifications|opendata|outcome|pricing|queue|receipt|register|registration|signin|statistics|title|withdraw|action|admission|appStatus|bidStatus|category|compStatus|criterion|legalForm|milestone|notice|role)\.[a-zA-Z_]+\b`)
+var rawKey = regexp.MustCompile(`\b(a11y|amend|application|applications|awards|bid|bidcheck|cancel|chains|check|clock|competition|competitions|decision|dossier|draft|draftcheck|error|evaluation|field|flash|format|home|landing|layout|list|nav|notifications|opendata|outcome|pricing|queue|receipt|register|registration|signin|statistics|title|withdraw|contract|contracts|claim|claimQueue|referral|ledger|outcomeStats|contractStatus|referralStatus|claimStatus|entryKind|action|admission|appStatus|bidStatus|category|compStatus|criterion|legalForm|milestone|notice|role)\.[a-zA-Z_]+\b`)

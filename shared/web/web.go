@@ -11,6 +11,7 @@ package web
 
 import (
 	"bytes"
+	"context"
 	"errors"
 	"fmt"
 	"html/template"
@@ -39,6 +40,11 @@ type Config struct {
 	// FeedbackEmail is the address the accessibility statement gives for
 	// feedback (Act 306/2019 requires one); New refuses an empty one.
 	FeedbackEmail string
+	// OnSignIn, if set, is told of every completed sign-in with the
+	// user's verified claims and the language of the page they signed in
+	// from: the web function records the user's address and language in
+	// the organisation's mail directory (package mail e-mails them).
+	OnSignIn func(ctx context.Context, claims map[string]string, lang string)
 }
 
 // Handler serves the pages, the assets and the sign-in routes.
@@ -49,6 +55,7 @@ type Handler struct {
 	now    func() time.Time
 	// feedback is the accessibility statement's feedback address.
 	feedback string
+	onSignIn func(ctx context.Context, claims map[string]string, lang string)
 	cat      *catalog
 	assets   *assets
 	pages    map[string]*template.Template
@@ -75,7 +82,7 @@ func New(cfg Config) (*Handler, error) {
 	if err != nil {
 		return nil, err
 	}
-	h := &Handler{api: api{cfg.API}, signIn: cfg.SignIn, log: cfg.Log, now: cfg.Now, feedback: cfg.FeedbackEmail, cat: cat, assets: as, mux: http.NewServeMux()}
+	h := &Handler{api: api{cfg.API}, signIn: cfg.SignIn, log: cfg.Log, now: cfg.Now, feedback: cfg.FeedbackEmail, onSignIn: cfg.OnSignIn, cat: cat, assets: as, mux: http.NewServeMux()}
 	if h.pages, err = parsePages(); err != nil {
 		return nil, err
 	}
@@ -220,8 +227,10 @@ func (h *Handler) routes() {
 	h.signIn.routes(h)
 	h.handle("GET", "/", (*req).home)
 	h.handle("GET", "/accessibility", (*req).accessibility)
+	h.handle("GET", "/open-data/policy", (*req).publicationPolicy)
 	h.providerRoutes()
 	h.officerRoutes()
+	h.contractRoutes()
 	h.auditorRoutes()
 }
 
