@@ -87,8 +87,8 @@ func fileName(doc, mediaType string) string {
 		}
 		return r
 	}, strings.TrimSpace(doc))
-	if len(name) > 180 {
-		name = name[:180]
+	if r := []rune(name); len(r) > 150 {
+		name = string(r[:150])
 	}
 	if name == "" {
 		name = "document"
