@@ -10,6 +10,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/rengas/rengas/shared/files"
 	"github.com/rengas/rengas/shared/procurement"
@@ -87,8 +88,9 @@ func fileName(doc, mediaType string) string {
 		}
 		return r
 	}, strings.TrimSpace(doc))
-	if r := []rune(name); len(r) > 150 {
-		name = string(r[:150])
+	for len(name) > 180 { // bytes, as the API counts; cut whole characters
+		_, size := utf8.DecodeLastRuneInString(name)
+		name = name[:len(name)-size]
 	}
 	if name == "" {
 		name = "document"
