@@ -50,6 +50,16 @@ func TestDPSEndIsPublishedOnce(t *testing.T) {
 	if r, err := e.store.RunSchedule(t.Context()); err != nil || r.Ended != 0 {
 		t.Errorf("a later run: %+v %v; want nothing more", r, err)
 	}
+	// Once published, the step costs the DPS list and one BatchGetItem.
+	before := e.store.RoundTrips()
+	if n, err := e.store.EndDPSs(t.Context()); err != nil || n != 0 {
+		t.Errorf("EndDPSs again: %d %v", n, err)
+	}
+	if trips := e.store.RoundTrips() - before; trips != 2 {
+		t.Errorf("EndDPSs with nothing left to end took %d round trips, want 2", trips)
+	} else {
+		t.Logf("EndDPSs with the end published: %d DynamoDB round trips", trips)
+	}
 	rec := o.process(path, n+1, "tenderUpdate")
 	tn := rec.Records[0].CompiledRelease.Tender
 	if tn.Status != "complete" || tn.Techniques == nil || tn.Techniques.DynamicPurchasingSystem.Status != "terminated" {

@@ -33,9 +33,17 @@ func TestCognitoTriggerFillsTheDirectory(t *testing.T) {
 	h := mail.CognitoTrigger(e.st, slog.New(slog.NewTextHandler(io.Discard, nil)))
 	for _, name := range []string{"post-authentication.json", "post-authentication-unverified.json", "post-confirmation-unknown-locale.json"} {
 		raw := cognitoEvent(t, name)
+		before := e.st.RoundTrips()
 		out, err := h(ctx, raw)
 		if err != nil || !bytes.Equal(out, raw) {
 			t.Fatalf("%s: the trigger must answer the event unchanged: %v", name, err)
+		}
+		want := int64(1) // one conditional UpdateItem
+		if name == "post-authentication-unverified.json" {
+			want = 0
+		}
+		if trips := e.st.RoundTrips() - before; trips != want {
+			t.Errorf("%s: %d DynamoDB round trips, want %d", name, trips, want)
 		}
 	}
 	dirs, err := e.st.MailDirectories(ctx, []string{"provider-hoivapolku", "buyer-lahti"})
