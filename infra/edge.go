@@ -81,6 +81,12 @@ func addEdge(st awscdk.Stack, app *App, stage awsapigatewayv2.HttpStage) *Edge {
 	// Every function knows the public address (links in mail, stable
 	// OCDS package URIs on the custom domain).
 	for _, fn := range Functions {
+		if fn.Name == CognitoFunction {
+			// It writes no links, and the user pool that calls it is
+			// what the API's authorizer needs: the address would close a
+			// dependency cycle.
+			continue
+		}
 		app.Functions[fn.Name].AddEnvironment(s("PUBLIC_BASE_URL"), app.PublicURL, nil)
 	}
 	settings := map[string]any{}
