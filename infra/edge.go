@@ -67,6 +67,17 @@ func publicURL(st awscdk.Stack, api awsapigatewayv2.HttpApi) *string {
 	return api.ApiEndpoint()
 }
 
+// pagesOrigin is the origin the pages are served from, for the documents
+// bucket's CORS: the custom domain when one is named, else any HTTP API
+// endpoint of the region (the API's own address is not known to the
+// stateful stack, which the API depends on).
+func pagesOrigin(st awscdk.Stack) *string {
+	if d := contextString(st, "domainName"); d != "" {
+		return s("https://" + d)
+	}
+	return s("https://*.execute-api." + *st.Region() + ".amazonaws.com")
+}
+
 // Edge is what stands in front of the API.
 type Edge struct {
 	OpenData awscloudfront.Distribution

@@ -107,6 +107,16 @@ func NewStatefulStack(scope constructs.Construct, id string, props *awscdk.Stack
 		// Object Created events go to EventBridge, where the documents
 		// function takes them (see documents.go).
 		EventBridgeEnabled: jsii.Bool(true),
+		// The pages' script PUTs a file straight to its presigned URL
+		// (the signature, not CORS, is what authorises the write); without
+		// this rule the browser refuses the cross-origin PUT and the page
+		// falls back to its form upload.
+		Cors: &[]*awss3.CorsRule{{
+			AllowedMethods: &[]awss3.HttpMethods{awss3.HttpMethods_PUT},
+			AllowedOrigins: &[]*string{pagesOrigin(st)},
+			AllowedHeaders: &[]*string{s("content-type"), s("x-amz-checksum-sha256"), s("x-amz-meta-rengas-*"), s("x-amz-sdk-checksum-algorithm")},
+			MaxAge:         jsii.Number(3000),
+		}},
 	})
 	newMalwareProtection(st, docs)
 	// The anchors of the audit chains: Object Lock in compliance mode, so
