@@ -34,8 +34,9 @@ var documentGrants = map[string][]string{
 	httpapi.FnQualification: {"s3:PutObject", "s3:GetObject", "s3:GetObjectVersion", "s3:DeleteObject", "s3:DeleteObjectVersion"},
 	httpapi.FnCompetitions:  {"s3:GetObject"},
 	DocumentsFunction:       {"s3:GetObject", "s3:GetObjectVersion", "s3:DeleteObject", "s3:DeleteObjectVersion"},
-	// The pages run the qualification routes in-process: a file chosen in
-	// a page's form is stored through them (shared/web/files.go).
+	// The pages run the qualification routes in-process: they sign form
+	// uploads (presigned POST) and downloads through them, and confirm
+	// arrivals (shared/web/files.go); the bytes go from the browser to S3.
 	WebFunction: {"s3:PutObject", "s3:GetObject", "s3:GetObjectVersion", "s3:DeleteObject", "s3:DeleteObjectVersion"},
 }
 

@@ -137,3 +137,21 @@ func TestDocumentsBucketGrants(t *testing.T) {
 		t.Errorf("the rules do not target the documents function")
 	}
 }
+
+// The pages' script may PUT a file straight to its presigned URL from the
+// pages' origin, and only PUT: the documents bucket's CORS.
+func TestDocumentsBucketTakesThePagesPut(t *testing.T) {
+	for id, b := range resources("stateful", "AWS::S3::Bucket") {
+		if !strings.HasPrefix(id, "Documents") || strings.Contains(id, "AccessLogs") {
+			continue
+		}
+		raw, _ := json.Marshal(props(b)["CorsConfiguration"])
+		for _, want := range []string{`"AllowedMethods":["PUT"]`, `.amazonaws.com`, `"x-amz-checksum-sha256"`, `"x-amz-meta-rengas-*"`} {
+			if !strings.Contains(string(raw), want) {
+				t.Errorf("the documents bucket's CORS %s lacks %s", raw, want)
+			}
+		}
+		return
+	}
+	t.Fatal("no documents bucket")
+}

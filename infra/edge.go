@@ -67,6 +67,17 @@ func publicURL(st awscdk.Stack, api awsapigatewayv2.HttpApi) *string {
 	return api.ApiEndpoint()
 }
 
+// pagesOrigin is the origin the pages are served from, for the documents
+// bucket's CORS: the custom domain when one is named, else any HTTP API
+// endpoint of the region (the API's own address is not known to the
+// stateful stack, which the API depends on).
+func pagesOrigin(st awscdk.Stack) *string {
+	if d := contextString(st, "domainName"); d != "" {
+		return s("https://" + d)
+	}
+	return s("https://*.execute-api." + *st.Region() + ".amazonaws.com")
+}
+
 // Edge is what stands in front of the API.
 type Edge struct {
 	OpenData awscloudfront.Distribution
@@ -81,6 +92,12 @@ func addEdge(st awscdk.Stack, app *App, stage awsapigatewayv2.HttpStage) *Edge {
 	// Every function knows the public address (links in mail, stable
 	// OCDS package URIs on the custom domain).
 	for _, fn := range Functions {
+		if fn.Name == CognitoFunction {
+			// It writes no links, and the user pool that calls it is
+			// what the API's authorizer needs: the address would close a
+			// dependency cycle.
+			continue
+		}
 		app.Functions[fn.Name].AddEnvironment(s("PUBLIC_BASE_URL"), app.PublicURL, nil)
 	}
 	settings := map[string]any{}

@@ -443,7 +443,7 @@ func TestKeysAreSecretsAndExportsAreWired(t *testing.T) {
 		if !strings.Contains(string(raw), "{{resolve:secretsmanager:") {
 			t.Errorf("%s: CURSOR_KEY must be resolved from Secrets Manager, not %s", id, raw)
 		}
-		scheduler := strings.Contains(id, "scheduler") || strings.Contains(id, "Fnweb") || strings.Contains(id, "Fn"+DocumentsFunction) || strings.Contains(id, "Fnmailer")
+		scheduler := strings.Contains(id, "scheduler") || strings.Contains(id, "Fnweb") || strings.Contains(id, "Fn"+DocumentsFunction) || strings.Contains(id, "Fnmailer") || strings.Contains(id, "Fn"+CognitoFunction)
 		if _, ok := vars["EXPORT_BUCKET"]; ok == scheduler {
 			t.Errorf("%s: EXPORT_BUCKET set %t, want it on every function that answers requests", id, ok)
 		}

@@ -233,6 +233,9 @@ func TestEdge(t *testing.T) {
 		t.Errorf("the origin must be the HTTP API: %s", o)
 	}
 	for fid, f := range resources("app", "AWS::Lambda::Function") {
+		if strings.HasPrefix(fid, "Fn"+CognitoFunction) {
+			continue // Cognito's trigger writes no links (addEdge)
+		}
 		if v := raw(props(f)["Environment"].(map[string]any)["Variables"].(map[string]any)["PUBLIC_BASE_URL"]); !strings.Contains(v, "ApiEndpoint") {
 			t.Errorf("%s: PUBLIC_BASE_URL %s, want the API's endpoint", fid, v)
 		}
@@ -262,6 +265,9 @@ func TestOptionalCORSAndDomainAndRequiredContexts(t *testing.T) {
 			cors, _ = props(r)["CorsConfiguration"].(map[string]any)
 		case "AWS::Lambda::Function":
 			env := raw(props(r)["Environment"])
+			if strings.Contains(env, `"TABLE_NAME"`) && !strings.Contains(env, "PUBLIC_BASE_URL") && strings.Contains(raw(props(r)["Description"]), "Rengas "+CognitoFunction) {
+				continue // Cognito's trigger writes no links (addEdge)
+			}
 			if !strings.Contains(env, `"PUBLIC_BASE_URL":"https://rengas.lahti.fi"`) || strings.Contains(env, "PUBLIC_URL") && !strings.Contains(env, `"PUBLIC_URL":"https://rengas.lahti.fi"`) {
 				t.Errorf("the public address must be the custom domain: %s", env)
 			}

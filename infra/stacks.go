@@ -107,6 +107,16 @@ func NewStatefulStack(scope constructs.Construct, id string, props *awscdk.Stack
 		// Object Created events go to EventBridge, where the documents
 		// function takes them (see documents.go).
 		EventBridgeEnabled: jsii.Bool(true),
+		// The pages' script PUTs a file straight to its presigned URL
+		// (the signature, not CORS, is what authorises the write); without
+		// this rule the browser refuses the cross-origin PUT and the page
+		// falls back to its form upload.
+		Cors: &[]*awss3.CorsRule{{
+			AllowedMethods: &[]awss3.HttpMethods{awss3.HttpMethods_PUT},
+			AllowedOrigins: &[]*string{pagesOrigin(st)},
+			AllowedHeaders: &[]*string{s("content-type"), s("x-amz-checksum-sha256"), s("x-amz-meta-rengas-*"), s("x-amz-sdk-checksum-algorithm")},
+			MaxAge:         jsii.Number(3000),
+		}},
 	})
 	newMalwareProtection(st, docs)
 	// The anchors of the audit chains: Object Lock in compliance mode, so
@@ -163,6 +173,9 @@ type Function struct {
 	MemoryMB float64
 	// TimeoutSec is its time limit; default 10.
 	TimeoutSec float64
+	// Partitions, if set, are the only partition keys (patterns of
+	// dynamodb:LeadingKeys) its actions may touch.
+	Partitions []string
 }
 
 var (
@@ -195,6 +208,10 @@ var Functions = []Function{
 	{Name: WebFunction, Actions: slices.Concat(readActions, writeActions, fanoutActions), Writes: true, Anchors: []string{"s3:GetObject"}, MemoryMB: 1769},
 	// Settles uploads and records malware scan results (documents.go).
 	{Name: DocumentsFunction, Actions: slices.Concat(readActions, writeActions), Writes: true},
+	// Cognito's trigger records each signing-in user in their
+	// organisation's mail directory (cognito.go): one UpdateItem, on the
+	// ORG#<org> partitions only, which hold nothing but the directories.
+	{Name: CognitoFunction, Actions: []string{"dynamodb:UpdateItem"}, Writes: true, Partitions: []string{"ORG#*"}},
 }
 
 // WebFunction serves the pages (functions/web).
@@ -308,7 +325,7 @@ func NewAppStack(scope constructs.Construct, id string, props *AppProps) *App {
 		if fn.Name == WebFunction {
 			f.AddEnvironment(s("WEB_COOKIE_KEY"), cookieKey.SecretValue().UnsafeUnwrap(), nil)
 		}
-		if fn.Name != "scheduler" && fn.Name != WebFunction && fn.Name != DocumentsFunction && fn.Name != MailerFunction {
+		if fn.Name != "scheduler" && fn.Name != WebFunction && fn.Name != DocumentsFunction && fn.Name != MailerFunction && fn.Name != CognitoFunction {
 			// Answers too large for a response are stored and linked. (The
 			// pages render what they read; they take answers inline.)
 			f.Role().AddToPrincipalPolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
@@ -320,6 +337,7 @@ func NewAppStack(scope constructs.Construct, id string, props *AppProps) *App {
 	}
 
 	wireDocuments(st, app, props.Stateful.Documents)
+	wireCognitoTriggers(st, app)
 
 	// The pages take every request that no API route matches ($default):
 	// /, /fi/..., /sv/..., /en/..., /assets/... and /auth/callback. The web
@@ -401,10 +419,15 @@ func newFunction(st awscdk.Stack, fn Function, table awsdynamodb.Table, anchors 
 		Actions:   jsii.Strings("logs:CreateLogStream", "logs:PutLogEvents"),
 		Resources: &[]*string{logs.LogGroupArn()},
 	}))
-	role.AddToPolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+	tableGrant := &awsiam.PolicyStatementProps{
 		Actions:   jsii.Strings(fn.Actions...),
 		Resources: &[]*string{table.TableArn(), jsii.String(*table.TableArn() + "/index/*")},
-	}))
+	}
+	if len(fn.Partitions) > 0 {
+		tableGrant.Resources = &[]*string{table.TableArn()}
+		tableGrant.Conditions = &map[string]any{"ForAllValues:StringLike": map[string]any{"dynamodb:LeadingKeys": fn.Partitions}}
+	}
+	role.AddToPolicy(awsiam.NewPolicyStatement(tableGrant))
 	if fn.Writes {
 		// The audit trail is append-only: events, chain heads, anchored
 		// heads and anchors are only ever Put, never updated or deleted.

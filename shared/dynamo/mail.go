@@ -7,7 +7,7 @@ package dynamo
 // sends; this file only stores.
 //
 //	mail queue        GSI3 MAILQ#<shard> / <due>#<org>#<notification>   (on the notification item itself)
-//	mail directory    ORG#<org>          MAILDIR                        attributes user:<id> = {email, lang}
+//	mail directory    ORG#<org>          MAILDIR                        attributes user:<id> = {email, lang, seen}
 //	address           ADDR#<address>     STATE                          bounces, complaints, suppressed, last
 //	dispatcher lease  MAILLEASE          LEASE                          owner, until
 
@@ -68,6 +68,9 @@ type MailUser struct {
 	ID    string `json:"id"`
 	Email string `json:"email"`
 	Lang  string `json:"lang"`
+	// Seen is when the user last signed in (RFC 3339, UTC), as recorded;
+	// empty for entries recorded before sign-ins were stamped.
+	Seen string `json:"seen,omitempty"`
 }
 
 // MailDirectory is whom an organisation's notifications are mailed to:
@@ -79,8 +82,13 @@ type MailDirectory struct {
 }
 
 // RecordMailUser records (or updates) a user's address and language in
-// the organisation's mail directory: one UpdateItem. The web function
-// calls it when a user signs in; the demo seed for the demo users.
+// the organisation's mail directory, stamped with the time of the sign-in
+// (s.Now): one conditional UpdateItem. The Cognito trigger calls it on
+// every sign-in and confirmation (CognitoTrigger in package mail), the
+// web function when a user signs in to the pages, the demo seed for the
+// demo users. The condition keeps the latest sign-in: a delayed or
+// repeated trigger older than the stamp recorded changes nothing (and is
+// no error).
 func (s *Store) RecordMailUser(ctx context.Context, org string, u MailUser) error {
 	if s.ReadOnly {
 		return errReadOnly
@@ -95,18 +103,24 @@ func (s *Store) RecordMailUser(ctx context.Context, org string, u MailUser) erro
 	if org == "" || u.ID == "" {
 		return procurement.Invalid("org", "the user and the organisation are required")
 	}
+	seen := s.Now().UTC().Format(time.RFC3339)
 	s.calls.Add(1)
 	ctx, cancel := context.WithTimeout(ctx, s.Timeout)
 	defer cancel()
 	_, err = s.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{
 		TableName: &s.table, Key: mailDirKey(org).av(),
 		UpdateExpression:         aws.String("SET #u = :u, #t = :t"),
-		ExpressionAttributeNames: map[string]string{"#u": mailUserAttr(u.ID), "#t": "type"},
+		ConditionExpression:      aws.String("attribute_not_exists(#u) OR attribute_not_exists(#u.#seen) OR #u.#seen <= :seen"),
+		ExpressionAttributeNames: map[string]string{"#u": mailUserAttr(u.ID), "#t": "type", "#seen": "seen"},
 		ExpressionAttributeValues: map[string]types.AttributeValue{
-			":u": &types.AttributeValueMemberM{Value: map[string]types.AttributeValue{"email": str(a.Address), "lang": str(u.Lang)}},
-			":t": str("maildir"),
+			":u":    &types.AttributeValueMemberM{Value: map[string]types.AttributeValue{"email": str(a.Address), "lang": str(u.Lang), "seen": str(seen)}},
+			":t":    str("maildir"),
+			":seen": str(seen),
 		},
 	})
+	if _, later := errors.AsType[*types.ConditionalCheckFailedException](err); later {
+		return nil // a later sign-in is recorded already
+	}
 	if err != nil {
 		return dbError(err)
 	}
@@ -134,7 +148,7 @@ func (s *Store) MailDirectories(ctx context.Context, orgs []string) (map[string]
 			if !ok || !isMap {
 				continue
 			}
-			d.Users = append(d.Users, MailUser{ID: id, Email: attrString(m.Value, "email"), Lang: attrString(m.Value, "lang")})
+			d.Users = append(d.Users, MailUser{ID: id, Email: attrString(m.Value, "email"), Lang: attrString(m.Value, "lang"), Seen: attrString(m.Value, "seen")})
 		}
 		slices.SortFunc(d.Users, func(a, b MailUser) int { return strings.Compare(a.ID, b.ID) })
 		if m := got[providerKey(o)]; m != nil {

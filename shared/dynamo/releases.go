@@ -264,7 +264,8 @@ func changeTime(action string, c *procurement.Competition) time.Time {
 // competitionRelease is the release of a competition's change, if the
 // change is public (nil otherwise), as the competition stands after it.
 // The bids are read only when they are public (after the opening) and not
-// given.
+// given; the process's releases only when the competition was amended
+// (to link each amendment to its releases).
 func (s *Store) competitionRelease(ctx context.Context, action string, c *procurement.Competition, d *procurement.DPS, bids []procurement.Bid) ([]write, error) {
 	if ocds.CompetitionTags(action, c, 1) == nil {
 		return nil, nil
@@ -278,7 +279,21 @@ func (s *Store) competitionRelease(ctx context.Context, action string, c *procur
 	contracts := c.Contracts(bids, d.ServiceArea)
 	tags := ocds.CompetitionTags(action, c, len(contracts))
 	at := changeTime(action, c)
-	return []write{s.ReleaseWrite(ocds.CompetitionRelease(d, c, bids, contracts, tags, c.Version, at), at)}, nil
+	r := ocds.CompetitionRelease(d, c, bids, contracts, tags, c.Version, at)
+	if len(c.Amendments) > 0 {
+		// Each amendment names the releases before and after it: those
+		// published so far (one Query), and this one.
+		rels, err := s.Releases(ctx, r.OCID)
+		if err != nil {
+			return nil, err
+		}
+		raws := make([]json.RawMessage, len(rels))
+		for i, x := range rels {
+			raws[i] = x.Raw
+		}
+		ocds.LinkAmendments(&r, raws)
+	}
+	return []write{s.ReleaseWrite(r, at)}, nil
 }
 
 // admissionRelease is the release of a change to a provider's standing in

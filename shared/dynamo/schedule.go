@@ -9,6 +9,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
+	"github.com/rengas/rengas/shared/ocds"
 	"github.com/rengas/rengas/shared/procurement"
 	"github.com/rengas/rengas/shared/workdays"
 )
@@ -25,11 +26,14 @@ type ScheduleReport struct {
 	Contracts ContractJobsReport `json:"contracts"`
 	// Anchoring is what the anchoring step did (nothing when no anchor is due).
 	Anchoring AnchorReport `json:"anchoring"`
+	// Ended is the number of DPSs whose end of validity was published.
+	Ended int `json:"dpsEnded"`
 }
 
 // RunSchedule is the scheduled job: it opens competitions past their
 // deadline, finishes interrupted notification fan-outs and flags overdue
-// application decisions to the DPS's buyers, and anchors the audit chains
+// application decisions to the DPS's buyers, publishes the end of DPSs
+// whose validity is over, and anchors the audit chains
 // when an anchor is due. Running it twice changes nothing more: openings
 // are conditional on the version, each overdue flag is written once and
 // each anchor number is taken once.
@@ -50,6 +54,9 @@ func (s *Store) RunSchedule(ctx context.Context) (ScheduleReport, error) {
 	}
 	if r.Contracts, err = s.RunContractJobs(ctx); err != nil {
 		return r, err
+	}
+	if r.Ended, err = s.EndDPSs(ctx); err != nil {
+		return r, fmt.Errorf("publish the end of DPSs: %w", err)
 	}
 	if r.Anchoring, err = s.AnchorIfDue(ctx); err != nil {
 		return r, fmt.Errorf("anchor the audit chains: %w", err)
@@ -106,4 +113,63 @@ func (s *Store) notifyOnce(ctx context.Context, org, kind, ref, day, message str
 		return false, procurement.Internal(err)
 	}
 	return true, nil
+}
+
+// dpsEndKey marks that a DPS's end is published: in the partition of its
+// OCDS releases (the releases are read by their R# prefix only).
+func dpsEndKey(dps string) key { return key{releasePartition(ocds.DPSOCID(dps)), "END"} }
+
+// EndDPSs publishes the end of every DPS whose validity ended before
+// today (Europe/Helsinki): its OCDS process leaves "active" with a
+// tenderUpdate release (ocds.DPSEnd), written once, in one transaction
+// with a marker item (attribute_not_exists) and the dps.ended event on
+// the DPS's audit chain. Running it twice, or two runs at once, publishes
+// each end once: the second finds the marker (one BatchGetItem for all
+// ended DPSs) or loses the transaction on it. Round trips: the DPS list
+// (one Query per 100), one BatchGetItem per 100 ended DPSs, and for each
+// end still to publish one chain-head read and one TransactWriteItems.
+func (s *Store) EndDPSs(ctx context.Context) (int, error) {
+	today := workdays.DateString(s.Now())
+	dpss, err := All(func(cur string) (Page[procurement.DPS], error) { return s.ListDPS(ctx, cur, 100) })
+	if err != nil {
+		return 0, err
+	}
+	var over []procurement.DPS
+	var keys []key
+	for _, d := range dpss {
+		if d.ValidUntil != "" && d.ValidUntil < today {
+			over = append(over, d)
+			keys = append(keys, dpsEndKey(d.ID))
+		}
+	}
+	if len(over) == 0 {
+		return 0, nil
+	}
+	done, err := s.getChunked(ctx, keys)
+	if err != nil {
+		return 0, err
+	}
+	ended := 0
+	system := procurement.Actor{UserID: "scheduler", Role: "system", Org: "rengas"}
+	for _, d := range over {
+		if done[dpsEndKey(d.ID)] != nil {
+			continue
+		}
+		at := s.Now()
+		marker := item{key: dpsEndKey(d.ID), Type: "dpsEnd", Ver: 1, Data: []byte(`{"at":"` + ocds.Stamp(at) + `"}`)}
+		writes := []write{
+			s.putNew(marker, "the end of DPS "+d.ID+" is published already"),
+			s.ReleaseWrite(ocds.DPSEnd(&d, at), at),
+		}
+		_, err := s.commit(ctx, nil, Change{Actor: system, Chain: DPSChain(d.ID), Action: "dps.ended", EntityType: "dps", EntityID: d.ID,
+			State: d, Summary: "The validity of the DPS ended on " + d.ValidUntil + "; its call for participation is complete."}, writes...)
+		if pe, ok := errors.AsType[*procurement.Error](err); ok && pe.Code == procurement.ECONFLICT {
+			continue // another run published it (or the chain is busy: the next run tries again)
+		}
+		if err != nil {
+			return ended, err
+		}
+		ended++
+	}
+	return ended, nil
 }

@@ -26,8 +26,10 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
 	"time"
 
@@ -98,11 +100,14 @@ func Connect(ctx context.Context, endpoint, bucket string, scanning bool) (*Buck
 }
 
 // Upload is how to send a file's bytes: a PUT of exactly the body to URL
-// with exactly Headers.
+// with exactly Headers; or, for a form upload (File.Form), an HTML form
+// POSTed to URL (enctype multipart/form-data) with every one of Fields
+// and then the file as the field "file", last.
 type Upload struct {
 	Method    string            `json:"method"`
 	URL       string            `json:"url"`
-	Headers   map[string]string `json:"headers"`
+	Headers   map[string]string `json:"headers,omitempty"`
+	Fields    map[string]string `json:"fields,omitempty"`
 	ExpiresAt time.Time         `json:"expiresAt"`
 }
 
@@ -114,6 +119,7 @@ const (
 	metaName   = "rengas-name"
 	metaSHA    = "rengas-sha256"
 	metaSigned = "rengas-signed"
+	metaForm   = "rengas-form"
 )
 
 func metadata(f *procurement.File) map[string]string {
@@ -123,10 +129,66 @@ func metadata(f *procurement.File) map[string]string {
 	}
 }
 
+func formMetadata(f *procurement.File) map[string]string {
+	m := metadata(f)
+	delete(m, metaSHA)
+	m[metaForm] = "true"
+	return m
+}
+
+// SignPost signs a form upload (presigned POST, for a page without
+// JavaScript): the policy fixes the object's key, its Content-Type (the
+// declared type), its metadata (the declaration), the size range (1 byte
+// to MaxBytes) and the address S3 redirects the browser to
+// (success_action_redirect). The digest cannot be declared (a form cannot
+// compute it), so no checksum is asked of S3: the arrival check reads the
+// object and computes its SHA-256. Signed as of the declaration's time,
+// as SignPut is, so that a replay gives the same form.
+func (b *Bucket) SignPost(ctx context.Context, f *procurement.File) (Upload, error) {
+	key := Object(f.ID)
+	fields := map[string]string{"Content-Type": f.MediaType, "success_action_redirect": f.Redirect}
+	for k, v := range formMetadata(f) {
+		fields["x-amz-meta-"+k] = v
+	}
+	conds := []any{[]any{"content-length-range", 1, b.MaxBytes}}
+	for _, k := range slices.Sorted(maps.Keys(fields)) {
+		conds = append(conds, map[string]string{k: fields[k]})
+	}
+	req, err := b.presign.PresignPostObject(ctx, &s3.PutObjectInput{Bucket: &b.Name, Key: &key}, func(o *s3.PresignPostOptions) {
+		o.Expires = UploadTTL
+		o.Conditions = conds
+		o.PostPresigner = postAt{next: o.PostPresigner, at: f.SignedAt}
+	})
+	if err != nil {
+		return Upload{}, fmt.Errorf("sign the form upload: %w", err)
+	}
+	maps.Copy(fields, req.Values)
+	return Upload{Method: http.MethodPost, URL: req.URL, Fields: fields, ExpiresAt: f.SignedAt.Add(UploadTTL).UTC()}, nil
+}
+
+// postAt signs a form upload's policy as of a fixed time.
+type postAt struct {
+	next s3.PresignPost
+	at   time.Time
+}
+
+func (p postAt) PresignPost(creds aws.Credentials, bucket, key, region, service string, _ time.Time, conds []any, _ time.Time, optFns ...func(*v4.SignerOptions)) (map[string]string, error) {
+	return p.next.PresignPost(creds, bucket, key, region, service, p.at, conds, p.at.Add(UploadTTL).UTC(), optFns...)
+}
+
 // Checksum returns the base64 of a hex SHA-256 digest, as S3 wants it.
 func Checksum(hexDigest string) string {
 	b, _ := hex.DecodeString(hexDigest)
 	return base64.StdEncoding.EncodeToString(b)
+}
+
+// Sign signs the upload of a declared file: a form (SignPost) for a form
+// upload, a PUT (SignPut) otherwise.
+func (b *Bucket) Sign(ctx context.Context, f *procurement.File) (Upload, error) {
+	if f.Form {
+		return b.SignPost(ctx, f)
+	}
+	return b.SignPut(ctx, f)
 }
 
 // SignPut signs the upload of a declared file: S3 accepts the PUT only with
@@ -222,8 +284,11 @@ func (b *Bucket) Inspect(ctx context.Context, id string) (Observed, error) {
 			o.SHA256 = hex.EncodeToString(raw)
 		}
 	}
+	// A form upload declared no digest and S3 kept none: its SHA-256 is
+	// computed from all of its bytes, as locally.
+	whole := b.VerifyDigest || (o.Declared != nil && o.Declared.Form && o.SHA256 == "")
 	get := &s3.GetObjectInput{Bucket: &b.Name, Key: aws.String(Object(id)), VersionId: head.VersionId}
-	if !b.VerifyDigest {
+	if !whole {
 		get.Range = aws.String("bytes=0-15")
 	}
 	if o.Size == 0 {
@@ -240,7 +305,7 @@ func (b *Bucket) Inspect(ctx context.Context, id string) (Observed, error) {
 		return Observed{}, fmt.Errorf("read the uploaded object: %w", err)
 	}
 	o.Magic = sniff(first.Bytes())
-	if b.VerifyDigest {
+	if whole {
 		o.SHA256 = hex.EncodeToString(h.Sum(nil))
 	}
 	return o, nil
@@ -285,11 +350,19 @@ func declared(id string, head *s3.HeadObjectOutput) *procurement.File {
 	}
 	name, err := url.PathUnescape(m[metaName])
 	signed, err2 := time.Parse(time.RFC3339Nano, m[metaSigned])
-	if err != nil || err2 != nil || m[metaOwner] == "" || m[metaSHA] == "" {
+	form := m[metaForm] == "true"
+	if err != nil || err2 != nil || m[metaOwner] == "" || (m[metaSHA] == "" && !form) {
 		return nil
 	}
-	return &procurement.File{ID: id, Owner: m[metaOwner], UploadedBy: m[metaBy], Name: name, MediaType: aws.ToString(head.ContentType),
+	f := &procurement.File{ID: id, Owner: m[metaOwner], UploadedBy: m[metaBy], Name: name, MediaType: aws.ToString(head.ContentType),
 		Size: aws.ToInt64(head.ContentLength), SHA256: m[metaSHA], Status: procurement.FileAwaiting, SignedAt: signed, Version: 1}
+	if form {
+		// Declared without size and digest (and with the redirect, which
+		// the record holds): the store's condition falls back to reading
+		// the record when this is not exactly it.
+		f.Form, f.Size, f.SHA256 = true, 0, ""
+	}
+	return f
 }
 
 // Delete removes a refused file's object: the version given (in a
@@ -345,11 +418,19 @@ func magicOf(mediaType string) string {
 // Check compares what arrived with what was declared and returns why the
 // object must be refused, or "" if it matches: the size, the media type and
 // the file's signature, and the SHA-256.
+//
+// A form upload (f.Form) declared no size and no digest: its size must be
+// within the limit and its digest known (computed on arrival); Measure then
+// records both on the file.
 func Check(f *procurement.File, o Observed, max int64) string {
 	switch {
 	case o.Size > max:
 		return fmt.Sprintf("the object is %d bytes, over the limit of %d", o.Size, max)
-	case o.Size != f.Size:
+	case f.Form && o.Size < 1:
+		return "the object is empty"
+	case f.Form && o.SHA256 == "":
+		return "the object's SHA-256 could not be computed"
+	case !f.Form && o.Size != f.Size:
 		return fmt.Sprintf("the object is %d bytes; %d were declared", o.Size, f.Size)
 	case o.MediaType != f.MediaType:
 		return fmt.Sprintf("the object's type is %q; %q was declared", o.MediaType, f.MediaType)
@@ -357,8 +438,16 @@ func Check(f *procurement.File, o Observed, max int64) string {
 		return fmt.Sprintf("the object's content is not a %s file (its first bytes do not match the type)", procurement.FileTypes[f.MediaType])
 	case o.SHA256 == "":
 		return "the object carries no SHA-256 checksum; upload it with the x-amz-checksum-sha256 header signed into the URL"
-	case !strings.EqualFold(o.SHA256, f.SHA256):
+	case !f.Form && !strings.EqualFold(o.SHA256, f.SHA256):
 		return fmt.Sprintf("the object's SHA-256 is %s; %s was declared", o.SHA256, f.SHA256)
 	}
 	return ""
+}
+
+// Measure records on a form upload that passed Check its size and the
+// SHA-256 of its bytes as they arrived.
+func Measure(f *procurement.File, o Observed) {
+	if f.Form {
+		f.Size, f.SHA256 = o.Size, strings.ToLower(o.SHA256)
+	}
 }

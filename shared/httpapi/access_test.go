@@ -77,6 +77,7 @@ func competitionProbes(now time.Time) map[string]probe {
 		"POST /competitions/{competitionId}/award":                         {entity: access.Evaluation, need: access.Act, body: map[string]any{"reasons": "Best value.", "version": stale}},
 		"GET /competitions/{competitionId}/decision":                       {entity: access.Decision, need: access.See},
 		"GET /audit/competitions/{competitionId}/dossier":                  {entity: access.Internals, need: access.See},
+		"GET /competitions/{competitionId}/bids/{providerId}/attachments":  {entity: access.Bid, need: access.See, bidOf: "prov-college", maybeMissing: true},
 		// The college's bids carry the fixture's file as an attachment.
 		"GET /competitions/{competitionId}/bids/{providerId}/attachments/{fileId}/content": {entity: access.Bid, need: access.See, bidOf: "prov-college", maybeMissing: true},
 		"GET /open-data/competitions/{competitionId}/ocds":                                 {entity: access.Release, need: access.See},
@@ -107,6 +108,7 @@ var dpsProbes = map[string]probe{
 	"GET /audit/awards?dpsId={dpsId}":                                          {entity: access.AwardHistory, need: access.See},
 	"GET /audit/awards.csv?dpsId={dpsId}":                                      {entity: access.AwardHistory, need: access.See},
 	"GET /audit/statistics?dpsId={dpsId}":                                      {entity: access.AwardHistory, need: access.See},
+	"GET /dps/{dpsId}/applications/{applicationId}/documents":                  {entity: access.Application, need: access.See},
 	// Seeded documents are metadata only (409 to who may see them).
 	"GET /dps/{dpsId}/applications/{applicationId}/documents/{documentId}/content": {entity: access.Application, need: access.See, maybeMissing: true},
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"maps"
 	"slices"
 	"strings"
 
@@ -21,11 +22,19 @@ import (
 // then name the file by id and carry its verified digest; whoever may see
 // the record and the file (access.Attachment) gets a presigned GET.
 
+// fileRequest declares a file. For a PUT (the default) size and sha256
+// are required, and S3 enforces them. For a browser's form upload
+// (upload "form": a presigned POST, which a page without JavaScript can
+// send) size and sha256 cannot be known and must be left out; redirect is
+// where S3 sends the browser back, and the arrival check measures the size
+// and computes the digest.
 type fileRequest struct {
 	Name      string `json:"name" validate:"required,max=200"`
 	MediaType string `json:"mediaType" validate:"required,max=120"`
-	Size      int64  `json:"size" validate:"required,gte=1"`
-	SHA256    string `json:"sha256" validate:"required,len=64,hexadecimal"`
+	Size      int64  `json:"size,omitempty" validate:"gte=0"`
+	SHA256    string `json:"sha256,omitempty" validate:"omitempty,len=64,hexadecimal"`
+	Upload    string `json:"upload,omitempty" validate:"omitempty,oneof=put form"`
+	Redirect  string `json:"redirect,omitempty" validate:"max=6000"`
 }
 
 // fileUpload answers a signed upload: the file's record and how to send
@@ -55,7 +64,7 @@ func (c *call) bucket() (*files.Bucket, error) {
 func documentRoutes() []Route {
 	return []Route{
 		{Method: "POST", Path: "/files", Function: FnQualification, Idempotent: true, Roles: providers, Created: true,
-			Summary: "Declare a document file (name, media type, size, SHA-256) and get a presigned PUT to upload its bytes; then confirm its arrival",
+			Summary: "Declare a document file (name, media type, size, SHA-256) and get a presigned PUT to upload its bytes (or, with upload \"form\", a presigned POST form for a browser: no size or digest; they are measured on arrival); then confirm its arrival",
 			Request: fileRequest{}, Response: fileUpload{}, handle: func(c *call) (any, error) {
 				var in fileRequest
 				if err := c.decode(&in); err != nil {
@@ -66,16 +75,28 @@ func documentRoutes() []Route {
 					return nil, err
 				}
 				sha := strings.ToLower(in.SHA256)
-				if err := procurement.NewFile(in.Name, in.MediaType, in.Size, sha, b.MaxBytes); err != nil {
-					return nil, err
+				form := in.Upload == "form"
+				switch {
+				case form && (in.Size != 0 || sha != ""):
+					return nil, procurement.Invalid("upload", "a form upload declares no size and no sha256 (the arrival check measures them); leave them out, or upload with PUT")
+				case form:
+					if err := procurement.NewFormFile(in.Name, in.MediaType, in.Redirect); err != nil {
+						return nil, err
+					}
+				case in.Redirect != "":
+					return nil, procurement.Invalid("redirect", "only a form upload (upload: form) is redirected; leave it out")
+				default:
+					if err := procurement.NewFile(in.Name, in.MediaType, in.Size, sha, b.MaxBytes); err != nil {
+						return nil, err
+					}
 				}
 				now := c.s.Store.Now()
 				f := &procurement.File{ID: c.s.Store.NewID(), Owner: c.actor.Org, UploadedBy: c.actor.UserID, Name: in.Name,
-					MediaType: in.MediaType, Size: in.Size, SHA256: sha, SignedAt: now}
+					MediaType: in.MediaType, Size: in.Size, SHA256: sha, SignedAt: now, Form: form, Redirect: in.Redirect}
 				if err := c.s.Store.SignFile(c.r.Context(), c.actor, f); err != nil {
 					return nil, err
 				}
-				up, err := b.SignPut(c.r.Context(), f)
+				up, err := b.Sign(c.r.Context(), f)
 				if err != nil {
 					return nil, procurement.Internal(err)
 				}
@@ -136,6 +157,18 @@ func documentRoutes() []Route {
 				}
 				return c.attachment(docs[i].FileID, access.DPSScope(d, a.ProviderID))
 			}},
+		{Method: "GET", Path: "/dps/{dpsId}/applications/{applicationId}/documents", Function: FnQualification, Roles: everyone,
+			Summary:  "The state of an application's uploaded documents (arrived or refused, malware scan) for whoever may see the application, so that pages can show it beside each document: one read of the application and one BatchGetItem",
+			Response: documentFiles{}, handle: func(c *call) (any, error) {
+				a, d, err := c.s.Store.GetApplication(c.r.Context(), c.path("dpsId"), c.path("applicationId"))
+				if err != nil {
+					return nil, err
+				}
+				if err := c.applicationMay(access.See)(a, d); err != nil {
+					return nil, err
+				}
+				return c.documentFiles(a.AllDocuments(), access.DPSScope(d, a.ProviderID))
+			}},
 		{Method: "GET", Path: "/declaration-requests/{requestId}/documents/{documentId}/content", Function: FnQualification, Roles: everyone,
 			Summary:  "Get a short-lived link to download a document that came with a declaration answer (whoever may see the request; once the scan found no threats)",
 			Response: fileLink{}, Statuses: []int{409}, handle: func(c *call) (any, error) {
@@ -164,36 +197,107 @@ func documentRoutes() []Route {
 				}
 				return c.attachment(r.Documents[i].FileID, scope)
 			}},
-		{Method: "GET", Path: "/competitions/{competitionId}/bids/{providerId}/attachments/{fileId}/content", Function: FnCompetitions, Roles: everyone,
-			Summary:  "Get a short-lived link to download a bid's attachment (the bidder; the running buyer's evaluators and the auditors once the bids are opened)",
-			Response: fileLink{}, Statuses: []int{409}, handle: func(c *call) (any, error) {
-				comp, err := c.s.Store.ReadCompetition(c.r.Context(), c.path("competitionId"))
+		{Method: "GET", Path: "/competitions/{competitionId}/bids/{providerId}/attachments", Function: FnCompetitions, Roles: everyone,
+			Summary:  "The state of a bid's attachments (arrived or refused, malware scan) for whoever may see the bid (the bidder; after the opening, the running buyer's evaluators and the auditors), by file id",
+			Response: documentFiles{}, Statuses: []int{409}, handle: func(c *call) (any, error) {
+				comp, b, err := c.visibleBid()
 				if err != nil {
 					return nil, err
 				}
-				prov := c.path("providerId")
-				if err := c.bidMay(prov, access.See)(comp); err != nil {
-					return nil, err
-				}
-				if c.actor.Is(procurement.RoleOfficer) {
-					if err := comp.CheckEvaluator(c.actor); err != nil {
-						return nil, err
+				var docs []procurement.Document
+				for _, crit := range slices.Sorted(maps.Keys(b.Attachments)) {
+					for _, r := range b.Attachments[crit] {
+						docs = append(docs, procurement.Document{ID: r.FileID, FileID: r.FileID})
 					}
 				}
-				b, err := c.s.Store.GetBid(c.r.Context(), comp.ID, prov)
+				return c.documentFiles(docs, access.BidScope(comp, b.ProviderID))
+			}},
+		{Method: "GET", Path: "/competitions/{competitionId}/bids/{providerId}/attachments/{fileId}/content", Function: FnCompetitions, Roles: everyone,
+			Summary:  "Get a short-lived link to download a bid's attachment (the bidder; the running buyer's evaluators and the auditors once the bids are opened)",
+			Response: fileLink{}, Statuses: []int{409}, handle: func(c *call) (any, error) {
+				comp, b, err := c.visibleBid()
 				if err != nil {
 					return nil, err
 				}
 				for _, refs := range b.Attachments {
 					for _, r := range refs {
 						if r.FileID == c.path("fileId") {
-							return c.attachment(r.FileID, access.BidScope(comp, prov))
+							return c.attachment(r.FileID, access.BidScope(comp, b.ProviderID))
 						}
 					}
 				}
 				return nil, access.NotFound(access.Attachment, c.path("fileId"))
 			}},
 	}
+}
+
+// visibleBid reads the bid of the path's provider in the path's
+// competition, if the caller may see it (an officer only as an evaluator
+// who declared no conflict of interest).
+func (c *call) visibleBid() (*procurement.Competition, *procurement.Bid, error) {
+	comp, err := c.s.Store.ReadCompetition(c.r.Context(), c.path("competitionId"))
+	if err != nil {
+		return nil, nil, err
+	}
+	prov := c.path("providerId")
+	if err := c.bidMay(prov, access.See)(comp); err != nil {
+		return nil, nil, err
+	}
+	if c.actor.Is(procurement.RoleOfficer) {
+		if err := comp.CheckEvaluator(c.actor); err != nil {
+			return nil, nil, err
+		}
+	}
+	b, err := c.s.Store.GetBid(c.r.Context(), comp.ID, prov)
+	if err != nil {
+		return nil, nil, err
+	}
+	return comp, b, nil
+}
+
+// documentFile is the state of a document's uploaded file, as whoever may
+// see the document may know it.
+type documentFile struct {
+	DocumentID string                 `json:"documentId"`
+	FileID     string                 `json:"fileId"`
+	Status     procurement.FileStatus `json:"status"`
+	Scan       procurement.ScanStatus `json:"scan,omitempty"`
+	ScanNote   string                 `json:"scanNote,omitempty"`
+	// Readable says whether the caller may download it now.
+	Readable bool `json:"readable"`
+}
+
+type documentFiles struct {
+	Items []documentFile `json:"items"`
+}
+
+// documentFiles reads the files of documents (one BatchGetItem) and
+// answers the state of each the caller may know of.
+func (c *call) documentFiles(docs []procurement.Document, scope access.Scope) (any, error) {
+	var ids []string
+	for _, d := range docs {
+		if d.FileID != "" {
+			ids = append(ids, d.FileID)
+		}
+	}
+	fs, err := c.s.Store.Files(c.r.Context(), ids...)
+	if err != nil {
+		return nil, err
+	}
+	out := documentFiles{Items: []documentFile{}}
+	for _, d := range docs {
+		f := fs[d.FileID]
+		if f == nil {
+			continue
+		}
+		v := access.AskAttachment(c.who(), f, scope)
+		if !v.Can(access.Know) {
+			continue
+		}
+		out.Items = append(out.Items, documentFile{DocumentID: d.ID, FileID: f.ID, Status: f.Status, Scan: f.Scan, ScanNote: f.ScanNote,
+			Readable: f.Status == procurement.FileArrived && v.Can(access.See)})
+	}
+	return out, nil
 }
 
 // ownFile reads a file reached by its own id: the uploader's alone.
@@ -320,6 +424,7 @@ func (s *Server) arriveFile(ctx context.Context, actor procurement.Actor, id, ow
 			f.Status, f.Refusal = procurement.FileRefused, why
 			return nil
 		}
+		files.Measure(f, o)
 		f.Status, f.ArrivedAt = procurement.FileArrived, &now
 		switch {
 		case f.ScannedAt != nil:
@@ -422,7 +527,7 @@ func (s *Server) completeEntity(ctx context.Context, v any) error {
 		if s.Files == nil {
 			return fmt.Errorf("no documents bucket")
 		}
-		up, err := s.Files.SignPut(ctx, &u.File)
+		up, err := s.Files.Sign(ctx, &u.File)
 		u.Upload = up
 		return err
 	}

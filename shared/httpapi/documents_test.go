@@ -186,6 +186,22 @@ func TestUploadArriveAttachDownload(t *testing.T) {
 	for _, u := range []string{"provider-staffing"} {
 		e.problem(e.do(u, "GET", content, nil), 404, "")
 	}
+	// The documents' file states, for the pages: one read of the
+	// application and one BatchGetItem.
+	states := dpsPath + "/applications/" + app + "/documents"
+	for _, u := range []string{"officer-lahti", "auditor", "provider-new"} {
+		rt := e.store.RoundTrips()
+		st := e.must(e.do(u, "GET", states, nil), 200)
+		if n := e.store.RoundTrips() - rt; n > 3 {
+			t.Errorf("the file states took %d DynamoDB round trips", n)
+		} else if u == "officer-lahti" {
+			t.Logf("an application's file states: %d DynamoDB round trips", n)
+		}
+		if st.str("items.0.documentId") != "tax" || st.str("items.0.fileId") != id || st.str("items.0.status") != "arrived" || st.str("items.0.scan") != "not_scanned" || st.str("items.0.readable") != "true" || st.str("items.1.documentId") != "pension" {
+			t.Errorf("%s sees the file states %s", u, st.raw)
+		}
+	}
+	e.problem(e.do("provider-staffing", "GET", states, nil), 404, "")
 	e.problem(e.do("", "GET", content, nil), 401, "")
 	e.problem(e.do("officer-lahti", "GET", dpsPath+"/applications/"+app+"/documents/nope/content", nil), 404, "")
 	// The uploader reads its own file back by id; the officer cannot by id.
@@ -293,6 +309,15 @@ func TestBidAttachments(t *testing.T) {
 		}
 	}
 	e.problem(e.do("provider-staffing", "GET", content, nil), 404, "")
+	// The attachments' states, for the pages.
+	states := base + "/bids/prov-tyopaja/attachments"
+	for _, u := range []string{"officer-lahti", "auditor", "provider-tyopaja"} {
+		st := e.must(e.do(u, "GET", states, nil), 200)
+		if st.str("items.0.fileId") != id || st.str("items.0.documentId") != id || st.str("items.0.readable") != "true" || st.str("items.0.scan") != "not_scanned" {
+			t.Errorf("%s sees the attachments' states %s", u, st.raw)
+		}
+	}
+	e.problem(e.do("provider-staffing", "GET", states, nil), 404, "")
 }
 
 // A renewed declaration comes with its documents as files; the DPS's

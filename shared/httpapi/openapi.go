@@ -220,6 +220,15 @@ func errorResponses(rt Route) obj {
 				}}}},
 		}
 	}
+	if slices.Contains(rt.Statuses, http.StatusNotModified) {
+		r["304"] = obj{
+			"description": "Not modified: If-None-Match names the document's current ETag; no body.",
+			"headers": obj{
+				"ETag":          obj{"description": "The document's entity tag, as in the 200 answer.", "schema": obj{"type": "string"}},
+				"Cache-Control": obj{"description": "How long the copy may be kept.", "schema": obj{"type": "string"}},
+			},
+		}
+	}
 	for _, st := range rt.Statuses {
 		if _, done := r[itoa(st)]; !done {
 			r[itoa(st)] = problemRef(statusNotes[st])

@@ -57,13 +57,37 @@ func (c *call) meta(uri string, last time.Time) ocds.Meta {
 	return ocds.Meta{URI: uri, PublishedDate: ocds.Stamp(last), Policy: c.publicBase() + PolicyPath, Base: c.publicBase() + "/"}
 }
 
-// cached answers an open-data document with the headers a CDN needs.
-func (c *call) cached(body []byte, maxAge time.Duration) rawJSON {
+// cached answers an open-data document with the headers a CDN needs, or
+// 304 Not Modified without a body when the request's If-None-Match names
+// its ETag (the document is built first: the ETag is its digest).
+func (c *call) cached(body []byte, maxAge time.Duration) any {
 	sum := sha256.Sum256(body)
+	etag := `"` + hex.EncodeToString(sum[:16]) + `"`
 	h := c.w.Header()
 	h.Set("Cache-Control", "public, max-age="+itoa(int(maxAge/time.Second)))
-	h.Set("ETag", `"`+hex.EncodeToString(sum[:16])+`"`)
+	h.Set("ETag", etag)
+	if etagMatches(c.r.Header.Values("If-None-Match"), etag) {
+		return notModified{}
+	}
 	return rawJSON(body)
+}
+
+// notModified is the answer 304 Not Modified: no body.
+type notModified struct{}
+
+// etagMatches reports whether If-None-Match values name the ETag: "*", or
+// one of a comma-separated list, compared weakly (W/ ignored) as RFC 9110
+// asks for If-None-Match.
+func etagMatches(values []string, etag string) bool {
+	for _, v := range values {
+		for _, t := range strings.Split(v, ",") {
+			t = strings.TrimPrefix(strings.TrimSpace(t), "W/")
+			if t == "*" || t == etag {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // releasesOf reads a process's releases: in one Query up to 100, all of
@@ -247,22 +271,22 @@ var feedParams = []Param{
 
 func openDataRoutes() []Route {
 	return []Route{
-		{Method: "GET", Path: "/open-data/competitions/{competitionId}/ocds", Function: FnAudit, Query: packageParams,
+		{Method: "GET", Path: "/open-data/competitions/{competitionId}/ocds", Function: FnAudit, Query: packageParams, Statuses: []int{http.StatusNotModified},
 			Summary:  "Open data: the OCDS 1.1 release package of a mini-competition: every release since its publication, each as first published (bidders only after the deadline)",
 			Response: ocds.Package{}, handle: func(c *call) (any, error) { return c.releasePackage(ocds.OCID(c.path("competitionId"))) }},
-		{Method: "GET", Path: "/open-data/competitions/{competitionId}/ocds/record", Function: FnAudit, Statuses: []int{http.StatusConflict},
+		{Method: "GET", Path: "/open-data/competitions/{competitionId}/ocds/record", Function: FnAudit, Statuses: []int{http.StatusNotModified, http.StatusConflict},
 			Summary:  "Open data: the OCDS 1.1 record package of a mini-competition: its releases, the compiled release and the versioned release",
 			Response: ocds.RecordPackage{}, handle: func(c *call) (any, error) { return c.recordPackage(ocds.OCID(c.path("competitionId"))) }},
-		{Method: "GET", Path: "/open-data/dps/{dpsId}/ocds", Function: FnAudit, Query: packageParams,
+		{Method: "GET", Path: "/open-data/dps/{dpsId}/ocds", Function: FnAudit, Query: packageParams, Statuses: []int{http.StatusNotModified},
 			Summary:  "Open data: the OCDS 1.1 release package of a DPS as a contracting process: its call for participation (tender, categories as lots) and each admission, suspension and exclusion (awards)",
 			Response: ocds.Package{}, handle: func(c *call) (any, error) { return c.releasePackage(ocds.DPSOCID(c.path("dpsId"))) }},
-		{Method: "GET", Path: "/open-data/dps/{dpsId}/ocds/record", Function: FnAudit, Statuses: []int{http.StatusConflict},
+		{Method: "GET", Path: "/open-data/dps/{dpsId}/ocds/record", Function: FnAudit, Statuses: []int{http.StatusNotModified, http.StatusConflict},
 			Summary:  "Open data: the OCDS 1.1 record package of a DPS: its releases, the compiled release (the providers on the DPS per category) and the versioned release",
 			Response: ocds.RecordPackage{}, handle: func(c *call) (any, error) { return c.recordPackage(ocds.DPSOCID(c.path("dpsId"))) }},
-		{Method: "GET", Path: "/open-data/releases", Function: FnAudit, Query: feedParams, Statuses: []int{http.StatusNotFound},
+		{Method: "GET", Path: "/open-data/releases", Function: FnAudit, Query: feedParams, Statuses: []int{http.StatusNotModified, http.StatusNotFound},
 			Summary:  "Open data: every OCDS release of the ring in time order, oldest first, as release packages of up to 100; follow links.next (answers 404 while nothing newer is published)",
 			Response: ocds.Package{}, handle: (*call).feed},
-		{Method: "GET", Path: "/open-data/dps/{dpsId}/quarters/{quarter}/ocds", Function: FnAudit,
+		{Method: "GET", Path: "/open-data/dps/{dpsId}/quarters/{quarter}/ocds", Function: FnAudit, Statuses: []int{http.StatusNotModified},
 			Summary:  "Open data: OCDS 1.1 release package of the call-offs awarded in a quarter of a DPS (the grouped award notice): each call-off's award release",
 			Response: ocds.Package{}, handle: (*call).quarterPackage},
 	}

@@ -211,6 +211,7 @@ func TestOpenDataTellsTheWholeStory(t *testing.T) {
 	if len(am) != 1 || am[0].Rationale != "More time for consortia to form." || am[0].Date == "" {
 		t.Errorf("amendments %+v, want the reason and date", am)
 	}
+	amendmentLinks(t, rec, 1)
 	if got := rec.Records[0].CompiledRelease.Tender.TenderPeriod.EndDate; got != later {
 		t.Errorf("compiled tender period ends %s, want the amended %s", got, later)
 	}
@@ -279,7 +280,7 @@ func TestOpenDataTellsTheWholeStory(t *testing.T) {
 		}
 	}
 	o.process(dpsData, n+3, "award")
-	o.process(data, 4, "award")
+	amendmentLinks(t, o.process(data, 4, "award"), 1)
 	t.Logf("%d releases published and checked; the feed holds %d", len(o.seen), len(inFeed))
 
 	// Control: a release rewritten in the table behind the application's
@@ -359,6 +360,34 @@ func TestBuyerDetailsAreValidated(t *testing.T) {
 	for _, want := range []string{`"id":"FI-PRO-1234560-4"`, `"postalCode":"15100"`, `"contactPoint":{"name":"Procurement services","email":"hankinnat@lahti.example.fi"}`, `"hasDynamicPurchasingSystem":true`} {
 		if !strings.Contains(string(r.raw), want) {
 			t.Errorf("the new DPS's package lacks %s: %s", want, r.raw)
+		}
+	}
+}
+
+// amendmentLinks checks that each of the record's want amendments names
+// the tenderAmendment release that published it (releaseID) and the
+// release just before it (amendsReleaseID), both in the record.
+func amendmentLinks(t *testing.T, rec pkgDoc, want int) {
+	t.Helper()
+	var ids []string
+	tags := map[string][]string{}
+	for _, raw := range rec.Records[0].Releases {
+		var h struct {
+			ID  string
+			Tag []string
+		}
+		_ = json.Unmarshal(raw, &h)
+		ids = append(ids, h.ID)
+		tags[h.ID] = h.Tag
+	}
+	am := rec.Records[0].CompiledRelease.Tender.Amendments
+	if len(am) != want {
+		t.Fatalf("%d amendments, want %d", len(am), want)
+	}
+	for _, a := range am {
+		i := slices.Index(ids, a.ReleaseID)
+		if i < 1 || !slices.Contains(tags[a.ReleaseID], ocds.TagAmendment) || a.AmendsReleaseID != ids[i-1] {
+			t.Errorf("amendment %s links releaseID %q, amendsReleaseID %q; want its tenderAmendment release and the one before it among %v", a.ID, a.ReleaseID, a.AmendsReleaseID, ids)
 		}
 	}
 }

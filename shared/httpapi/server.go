@@ -267,6 +267,11 @@ func (s *Server) serve(rt Route) http.Handler {
 		var body []byte
 		ctype := "application/json"
 		switch raw := out.(type) {
+		case notModified:
+			// The client's copy is current (If-None-Match): the headers
+			// the handler set (ETag, Cache-Control) and no body.
+			w.WriteHeader(http.StatusNotModified)
+			return
 		case rawJSON:
 			body, st = raw, http.StatusOK
 		case rawBody:

@@ -41,6 +41,11 @@ type Dispatcher struct {
 	// overlapping; Lease is how long a run may hold it. Default 5 minutes.
 	Owner string
 	Lease time.Duration
+	// DirectoryMaxAge is how long a user stays in their organisation's
+	// mail directory without signing in (the Cognito trigger stamps each
+	// sign-in): older entries are not mailed, so that a user who left
+	// and was disabled in Cognito stops receiving mail. Default 365 days.
+	DirectoryMaxAge time.Duration
 
 	once sync.Once
 }
@@ -59,6 +64,9 @@ type Report struct {
 	GaveUp int `json:"gaveUp"`
 	// NoRecipient notifications went to organisations with no address.
 	NoRecipient int `json:"noRecipient"`
+	// Stale are directory entries not mailed because the user has not
+	// signed in for DirectoryMaxAge.
+	Stale int `json:"staleUsers"`
 	// RoundTrips are the DynamoDB requests of the run.
 	RoundTrips int64 `json:"dynamoRoundTrips"`
 	// Busy: another dispatcher held the lease; this run did nothing.
@@ -87,12 +95,36 @@ func (d *Dispatcher) defaults() {
 	if d.Lease <= 0 {
 		d.Lease = 5 * time.Minute
 	}
+	if d.DirectoryMaxAge <= 0 {
+		d.DirectoryMaxAge = DefaultDirectoryMaxAge
+	}
 	if d.Owner == "" {
 		d.Owner = d.Store.NewID()
 	}
 	if d.Log == nil {
 		d.Log = slog.Default()
 	}
+}
+
+// DefaultDirectoryMaxAge is how long a user who does not sign in stays a
+// recipient of their organisation's mail.
+const DefaultDirectoryMaxAge = 365 * 24 * time.Hour
+
+// current drops the directory's users who have not signed in since the
+// cutoff; entries recorded before sign-ins were stamped have no stamp
+// and stay.
+func current(dir dynamo.MailDirectory, cutoff time.Time) (dynamo.MailDirectory, int) {
+	stale := 0
+	users := dir.Users[:0:0]
+	for _, u := range dir.Users {
+		if t, err := time.Parse(time.RFC3339, u.Seen); err == nil && t.Before(cutoff) {
+			stale++
+			continue
+		}
+		users = append(users, u)
+	}
+	dir.Users = users
+	return dir, stale
 }
 
 // RetryDelay is how long a notification waits after its nth failed run.
@@ -140,8 +172,11 @@ func (d *Dispatcher) Run(ctx context.Context) (r Report, err error) {
 	}
 	recipients := map[string][]Recipient{}
 	var addrs []string
+	cutoff := d.Store.Now().Add(-d.DirectoryMaxAge)
 	for _, o := range orgs {
-		recipients[o] = Recipients(dirs[o])
+		dir, stale := current(dirs[o], cutoff)
+		r.Stale += stale
+		recipients[o] = Recipients(dir)
 		for _, rc := range recipients[o] {
 			addrs = append(addrs, rc.Address)
 		}

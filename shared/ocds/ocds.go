@@ -525,6 +525,46 @@ func CompetitionRelease(d *procurement.DPS, c *procurement.Competition, bids []p
 	return r
 }
 
+// LinkAmendments fills each tender amendment's release links, as OCDS
+// 1.1.5 defines them: releaseID is the release that published the
+// amendment (the nth tenderAmendment release of the process for the nth
+// amendment) and amendsReleaseID the release just before it, which holds
+// the values before the change. earlier are the process's releases
+// stored before r, oldest first; r is the release being built, which is
+// the last amendment's own when it is a tenderAmendment.
+func LinkAmendments(r *Release, earlier []json.RawMessage) {
+	if r.Tender == nil || len(r.Tender.Amendments) == 0 {
+		return
+	}
+	type head struct {
+		ID  string   `json:"id"`
+		Tag []string `json:"tag"`
+	}
+	all := make([]head, 0, len(earlier)+1)
+	for _, raw := range earlier {
+		var h head
+		if json.Unmarshal(raw, &h) == nil {
+			all = append(all, h)
+		}
+	}
+	all = append(all, head{ID: r.ID, Tag: r.Tag})
+	am := r.Tender.Amendments
+	n := 0
+	for i, h := range all {
+		if n == len(am) {
+			break
+		}
+		if !slices.Contains(h.Tag, TagAmendment) {
+			continue
+		}
+		am[n].ReleaseID = h.ID
+		if i > 0 {
+			am[n].AmendsReleaseID = all[i-1].ID
+		}
+		n++
+	}
+}
+
 // contractItems are what a winner delivers, priced so that a reader finds
 // the outcome prices without parsing titles: the client places at the
 // fixed fee, and each milestone at its outcome price per client reaching it
@@ -608,6 +648,22 @@ func DPSTender(d *procurement.DPS, seq string, at time.Time) Release {
 	}
 	t.EligibilityCriteria = "Selection criteria: see each category (tender.lots). Exclusion grounds, each declared by the applicant and to be answered no: " + strings.Join(grounds, " ")
 	r.Tender = t
+	return r
+}
+
+// DPSEnd builds the release of the end of a DPS's validity: a
+// tenderUpdate whose tender (the call for participation) is complete,
+// with its categories complete and the DPS terminated (Techniques
+// extension). Its id is fixed (sequence "end"): a DPS ends once.
+func DPSEnd(d *procurement.DPS, at time.Time) Release {
+	r := DPSTender(d, "end", at)
+	r.Tag = []string{TagUpdate}
+	r.ID = ReleaseID(r.OCID, "end", r.Tag)
+	r.Tender.Status = "complete"
+	r.Tender.Techniques.DynamicPurchasingSystem.Status = "terminated"
+	for i := range r.Tender.Lots {
+		r.Tender.Lots[i].Status = "complete"
+	}
 	return r
 }
 

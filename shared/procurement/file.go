@@ -3,6 +3,7 @@ package procurement
 import (
 	"encoding/hex"
 	"fmt"
+	"net/url"
 	"slices"
 	"strings"
 	"time"
@@ -76,7 +77,15 @@ type File struct {
 	Size       int64  `json:"size"`
 	// SHA256 is the hex digest declared at signing; on arrival it is the
 	// digest of the bytes stored (S3 enforces it in AWS; see Arrive).
-	SHA256   string     `json:"sha256"`
+	SHA256 string `json:"sha256"`
+	// Form says that a browser uploads the file with an HTML form (a
+	// presigned POST, which works without JavaScript): its size and digest
+	// cannot be declared up front (size and sha256 are empty until it
+	// arrives). The arrival check then measures them from the object, so
+	// that an arrived file always carries the verified digest.
+	Form bool `json:"form,omitempty"`
+	// Redirect is where S3 sends the browser after a form upload.
+	Redirect string     `json:"redirect,omitempty"`
 	Status   FileStatus `json:"status"`
 	Scan     ScanStatus `json:"scan,omitempty"`
 	ScanNote string     `json:"scanNote,omitempty"`
@@ -107,6 +116,24 @@ func NewFile(name, mediaType string, size int64, sha string, max int64) error {
 	}
 	if b, err := hex.DecodeString(sha); err != nil || len(b) != 32 {
 		p.Add("sha256", "give the SHA-256 digest of the file's bytes as 64 hexadecimal digits")
+	}
+	return p.Err()
+}
+
+// NewFormFile checks what a page declares of a file a browser will upload
+// with a form (presigned POST): a name, an allowed media type and the
+// http(s) address S3 sends the browser back to. Size and digest are not
+// known before the upload; the arrival check measures them.
+func NewFormFile(name, mediaType, redirect string) error {
+	var p Problems
+	if strings.TrimSpace(name) == "" || len(name) > 200 || strings.ContainsAny(name, "\x00\r\n/\\") {
+		p.Add("name", "give the file's name (1-200 characters, no slashes or line breaks)")
+	}
+	if _, ok := FileTypes[mediaType]; !ok {
+		p.Add("mediaType", "%q is not accepted; send a PDF, PNG or JPEG image, or an office document: one of %s", mediaType, strings.Join(FileTypeList(), ", "))
+	}
+	if u, err := url.Parse(redirect); err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" || len(redirect) > 6000 {
+		p.Add("redirect", "give the absolute http(s) address (at most 6000 characters) the browser returns to after the upload")
 	}
 	return p.Err()
 }

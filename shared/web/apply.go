@@ -1,11 +1,9 @@
 package web
 
 import (
-	"crypto/sha256"
 	"encoding/base64"
-	"encoding/hex"
 	"encoding/json"
-	"io"
+	"errors"
 	"net/url"
 	"slices"
 	"strconv"
@@ -21,10 +19,9 @@ import (
 // submit. As with drafts, the application so far travels in the form
 // (the API's own request body, in a hidden field); only submitting writes.
 // A document is identified by the SHA-256 of the file the provider
-// chooses; the page computes it. Where the API has a documents bucket,
-// the page also stores the file through the API's upload (declare, PUT to
-// the signed URL, confirm the arrival; see storeFile) and the document
-// names the file; otherwise it records the metadata only.
+// uploads: the browser sends the file straight to S3 (see files.go and
+// uploadDocument), the arrival check computes the digest, and the
+// document names the file.
 
 // applyTasks are the tasks in order.
 var applyTasks = []string{"categories", "exclusions", "criteria", "members"}
@@ -150,7 +147,7 @@ func (q *req) applyStep() error {
 	if err != nil {
 		return err
 	}
-	_ = q.r.ParseMultipartForm(8 << 20)
+	_ = q.r.ParseForm()
 	var a application
 	decodeState(q.r.FormValue("state"), &a)
 	if to := q.r.FormValue("goto"); to != "" && (slices.Contains(applyTasks, to) || to == "check" || to == "tasks") {
@@ -159,6 +156,9 @@ func (q *req) applyStep() error {
 	task := q.r.FormValue("task")
 	if !slices.Contains(applyTasks, task) {
 		task = "categories"
+	}
+	if doc := q.r.FormValue("upload"); doc != "" && task == "criteria" {
+		return q.uploadDocument(d, a, doc)
 	}
 	errs := q.readTask(d, &a, task)
 	if errs != nil {
@@ -250,8 +250,8 @@ func (q *req) readTask(d procurement.DPS, a *application, task string) []fieldEr
 	return errs
 }
 
-// readDocument takes the uploaded file of a document criterion (or keeps
-// the one chosen before) with its issue date.
+// readDocument takes a document criterion's issue date and the file
+// uploaded for it before.
 func (q *req) readDocument(a *application, k procurement.Criterion, id string) []fieldError {
 	issued := strings.TrimSpace(q.r.FormValue(id + "-issued"))
 	day, err := time.Parse(time.DateOnly, issued)
@@ -263,32 +263,17 @@ func (q *req) readDocument(a *application, k procurement.Criterion, id string) [
 	if k.ValidityDays > 0 && err == nil {
 		doc.ExpiresOn = day.AddDate(0, 0, k.ValidityDays).Format(time.DateOnly)
 	}
-	file, hdr, ferr := q.r.FormFile(id)
 	var prev *procurement.Document
 	for i := range a.Documents {
 		if a.Documents[i].ID == k.ID {
 			prev = &a.Documents[i]
 		}
 	}
-	switch {
-	case ferr == nil:
-		defer file.Close()
-		h := sha256.New()
-		if _, err := io.Copy(h, file); err != nil {
-			return append(errs, fieldError{ID: id, Text: q.T("apply.fileMissing")})
-		}
-		doc.SHA256 = hex.EncodeToString(h.Sum(nil))
-		if hdr.Filename != "" {
-			doc.Name = k.Text + " (" + hdr.Filename + ")"
-		}
-		fileID, ok := q.storeFile(file, hdr, doc.SHA256)
-		if !ok {
-			return append(errs, fieldError{ID: id, Text: q.T("apply.fileNotAccepted")})
-		}
-		doc.FileID = fileID
-	case prev != nil:
+	// The file itself was uploaded straight to S3 (see uploadDocument);
+	// the form keeps only the issue date.
+	if prev != nil && prev.FileID != "" {
 		doc.SHA256, doc.Name, doc.FileID = prev.SHA256, prev.Name, prev.FileID
-	default:
+	} else {
 		errs = append(errs, fieldError{ID: id, Text: q.T("apply.fileMissing")})
 	}
 	if errs != nil {
@@ -320,7 +305,7 @@ func (q *req) applySubmit() error {
 	if err != nil {
 		return err
 	}
-	_ = q.r.ParseMultipartForm(8 << 20)
+	_ = q.r.ParseForm()
 	var a application
 	if !decodeState(q.r.FormValue("state"), &a) {
 		return q.renderApply(400, q.applyView(d, application{}, "tasks"), []fieldError{{ID: "goto-categories", Text: q.T("draft.stateLost")}})
@@ -442,4 +427,75 @@ func (q *req) answerDeclaration() error {
 	}
 	q.redirect("/?done=declared")
 	return nil
+}
+
+// documentCriterion returns the chosen categories' document criterion
+// with the id.
+func documentCriterion(d procurement.DPS, a application, id string) (procurement.Criterion, bool) {
+	for _, cid := range a.Categories {
+		cat, _ := d.Category(cid)
+		for _, k := range cat.Criteria {
+			if k.ID == id && k.Kind == procurement.KindDocument {
+				return k, true
+			}
+		}
+	}
+	return procurement.Criterion{}, false
+}
+
+// uploadDocument keeps what the criteria page holds so far (what is
+// complete of it) and shows the form that uploads a file for the document
+// straight to S3, which returns the browser to applyFile.
+func (q *req) uploadDocument(d procurement.DPS, a application, doc string) error {
+	k, ok := documentCriterion(d, a, doc)
+	if !ok {
+		return q.renderApply(400, q.applyView(d, a, "criteria"), []fieldError{{ID: "goto-criteria", Text: q.T("draft.stateLost")}})
+	}
+	_ = q.readTask(d, &a, "criteria")
+	state := encodeState(a)
+	ret := q.href("/dps/"+d.ID+"/apply/file") + "?" + url.Values{"doc": {doc}, "state": {state}}.Encode()
+	err := q.beginUpload(k.Text, q.r.FormValue("doc-"+doc+"-type"), ret, q.href("/dps/"+d.ID+"/apply"), state)
+	var ae *apiError
+	switch {
+	case errors.Is(err, errNoBucket):
+		return q.renderApply(503, q.applyView(d, a, "criteria"), []fieldError{{ID: "doc-" + doc, Text: q.T("upload.unavailable")}})
+	case errors.As(err, &ae) && ae.Status == 400:
+		// The declaration was refused (a type the rules do not take, or
+		// an application too large to carry back in the address).
+		q.h.log.Info("a page's upload was not declared", "err", err)
+		return q.renderApply(400, q.applyView(d, a, "criteria"), []fieldError{{ID: "doc-" + doc, Text: q.T("apply.fileNotAccepted")}})
+	}
+	return err
+}
+
+// applyFile is where S3 returns the browser after a file's upload: the
+// arrival is confirmed through the API and the criteria page shows the
+// file attached to its document, or why it was refused.
+func (q *req) applyFile() error {
+	d, err := q.draftDPS()
+	if err != nil {
+		return err
+	}
+	var a application
+	if !decodeState(q.r.URL.Query().Get("state"), &a) {
+		return q.renderApply(400, q.applyView(d, application{}, "tasks"), []fieldError{{ID: "goto-categories", Text: q.T("draft.stateLost")}})
+	}
+	doc := q.r.URL.Query().Get("doc")
+	k, ok := documentCriterion(d, a, doc)
+	if !ok {
+		return q.renderApply(400, q.applyView(d, a, "criteria"), []fieldError{{ID: "goto-criteria", Text: q.T("draft.stateLost")}})
+	}
+	f, ok := q.arrivedFile()
+	if !ok || f.Status != procurement.FileArrived {
+		return q.renderApply(400, q.applyView(d, a, "criteria"), []fieldError{{ID: "doc-" + doc, Text: q.T("apply.fileNotAccepted")}})
+	}
+	nd := procurement.Document{ID: k.ID, Name: k.Text, Type: k.DocumentType, SHA256: f.SHA256, FileID: f.ID}
+	i := slices.IndexFunc(a.Documents, func(x procurement.Document) bool { return x.ID == k.ID })
+	if i >= 0 {
+		nd.IssuedOn, nd.ExpiresOn = a.Documents[i].IssuedOn, a.Documents[i].ExpiresOn
+		a.Documents[i] = nd
+	} else {
+		a.Documents = append(a.Documents, nd)
+	}
+	return q.renderApply(200, q.applyView(d, a, "criteria"), nil)
 }

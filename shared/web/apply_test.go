@@ -1,10 +1,8 @@
 package web_test
 
 import (
-	"bytes"
 	"crypto/sha256"
 	"encoding/hex"
-	"mime/multipart"
 	"net/http"
 	"net/url"
 	"strings"
@@ -19,7 +17,7 @@ import (
 // criteria with a document file, a consortium member, check answers,
 // submit; the officer finds the application in the queue.
 func TestNewProviderRegistersAndApplies(t *testing.T) {
-	e := newEnv(t)
+	e, _ := withBucket(t)
 	b := e.browser("provider-new")
 	if p := b.get("/fi/"); !strings.Contains(text(p.doc), "Rekisteröi organisaatio") {
 		t.Fatalf("the front page does not ask to register: %s", text(p.doc))
@@ -69,23 +67,23 @@ func TestNewProviderRegistersAndApplies(t *testing.T) {
 	no.Set("ex-professional-misconduct", "no")
 	task("exclusions", no, 200)
 
-	// The criteria page takes the documents' files.
-	var body bytes.Buffer
-	mw := multipart.NewWriter(&body)
-	file := []byte("verovelkatodistus 2026")
-	for k, v := range map[string]string{"state": state, "task": "criteria", "crit-job-coaching-insurance": "yes", "crit-job-coaching-experience": "3",
-		"doc-tax-certificate-issued": "2026-11-20", "doc-pension-certificate-issued": "2026-11-20"} {
-		mw.WriteField(k, v)
+	// The criteria page uploads the documents' files straight to the
+	// documents bucket (see TestApplicationPageUploadsToS3).
+	file := []byte("%PDF-1.7\nverovelkatodistus 2026\n%%EOF\n")
+	criteria := url.Values{"state": {state}, "task": {"criteria"}, "crit-job-coaching-insurance": {"yes"}, "crit-job-coaching-experience": {"3"},
+		"doc-tax-certificate-issued": {"2026-11-20"}, "doc-pension-certificate-issued": {"2026-11-20"}}
+	for _, doc := range []string{"tax-certificate", "pension-certificate"} {
+		up := uploadDoc(t, e, b, "fi", criteria, doc, "application/pdf", file)
+		if up.status != 200 {
+			t.Fatalf("upload %s: %d %s", doc, up.status, text(up.doc))
+		}
+		// The page S3 returns to keeps its address (with the state) in its
+		// language links: switching language confirms again (idempotent).
+		checkPage(t, strings.TrimPrefix(b.last, e.url), up, "fi")
+		criteria.Set("state", inputValue(up.doc, "state"))
 	}
-	for _, f := range []string{"doc-tax-certificate", "doc-pension-certificate"} {
-		w, _ := mw.CreateFormFile(f, f+".pdf")
-		w.Write(file)
-	}
-	mw.Close()
-	req, _ := http.NewRequest("POST", e.url+"/fi/dps/"+seed.DPSID+"/apply", &body)
-	req.Header.Set("Content-Type", mw.FormDataContentType())
-	req.Header.Set("Sec-Fetch-Site", "same-origin")
-	crit := b.do(req)
+	b.get("/fi/dps/" + seed.DPSID + "/apply") // the task list again, as the pages below expect of their Referer
+	crit := b.post("/fi/dps/"+seed.DPSID+"/apply", criteria)
 	if crit.status != 200 {
 		t.Fatalf("criteria: %d %s", crit.status, text(crit.doc))
 	}

@@ -24,6 +24,7 @@ func (h *Handler) officerRoutes() {
 	h.handle("POST", "/competitions/{id}/questions/{q}/answer", (*req).answer, officers...)
 	h.handle("POST", "/competitions/{id}/conflict", (*req).declare, officers...)
 	h.handle("GET", "/competitions/{id}/evaluation", (*req).evaluation, offAudit...)
+	h.handle("GET", "/competitions/{id}/bids/{provider}/attachments/{file}", (*req).bidAttachment, everyone...)
 	h.handle("POST", "/competitions/{id}/bids/{prov}/score", (*req).score, officers...)
 	h.handle("POST", "/competitions/{id}/bids/{prov}/reject", (*req).reject, officers...)
 	h.handle("POST", "/competitions/{id}/award", (*req).award, officers...)
@@ -276,6 +277,8 @@ type evaluationPage struct {
 	NeedsDeclaration bool
 	Names            map[string]string
 	Form             map[string]string
+	// Files are the states of the bids' attachments, by bidder and file id.
+	Files map[string]map[string]docFile
 }
 
 func (q *req) loadEvaluation() (*evaluationPage, error) {
@@ -297,6 +300,9 @@ func (q *req) loadEvaluation() (*evaluationPage, error) {
 	}
 	e.Bids = bids.Items
 	if err := q.get("/competitions/"+p.C.ID+"/evaluation", nil, &e.Comparison); err != nil {
+		return nil, err
+	}
+	if e.Files, err = q.bidFiles(p.C.ID, e.Bids); err != nil {
 		return nil, err
 	}
 	return e, nil

@@ -32,6 +32,10 @@ func (h *Handler) providerRoutes() {
 	h.handle("GET", "/dps/{dps}/apply", (*req).applyStart, providers...)
 	h.handle("POST", "/dps/{dps}/apply", (*req).applyStep, providers...)
 	h.handle("POST", "/dps/{dps}/apply/submit", (*req).applySubmit, providers...)
+	h.handle("GET", "/dps/{dps}/apply/file", (*req).applyFile, providers...)
+	h.handle("POST", "/files/put", (*req).declarePut, providers...)
+	h.handle("GET", "/applications/{dps}/{id}/documents/{doc}", (*req).applicationDocument, everyone...)
+	h.handle("GET", "/declarations/{id}/documents/{doc}", (*req).declarationDocument, everyone...)
 	h.handle("GET", "/declarations/{id}", (*req).declaration, providers...)
 	h.handle("POST", "/declarations/{id}", (*req).answerDeclaration, providers...)
 	h.handle("GET", "/registration", (*req).registration, providers...)
@@ -46,10 +50,12 @@ func (q *req) myApplications() error {
 	return q.render(200, "applications", "applications.title", l.Items, nil)
 }
 
-// applicationPage is an application with its DPS, for the detail page.
+// applicationPage is an application with its DPS, for the detail page,
+// and the state of its documents' files.
 type applicationPage struct {
-	App appView
-	DPS procurement.DPS
+	App   appView
+	DPS   procurement.DPS
+	Files map[string]docFile
 }
 
 func (q *req) loadApplication() (*applicationPage, error) {
@@ -60,6 +66,11 @@ func (q *req) loadApplication() (*applicationPage, error) {
 	if err := q.get("/dps/"+p.App.DPSID, nil, &p.DPS); err != nil {
 		return nil, err
 	}
+	files, err := q.docFiles("/dps/"+p.App.DPSID+"/applications/"+p.App.ID+"/documents", p.App.Documents)
+	if err != nil {
+		return nil, err
+	}
+	p.Files = files
 	return p, nil
 }
 

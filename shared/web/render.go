@@ -150,6 +150,7 @@ func (h *Handler) funcs(lang string) template.FuncMap {
 			}
 			return m
 		},
+		"fileTypes": fileTypes,
 		"short": func(s string) string {
 			if len(s) > 12 {
 				return s[:12] + "…"
