@@ -381,11 +381,68 @@ func (s *Store) Refer(ctx context.Context, a procurement.Actor, comp, prov, ref,
 	return rf, err
 }
 
-// loadClaim reads the contract with one claim, at the version the caller
-// saw.
-func (s *Store) loadClaim(ctx context.Context, comp, prov, id string, version int, may func(*outcomes.Contract) error) (*ContractRead, *outcomes.Claim, error) {
+// evidenceKeys are the keys of the uploaded files that evidence names, read
+// with the contract in its one BatchGetItem.
+func evidenceKeys(evidence []outcomes.Evidence) []key {
+	var keys []key
+	for _, e := range evidence {
+		if e.FileID != "" && !slices.Contains(keys, fileKey(e.FileID)) {
+			keys = append(keys, fileKey(e.FileID))
+		}
+	}
+	return keys
+}
+
+// evidenceFiles binds evidence to its uploaded files, read with the
+// contract: each must be the claimant's own, arrived and free of malware,
+// with the digest verified on arrival; media type and size come from it.
+func evidenceFiles(r *ContractRead, org string, evidence []outcomes.Evidence) error {
+	var p procurement.Problems
+	for i := range evidence {
+		e := &evidence[i]
+		if e.FileID == "" {
+			continue
+		}
+		field := fmt.Sprintf("evidence[%d]", i)
+		var f *procurement.File
+		if m := r.got[fileKey(e.FileID)]; m != nil {
+			var err error
+			if f, err = decodeAs[procurement.File](m, "file "+e.FileID); err != nil {
+				return err
+			}
+		}
+		if err := f.CheckAttachable(field+".fileId", org); err != nil {
+			return err
+		}
+		if !strings.EqualFold(e.SHA256, f.SHA256) {
+			p.Add(field+".sha256", "is not the digest of file %s as it arrived (%s); send the file's digest", f.ID, f.SHA256)
+			continue
+		}
+		e.SHA256, e.MediaType, e.Bytes = f.SHA256, f.MediaType, f.Size
+	}
+	return p.Err()
+}
+
+// ReadClaim reads a contract with one of its claims, if may allows the
+// caller to see the contract's claims (one round trip).
+func (s *Store) ReadClaim(ctx context.Context, comp, prov, id string, may func(*outcomes.Contract) error) (*outcomes.Contract, *outcomes.Claim, error) {
 	cid := outcomes.ContractID(comp, prov)
 	r, err := s.loadContract(ctx, comp, prov, claimKey(cid, id))
+	if err != nil {
+		return nil, nil, err
+	}
+	if err := may(r.Contract); err != nil {
+		return nil, nil, err
+	}
+	c, err := decodeAs[outcomes.Claim](r.got[claimKey(cid, id)], "claim "+id)
+	return r.Contract, c, err
+}
+
+// loadClaim reads the contract with one claim, at the version the caller
+// saw.
+func (s *Store) loadClaim(ctx context.Context, comp, prov, id string, version int, may func(*outcomes.Contract) error, extra ...key) (*ContractRead, *outcomes.Claim, error) {
+	cid := outcomes.ContractID(comp, prov)
+	r, err := s.loadContract(ctx, comp, prov, append(extra, claimKey(cid, id))...)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -403,9 +460,9 @@ func (s *Store) loadClaim(ctx context.Context, comp, prov, id string, version in
 }
 
 // loadReferral reads the contract with one referral.
-func (s *Store) loadReferral(ctx context.Context, comp, prov, id string, may func(*outcomes.Contract) error) (*ContractRead, *outcomes.Referral, error) {
+func (s *Store) loadReferral(ctx context.Context, comp, prov, id string, may func(*outcomes.Contract) error, extra ...key) (*ContractRead, *outcomes.Referral, error) {
 	cid := outcomes.ContractID(comp, prov)
-	r, err := s.loadContract(ctx, comp, prov, referralKey(cid, id))
+	r, err := s.loadContract(ctx, comp, prov, append(extra, referralKey(cid, id))...)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -474,8 +531,11 @@ func (s *Store) EndReferral(ctx context.Context, a procurement.Actor, comp, prov
 // SubmitClaim stores a provider's claim of a milestone for a referral: one
 // per referral and milestone. Two round trips.
 func (s *Store) SubmitClaim(ctx context.Context, a procurement.Actor, comp, prov, refID, milestone, achievedOn string, evidence []outcomes.Evidence, may func(*outcomes.Contract) error) (*outcomes.Claim, error) {
-	r, rf, err := s.loadReferral(ctx, comp, prov, refID, may)
+	r, rf, err := s.loadReferral(ctx, comp, prov, refID, may, evidenceKeys(evidence)...)
 	if err != nil {
+		return nil, err
+	}
+	if err := evidenceFiles(r, a.Org, evidence); err != nil {
 		return nil, err
 	}
 	k := r.Contract
@@ -523,8 +583,11 @@ func (s *Store) VerifyClaim(ctx context.Context, a procurement.Actor, comp, prov
 
 // AddEvidence answers a request for more information on a claim.
 func (s *Store) AddEvidence(ctx context.Context, a procurement.Actor, comp, prov, id string, version int, evidence []outcomes.Evidence, may func(*outcomes.Contract) error) (*outcomes.Claim, error) {
-	r, c, err := s.loadClaim(ctx, comp, prov, id, version, may)
+	r, c, err := s.loadClaim(ctx, comp, prov, id, version, may, evidenceKeys(evidence)...)
 	if err != nil {
+		return nil, err
+	}
+	if err := evidenceFiles(r, a.Org, evidence); err != nil {
 		return nil, err
 	}
 	if err := c.AddEvidence(r.Contract, evidence, s.Now()); err != nil {

@@ -204,7 +204,7 @@ func contractRoutes() []Route {
 				return c.s.Store.EndReferral(c.r.Context(), c.actor, comp, prov, c.path("referralId"), in.Version, in.EndedOn, in.Reason, c.contractMay(access.Referral, access.Act))
 			}},
 		{Method: "POST", Path: contractPath + "/referrals/{referralId}/claims", Function: FnCompetitions, Idempotent: true, Roles: providers, Created: true,
-			Summary: "Claim a milestone for a referral with the day achieved and evidence (document metadata); the amount comes from the contract; one claim per referral and milestone",
+			Summary: "Claim a milestone for a referral with the day achieved and evidence (uploaded files by fileId, or document metadata); the amount comes from the contract; one claim per referral and milestone",
 			Request: claimRequest{}, Response: outcomes.Claim{}, handle: func(c *call) (any, error) {
 				var in claimRequest
 				if err := c.decode(&in); err != nil {
@@ -245,6 +245,21 @@ func contractRoutes() []Route {
 				}
 				comp, prov := c.cp()
 				return c.s.Store.AddEvidence(c.r.Context(), c.actor, comp, prov, c.path("claimId"), in.Version, in.Evidence, c.contractMay(access.Claim, access.Act))
+			}},
+		{Method: "GET", Path: contractPath + "/claims/{claimId}/evidence/{fileId}/content", Function: FnCompetitions, Roles: everyone,
+			Summary:  "Get a short-lived link to download an uploaded evidence file of a claim (the provider, the running buyer's officers and the auditors)",
+			Response: fileLink{}, Statuses: []int{409}, handle: func(c *call) (any, error) {
+				comp, prov := c.cp()
+				k, cl, err := c.s.Store.ReadClaim(c.r.Context(), comp, prov, c.path("claimId"), c.contractMay(access.Claim, access.See))
+				if err != nil {
+					return nil, err
+				}
+				for _, e := range cl.Evidence {
+					if e.FileID != "" && e.FileID == c.path("fileId") {
+						return c.attachment(e.FileID, access.ContractScope(k))
+					}
+				}
+				return nil, access.NotFound(access.Attachment, c.path("fileId"))
 			}},
 		{Method: "GET", Path: contractPath + "/ledger", Function: FnCompetitions, Roles: everyone,
 			Summary: "List the contract's ledger entries, oldest first (the balance is on the contract)", Response: dynamo.Page[outcomes.Entry]{}, Query: pageParams,

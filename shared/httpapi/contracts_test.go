@@ -634,24 +634,25 @@ func init() {
 // (stale versions and missing ids, so that an allowed write stops after
 // the rules). TestAccessMatrix requires every route to be probed.
 var contractProbes = map[string]probe{
-	"GET " + contractPathT:                                         {entity: access.Contract, need: access.See},
-	"POST " + contractPathT + "/acceptance":                        {entity: access.Contract, need: access.Act, body: map[string]any{"version": stale}},
-	"POST " + contractPathT + "/cancellation":                      {entity: access.Contract, need: access.Act, body: map[string]any{"reason": "No budget.", "version": stale}},
-	"POST " + contractPathT + "/lapse":                             {entity: access.Contract, need: access.Act, body: map[string]any{"reason": "Not accepted.", "version": stale}},
-	"POST " + contractPathT + "/referrals":                         {entity: access.Referral, need: access.Act, body: map[string]any{"clientRef": "CASE-P", "segment": "no-such-segment", "referredOn": "2027-01-01"}},
-	"GET " + contractPathT + "/referrals":                          {entity: access.Referral, need: access.See},
-	"POST " + contractPathT + "/referrals/{referralId}/start":      {entity: access.Referral, need: access.Act, body: map[string]any{"startedOn": "2027-01-01", "version": stale}, maybeMissing: true},
-	"POST " + contractPathT + "/referrals/{referralId}/end":        {entity: access.Referral, need: access.Act, body: map[string]any{"endedOn": "2027-01-01", "reason": "Moved.", "version": stale}, maybeMissing: true},
-	"POST " + contractPathT + "/referrals/{referralId}/claims":     {entity: access.Claim, need: access.Act, body: map[string]any{"milestone": "employed", "achievedOn": "2027-01-01", "evidence": evidence("x.pdf")}, maybeMissing: true},
-	"GET " + contractPathT + "/claims":                             {entity: access.Claim, need: access.See},
-	"POST " + contractPathT + "/claims/{claimId}/verification":     {entity: access.Claim, need: access.Act, body: map[string]any{"outcome": "verified", "method": "sample", "version": stale}, maybeMissing: true},
-	"POST " + contractPathT + "/claims/{claimId}/evidence":         {entity: access.Claim, need: access.Act, body: map[string]any{"evidence": evidence("x.pdf"), "version": stale}, maybeMissing: true},
-	"GET " + contractPathT + "/ledger":                             {entity: access.Ledger, need: access.See},
-	"POST " + contractPathT + "/ledger/adjustments":                {entity: access.Ledger, need: access.Act, body: map[string]any{"amountCents": 100, "reason": "Probe."}},
-	"POST " + contractPathT + "/ledger/{entryId}/clawback":         {entity: access.Ledger, need: access.Act, body: map[string]any{"reason": "Probe."}, maybeMissing: true},
-	"POST " + contractPathT + "/ledger/{entryId}/payment":          {entity: access.Ledger, need: access.Act, body: map[string]any{"invoiceRef": "I", "paidOn": "2027-01-01", "version": stale}, maybeMissing: true},
-	"GET " + contractPathT + "/statistics?from=2027-01&to=2027-12": {entity: access.Contract, need: access.See},
-	"POST " + contractPathT + "/conclusion":                        {entity: access.Contract, need: access.Act, body: map[string]any{}},
+	"GET " + contractPathT:                                                 {entity: access.Contract, need: access.See},
+	"POST " + contractPathT + "/acceptance":                                {entity: access.Contract, need: access.Act, body: map[string]any{"version": stale}},
+	"POST " + contractPathT + "/cancellation":                              {entity: access.Contract, need: access.Act, body: map[string]any{"reason": "No budget.", "version": stale}},
+	"POST " + contractPathT + "/lapse":                                     {entity: access.Contract, need: access.Act, body: map[string]any{"reason": "Not accepted.", "version": stale}},
+	"POST " + contractPathT + "/referrals":                                 {entity: access.Referral, need: access.Act, body: map[string]any{"clientRef": "CASE-P", "segment": "no-such-segment", "referredOn": "2027-01-01"}},
+	"GET " + contractPathT + "/referrals":                                  {entity: access.Referral, need: access.See},
+	"POST " + contractPathT + "/referrals/{referralId}/start":              {entity: access.Referral, need: access.Act, body: map[string]any{"startedOn": "2027-01-01", "version": stale}, maybeMissing: true},
+	"POST " + contractPathT + "/referrals/{referralId}/end":                {entity: access.Referral, need: access.Act, body: map[string]any{"endedOn": "2027-01-01", "reason": "Moved.", "version": stale}, maybeMissing: true},
+	"POST " + contractPathT + "/referrals/{referralId}/claims":             {entity: access.Claim, need: access.Act, body: map[string]any{"milestone": "employed", "achievedOn": "2027-01-01", "evidence": evidence("x.pdf")}, maybeMissing: true},
+	"GET " + contractPathT + "/claims":                                     {entity: access.Claim, need: access.See},
+	"POST " + contractPathT + "/claims/{claimId}/verification":             {entity: access.Claim, need: access.Act, body: map[string]any{"outcome": "verified", "method": "sample", "version": stale}, maybeMissing: true},
+	"POST " + contractPathT + "/claims/{claimId}/evidence":                 {entity: access.Claim, need: access.Act, body: map[string]any{"evidence": evidence("x.pdf"), "version": stale}, maybeMissing: true},
+	"GET " + contractPathT + "/claims/{claimId}/evidence/{fileId}/content": {entity: access.Claim, need: access.See, maybeMissing: true},
+	"GET " + contractPathT + "/ledger":                                     {entity: access.Ledger, need: access.See},
+	"POST " + contractPathT + "/ledger/adjustments":                        {entity: access.Ledger, need: access.Act, body: map[string]any{"amountCents": 100, "reason": "Probe."}},
+	"POST " + contractPathT + "/ledger/{entryId}/clawback":                 {entity: access.Ledger, need: access.Act, body: map[string]any{"reason": "Probe."}, maybeMissing: true},
+	"POST " + contractPathT + "/ledger/{entryId}/payment":                  {entity: access.Ledger, need: access.Act, body: map[string]any{"invoiceRef": "I", "paidOn": "2027-01-01", "version": stale}, maybeMissing: true},
+	"GET " + contractPathT + "/statistics?from=2027-01&to=2027-12":         {entity: access.Contract, need: access.See},
+	"POST " + contractPathT + "/conclusion":                                {entity: access.Contract, need: access.Act, body: map[string]any{}},
 }
 
 // Routes of the outcome contracts that are about the caller's own
@@ -929,4 +930,47 @@ func TestOutcomesDemo(t *testing.T) {
 	if n := len(items(e.get("provider-college", "/contracts"))); n != 1 {
 		t.Errorf("the college sees %d contracts", n)
 	}
+}
+
+// A claim's evidence may be an uploaded file: it must be the claimant's
+// own, arrived, with the digest verified on arrival; the running buyer's
+// officer and the auditor download it with a matching digest, others get
+// 404. A wrong digest or another organisation's file is refused, storing
+// nothing.
+func TestClaimEvidenceFiles(t *testing.T) {
+	e := newEnv(t)
+	vals := e.contractAt("started")
+	base := fill(contractPathT, vals)
+	claims := base + "/referrals/" + vals["referralId"] + "/claims"
+	body := pdf("Enrolment certificate")
+	file := e.upload("provider-tyopaja", "enrolment.pdf", "application/pdf", body, body)
+	e.must(e.do("provider-tyopaja", "POST", "/files/"+file+"/arrival", map[string]any{}), 200)
+	other := e.upload("provider-staffing", "other.pdf", "application/pdf", pdf("x"), pdf("x"))
+	e.must(e.do("provider-staffing", "POST", "/files/"+other+"/arrival", map[string]any{}), 200)
+	claim := func(ev map[string]any) resp {
+		return e.do("provider-tyopaja", "POST", claims, map[string]any{"milestone": "vocational-education", "achievedOn": workdays.DateString(e.clock.Now()), "evidence": []any{ev}})
+	}
+	e.problem(claim(map[string]any{"name": "enrolment.pdf", "sha256": strings.Repeat("ab", 32), "fileId": file}), 400, "evidence[0].sha256")
+	e.problem(claim(map[string]any{"name": "other.pdf", "sha256": digest(pdf("x")), "fileId": other}), 400, "evidence[0].fileId")
+	e.problem(claim(map[string]any{"name": "missing.pdf", "sha256": digest(body), "fileId": "no-such-file"}), 400, "evidence[0].fileId")
+	if n := len(items(e.get("officer-lahti", base+"/claims"))); n != 0 {
+		t.Fatalf("refused claims stored %d claims", n)
+	}
+	c := e.must(claim(map[string]any{"name": "enrolment.pdf", "sha256": digest(body), "fileId": file}), 201)
+	if ev := c.body["evidence"].([]any)[0].(map[string]any); ev["mediaType"] != "application/pdf" || num(ev["bytes"]) != int64(len(body)) {
+		t.Errorf("the evidence does not carry its file's type and size: %v", ev)
+	}
+	content := base + "/claims/" + c.str("id") + "/evidence/" + file + "/content"
+	for _, u := range []string{"officer-lahti", "auditor", "provider-tyopaja"} {
+		l := e.must(e.do(u, "GET", content, nil), 200)
+		if got := e.fetch(l.str("url")); digest(got) != digest(body) {
+			t.Errorf("%s downloaded other bytes", u)
+		}
+	}
+	for _, u := range []string{"officer-ph", "provider-staffing", ""} {
+		if r := e.do(u, "GET", content, nil); r.status != 404 && r.status != 401 {
+			t.Errorf("%s reads the claim's evidence: %d", u, r.status)
+		}
+	}
+	e.problem(e.do("officer-lahti", "GET", base+"/claims/"+c.str("id")+"/evidence/"+other+"/content", nil), 404, "")
 }

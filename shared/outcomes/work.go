@@ -118,6 +118,10 @@ type Evidence struct {
 	MediaType   string `json:"mediaType,omitempty" validate:"max=100"`
 	Bytes       int64  `json:"bytes,omitempty" validate:"gte=0"`
 	Description string `json:"description,omitempty" validate:"max=2000"`
+	// FileID names the uploaded file (POST /files) that holds the
+	// evidence; its digest must be the one verified on arrival, and its
+	// media type and size are taken from it.
+	FileID string `json:"fileId,omitempty" validate:"omitempty,max=40"`
 }
 
 // ClaimStatus is the stage of an outcome claim.
