@@ -3,7 +3,6 @@ package web
 import (
 	"encoding/base64"
 	"encoding/json"
-	"errors"
 	"net/url"
 	"slices"
 	"strconv"
@@ -455,15 +454,9 @@ func (q *req) uploadDocument(d procurement.DPS, a application, doc string) error
 	state := encodeState(a)
 	ret := q.href("/dps/"+d.ID+"/apply/file") + "?" + url.Values{"doc": {doc}, "state": {state}}.Encode()
 	err := q.beginUpload(k.Text, q.r.FormValue("doc-"+doc+"-type"), ret, q.href("/dps/"+d.ID+"/apply"), state)
-	var ae *apiError
-	switch {
-	case errors.Is(err, errNoBucket):
-		return q.renderApply(503, q.applyView(d, a, "criteria"), []fieldError{{ID: "doc-" + doc, Text: q.T("upload.unavailable")}})
-	case errors.As(err, &ae) && ae.Status == 400:
-		// The declaration was refused (a type the rules do not take, or
-		// an application too large to carry back in the address).
+	if status, key, ok := uploadRefusal(err, "apply.fileNotAccepted"); ok {
 		q.h.log.Info("a page's upload was not declared", "err", err)
-		return q.renderApply(400, q.applyView(d, a, "criteria"), []fieldError{{ID: "doc-" + doc, Text: q.T("apply.fileNotAccepted")}})
+		return q.renderApply(status, q.applyView(d, a, "criteria"), []fieldError{{ID: "doc-" + doc, Text: q.T(key)}})
 	}
 	return err
 }

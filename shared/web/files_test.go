@@ -43,7 +43,16 @@ func uploadDoc(t *testing.T, e *env, b *browser, lang string, form url.Values, d
 	}
 	f.Set("upload", doc)
 	f.Set("doc-"+doc+"-type", mediaType)
-	up := b.post("/"+lang+"/dps/"+seed.DPSID+"/apply", f)
+	return sendUpload(t, e, b, "/"+lang+"/dps/"+seed.DPSID+"/apply", f, "/"+lang+"/dps/"+seed.DPSID+"/apply/file?", file)
+}
+
+// sendUpload posts the form (which presses an upload button) to the page
+// at path and sends the upload page's form to the bucket as a browser
+// without JavaScript does; S3 must send the browser back to a page at
+// back, whose answer is returned.
+func sendUpload(t *testing.T, e *env, b *browser, path string, f url.Values, back string, file []byte) page {
+	t.Helper()
+	up := b.post(path, f)
 	forms := find(up.doc, func(n *html.Node) bool {
 		return n.Type == html.ElementNode && n.Data == "form" && attr(n, "id") == "upload-form"
 	})
@@ -70,7 +79,7 @@ func uploadDoc(t *testing.T, e *env, b *browser, lang string, form url.Values, d
 	req, _ := http.NewRequest("POST", action, &body)
 	req.Header.Set("Content-Type", mw.FormDataContentType())
 	sent := b.do(req)
-	if sent.status != http.StatusSeeOther || !strings.HasPrefix(sent.location, e.url+"/"+lang+"/dps/"+seed.DPSID+"/apply/file?") {
+	if sent.status != http.StatusSeeOther || !strings.HasPrefix(sent.location, e.url+back) {
 		t.Fatalf("the bucket answered the form %d, to %q", sent.status, sent.location)
 	}
 	return b.get(strings.TrimPrefix(sent.location, e.url))
