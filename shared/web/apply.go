@@ -365,6 +365,8 @@ type declarationPage struct {
 	R       procurement.DeclarationRequest
 	DPS     procurement.DPS
 	answers []procurement.ExclusionAnswer
+	// Docs are the documents attached so far (declfiles.go).
+	Docs []procurement.Document
 }
 
 // Exclusion returns the answer given so far (member is ignored: the
@@ -408,12 +410,21 @@ func (q *req) answerDeclaration() error {
 	if err != nil {
 		return err
 	}
+	// The upload page's way back: the page as it was.
+	if s := q.r.PostFormValue("state"); s != "" && q.restoreDecl(p, s) {
+		return q.render(200, "declaration", "declaration.title", p, nil)
+	}
 	answers, errs := q.readExclusions(p.DPS, "ex-")
 	p.answers = answers
-	if errs != nil {
+	docErrs := q.readDeclDocs(p, q.r.PostFormValue("documents"))
+	if doc := q.r.PostFormValue("upload"); doc != "" {
+		return q.uploadDeclDocument(p, doc)
+	}
+	if errs = append(errs, docErrs...); errs != nil {
 		return q.render(400, "declaration", "declaration.title", p, errs)
 	}
-	body := map[string]any{"declaration": procurement.Declaration{Exclusions: answers, Criteria: []procurement.CriterionAnswer{}, SignedBy: q.user.Name}, "version": p.R.Version}
+	body := map[string]any{"declaration": procurement.Declaration{Exclusions: answers, Criteria: []procurement.CriterionAnswer{}, SignedBy: q.user.Name},
+		"documents": append([]procurement.Document{}, p.Docs...), "version": p.R.Version}
 	err = q.send("POST", "/declaration-requests/"+p.R.ID+"/answers", body, nil)
 	first := "ex-"
 	if len(p.DPS.ExclusionGrounds) > 0 {

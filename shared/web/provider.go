@@ -38,6 +38,7 @@ func (h *Handler) providerRoutes() {
 	h.handle("GET", "/applications/{dps}/{id}/documents/{doc}", (*req).applicationDocument, everyone...)
 	h.handle("GET", "/declarations/{id}/documents/{doc}", (*req).declarationDocument, everyone...)
 	h.handle("GET", "/declarations/{id}", (*req).declaration, providers...)
+	h.handle("GET", "/declarations/{id}/file", (*req).declarationFile, providers...)
 	h.handle("POST", "/declarations/{id}", (*req).answerDeclaration, providers...)
 	h.handle("GET", "/registration", (*req).registration, providers...)
 	h.handle("POST", "/registration", (*req).register, providers...)
