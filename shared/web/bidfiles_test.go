@@ -1,12 +1,9 @@
 package web_test
 
 import (
-	"bytes"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
-	"io"
-	"net/http"
 	"net/url"
 	"strings"
 	"testing"
@@ -79,26 +76,10 @@ func TestBidPageAttachesFiles(t *testing.T) {
 	again := prov.get(bidPath)
 	checkPage(t, bidPath, again, "fi")
 	dl := "/fi/competitions/" + comp.ID + "/bids/prov-tyopaja/attachments/" + refs[0].FileID
-	var linked bool
-	for _, a := range find(again.doc, element("a")) {
-		linked = linked || attr(a, "href") == dl
-	}
-	if !linked || !strings.Contains(text(again.doc), "Liitetty:") {
+	if !links(again.doc, dl) || !strings.Contains(text(again.doc), "Liitetty:") {
 		t.Fatalf("the bid form does not link %s: %s", dl, text(again.doc))
 	}
-	to := prov.get(dl)
-	if to.status != http.StatusSeeOther {
-		t.Fatalf("the download answered %d", to.status)
-	}
-	res, err := http.Get(to.location)
-	if err != nil {
-		t.Fatal(err)
-	}
-	got, _ := io.ReadAll(res.Body)
-	res.Body.Close()
-	if !bytes.Equal(got, file) {
-		t.Errorf("the bidder downloaded %q, want the page's file", got)
-	}
+	downloads(t, prov, dl, file)
 	// Another provider gets the 404 of what does not exist.
 	if p := e.browser("provider-college").get(dl); p.status != 404 {
 		t.Errorf("another provider's download answered %d", p.status)

@@ -1,12 +1,9 @@
 package web_test
 
 import (
-	"bytes"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
-	"io"
-	"net/http"
 	"net/url"
 	"strings"
 	"testing"
@@ -77,27 +74,11 @@ func TestClaimEvidenceUploadsToS3(t *testing.T) {
 	// The officer's queue and contract page link the evidence's download.
 	dl := "/fi" + contract + "/claims/" + ref + ".vocational-education/evidence/" + claim.Get("evidenceFile-"+ref)
 	for _, path := range []string{"/fi/verification", "/fi" + contract} {
-		var linked bool
-		for _, a := range find(officer.get(path).doc, element("a")) {
-			linked = linked || attr(a, "href") == dl
-		}
-		if !linked {
+		if !links(officer.get(path).doc, dl) {
 			t.Errorf("%s does not link %s", path, dl)
 		}
 	}
-	to := officer.get(dl)
-	if to.status != http.StatusSeeOther {
-		t.Fatalf("the download answered %d", to.status)
-	}
-	res, err := http.Get(to.location)
-	if err != nil {
-		t.Fatal(err)
-	}
-	got, _ := io.ReadAll(res.Body)
-	res.Body.Close()
-	if !bytes.Equal(got, file) {
-		t.Errorf("the officer downloaded %q, want the provider's file", got)
-	}
+	downloads(t, officer, dl, file)
 	if p := e.browser("provider-tyopaja").get(dl); p.status != 404 {
 		t.Errorf("another provider's download answered %d", p.status)
 	}

@@ -1,12 +1,9 @@
 package web_test
 
 import (
-	"bytes"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
-	"io"
-	"net/http"
 	"net/url"
 	"strings"
 	"testing"
@@ -79,26 +76,10 @@ func TestDeclarationDocumentUploadsToS3(t *testing.T) {
 		t.Fatalf("the answer's documents: %+v", r.Documents)
 	}
 	dl := "/fi/declarations/" + r.ID + "/documents/tax-certificate"
-	var linked bool
-	for _, a := range find(officer.get("/fi/register").doc, element("a")) {
-		linked = linked || attr(a, "href") == dl
-	}
-	if !linked {
+	if !links(officer.get("/fi/register").doc, dl) {
 		t.Errorf("the register does not link %s", dl)
 	}
-	to := officer.get(dl)
-	if to.status != http.StatusSeeOther {
-		t.Fatalf("the download answered %d", to.status)
-	}
-	res, err := http.Get(to.location)
-	if err != nil {
-		t.Fatal(err)
-	}
-	got, _ := io.ReadAll(res.Body)
-	res.Body.Close()
-	if !bytes.Equal(got, file) {
-		t.Errorf("the officer downloaded %q, want the provider's file", got)
-	}
+	downloads(t, officer, dl, file)
 	if p := e.browser("provider-college").get(dl); p.status != 404 {
 		t.Errorf("another provider's download answered %d", p.status)
 	}
