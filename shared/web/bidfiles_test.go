@@ -54,6 +54,14 @@ func TestBidPageAttachesFiles(t *testing.T) {
 		t.Errorf("the typed bid was not kept across the upload: %s", text(p.doc))
 	}
 	offer.Set("attachments", inputValue(p.doc, "attachments"))
+	// Remove takes the file off the form again.
+	detach := url.Values{"detach": {"employer-network/0"}}
+	for k, v := range offer {
+		detach[k] = v
+	}
+	if d := prov.post(bidPath, detach); d.status != 200 || strings.Contains(text(d.doc), "Liitetty:") {
+		t.Errorf("removing the attachment: %d %s", d.status, text(d.doc))
+	}
 	check := prov.post(bidPath, offer)
 	if check.status != 200 || !strings.Contains(text(check.doc), "Liitetty:") {
 		t.Fatalf("check answers: %d %s", check.status, text(check.doc))
