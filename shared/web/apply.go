@@ -3,7 +3,6 @@ package web
 import (
 	"encoding/base64"
 	"encoding/json"
-	"errors"
 	"net/url"
 	"slices"
 	"strconv"
@@ -366,6 +365,8 @@ type declarationPage struct {
 	R       procurement.DeclarationRequest
 	DPS     procurement.DPS
 	answers []procurement.ExclusionAnswer
+	// Docs are the documents attached so far (declfiles.go).
+	Docs []procurement.Document
 }
 
 // Exclusion returns the answer given so far (member is ignored: the
@@ -409,12 +410,21 @@ func (q *req) answerDeclaration() error {
 	if err != nil {
 		return err
 	}
+	// The upload page's way back: the page as it was.
+	if s := q.r.PostFormValue("state"); s != "" && q.restoreDecl(p, s) {
+		return q.render(200, "declaration", "declaration.title", p, nil)
+	}
 	answers, errs := q.readExclusions(p.DPS, "ex-")
 	p.answers = answers
-	if errs != nil {
+	docErrs := q.readDeclDocs(p, q.r.PostFormValue("documents"))
+	if doc := q.r.PostFormValue("upload"); doc != "" {
+		return q.uploadDeclDocument(p, doc)
+	}
+	if errs = append(errs, docErrs...); errs != nil {
 		return q.render(400, "declaration", "declaration.title", p, errs)
 	}
-	body := map[string]any{"declaration": procurement.Declaration{Exclusions: answers, Criteria: []procurement.CriterionAnswer{}, SignedBy: q.user.Name}, "version": p.R.Version}
+	body := map[string]any{"declaration": procurement.Declaration{Exclusions: answers, Criteria: []procurement.CriterionAnswer{}, SignedBy: q.user.Name},
+		"documents": append([]procurement.Document{}, p.Docs...), "version": p.R.Version}
 	err = q.send("POST", "/declaration-requests/"+p.R.ID+"/answers", body, nil)
 	first := "ex-"
 	if len(p.DPS.ExclusionGrounds) > 0 {
@@ -455,15 +465,9 @@ func (q *req) uploadDocument(d procurement.DPS, a application, doc string) error
 	state := encodeState(a)
 	ret := q.href("/dps/"+d.ID+"/apply/file") + "?" + url.Values{"doc": {doc}, "state": {state}}.Encode()
 	err := q.beginUpload(k.Text, q.r.FormValue("doc-"+doc+"-type"), ret, q.href("/dps/"+d.ID+"/apply"), state)
-	var ae *apiError
-	switch {
-	case errors.Is(err, errNoBucket):
-		return q.renderApply(503, q.applyView(d, a, "criteria"), []fieldError{{ID: "doc-" + doc, Text: q.T("upload.unavailable")}})
-	case errors.As(err, &ae) && ae.Status == 400:
-		// The declaration was refused (a type the rules do not take, or
-		// an application too large to carry back in the address).
+	if status, key, ok := uploadRefusal(err, "apply.fileNotAccepted"); ok {
 		q.h.log.Info("a page's upload was not declared", "err", err)
-		return q.renderApply(400, q.applyView(d, a, "criteria"), []fieldError{{ID: "doc-" + doc, Text: q.T("apply.fileNotAccepted")}})
+		return q.renderApply(status, q.applyView(d, a, "criteria"), []fieldError{{ID: "doc-" + doc, Text: q.T(key)}})
 	}
 	return err
 }

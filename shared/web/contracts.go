@@ -25,6 +25,8 @@ func (h *Handler) contractRoutes() {
 	h.handle("GET", "/contracts/{comp}/{prov}", (*req).contractPage, everyone...)
 	h.handle("GET", "/contracts/{comp}/{prov}/statistics", (*req).contractStatistics, everyone...)
 	h.handle("GET", "/verification", (*req).verificationQueue, officers...)
+	h.handle("GET", "/contracts/{comp}/{prov}/claim/file", (*req).claimFile, providers...)
+	h.handle("GET", "/contracts/{comp}/{prov}/claims/{claim}/evidence/{file}", (*req).claimEvidence, everyone...)
 	h.handle("GET", "/dps/{dps}/outcome-statistics", (*req).dpsStatistics, everyone...)
 	for _, a := range []string{"conclude", "accept", "cancel", "refer", "start", "end", "claim", "verify"} {
 		roles := officers
@@ -138,11 +140,23 @@ func (q *req) contractAction() error {
 		path, body, first = base+"/referrals/"+id+"/end", map[string]any{"endedOn": f("endedOn-" + id), "reason": f("endReason-" + id), "version": version}, "endedOn-"+id
 		ids["endedOn"], ids["reason"] = first, "endReason-"+id
 	case "claim":
+		// The upload page's way back: the claim form as it was.
+		if s := q.r.PostFormValue("state"); s != "" && restoreClaim(d, s) {
+			return q.render(200, "contract", "contract.title", d, nil)
+		}
+		if q.r.PostFormValue("upload") != "" {
+			return q.uploadEvidence(d)
+		}
 		id := f("referral")
 		first = "milestone-" + id
+		ev := map[string]any{"name": f("evidenceName-" + id), "sha256": strings.ToLower(f("evidenceSha-" + id))}
+		if file := f("evidenceFile-" + id); file != "" {
+			ev["fileId"] = file
+		}
 		path, body = base+"/referrals/"+id+"/claims", map[string]any{"milestone": f("milestone-" + id), "achievedOn": f("achievedOn-" + id),
-			"evidence": []map[string]any{{"name": f("evidenceName-" + id), "sha256": strings.ToLower(f("evidenceSha-" + id))}}}
-		ids = map[string]string{"milestone": first, "achievedOn": "achievedOn-" + id, "evidence[].name": "evidenceName-" + id, "evidence[].sha256": "evidenceSha-" + id}
+			"evidence": []map[string]any{ev}}
+		ids = map[string]string{"milestone": first, "achievedOn": "achievedOn-" + id, "evidence[].name": "evidenceName-" + id, "evidence[].sha256": "evidenceSha-" + id,
+			"evidence[].fileId": "evidenceUpload-" + id}
 	case "verify":
 		id := f("claim")
 		first = "outcome-" + id

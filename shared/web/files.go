@@ -135,6 +135,22 @@ func (q *req) beginUpload(doc, mediaType, ret, backPath, state string) error {
 	return q.render(200, "fileupload", "upload.title", p, nil)
 }
 
+// uploadRefusal tells why beginUpload could not show the upload page, as
+// the status and message key of the field's error on the form the user
+// came from; ok is false for other errors (the page's error handling).
+func uploadRefusal(err error, notAccepted string) (status int, key string, ok bool) {
+	var ae *apiError
+	switch {
+	case errors.Is(err, errNoBucket):
+		return http.StatusServiceUnavailable, "upload.unavailable", true
+	case errors.As(err, &ae) && ae.Status == http.StatusBadRequest:
+		// The declaration was refused (a type the rules do not take, or
+		// a form too large to carry back in the address).
+		return http.StatusBadRequest, notAccepted, true
+	}
+	return 0, "", false
+}
+
 // arrivedFile confirms the arrival of the file S3 returned the browser
 // with (its object key in the query) and returns it: arrived, or refused
 // with the reason; !ok when the key is not a file's or the caller's.

@@ -43,7 +43,16 @@ func uploadDoc(t *testing.T, e *env, b *browser, lang string, form url.Values, d
 	}
 	f.Set("upload", doc)
 	f.Set("doc-"+doc+"-type", mediaType)
-	up := b.post("/"+lang+"/dps/"+seed.DPSID+"/apply", f)
+	return sendUpload(t, e, b, "/"+lang+"/dps/"+seed.DPSID+"/apply", f, "/"+lang+"/dps/"+seed.DPSID+"/apply/file?", file)
+}
+
+// sendUpload posts the form (which presses an upload button) to the page
+// at path and sends the upload page's form to the bucket as a browser
+// without JavaScript does; S3 must send the browser back to a page at
+// back, whose answer is returned.
+func sendUpload(t *testing.T, e *env, b *browser, path string, f url.Values, back string, file []byte) page {
+	t.Helper()
+	up := b.post(path, f)
 	forms := find(up.doc, func(n *html.Node) bool {
 		return n.Type == html.ElementNode && n.Data == "form" && attr(n, "id") == "upload-form"
 	})
@@ -70,7 +79,7 @@ func uploadDoc(t *testing.T, e *env, b *browser, lang string, form url.Values, d
 	req, _ := http.NewRequest("POST", action, &body)
 	req.Header.Set("Content-Type", mw.FormDataContentType())
 	sent := b.do(req)
-	if sent.status != http.StatusSeeOther || !strings.HasPrefix(sent.location, e.url+"/"+lang+"/dps/"+seed.DPSID+"/apply/file?") {
+	if sent.status != http.StatusSeeOther || !strings.HasPrefix(sent.location, e.url+back) {
 		t.Fatalf("the bucket answered the form %d, to %q", sent.status, sent.location)
 	}
 	return b.get(strings.TrimPrefix(sent.location, e.url))
@@ -188,11 +197,7 @@ func TestApplicationPageUploadsToS3(t *testing.T) {
 		t.Fatalf("the officer's application page: %d %s", p.status, text(p.doc))
 	}
 	dl := "/sv/applications/" + seed.DPSID + "/" + app.ID + "/documents/tax-certificate"
-	var linked bool
-	for _, a := range find(p.doc, element("a")) {
-		linked = linked || attr(a, "href") == dl
-	}
-	if !linked {
+	if !links(p.doc, dl) {
 		t.Errorf("the application page does not link %s", dl)
 	}
 	to := officer.get(dl)
@@ -276,26 +281,11 @@ func TestEvaluationPageLinksBidAttachments(t *testing.T) {
 	p := officer.get(where)
 	checkPage(t, where, p, "en")
 	dl := "/en/competitions/" + c.ID + "/bids/prov-tyopaja/attachments/" + id
-	var linked bool
-	for _, a := range find(p.doc, element("a")) {
-		linked = linked || attr(a, "href") == dl
-	}
+	linked := links(p.doc, dl)
 	if p.status != 200 || !linked || !strings.Contains(text(p.doc), "verkosto.pdf") || !strings.Contains(text(p.doc), "Not scanned (no scanner locally)") {
 		t.Fatalf("the evaluation page (linked %t): %d %s", linked, p.status, text(p.doc))
 	}
-	to := officer.get(dl)
-	if to.status != http.StatusSeeOther {
-		t.Fatalf("the download answered %d", to.status)
-	}
-	res, err := http.Get(to.location)
-	if err != nil {
-		t.Fatal(err)
-	}
-	got, _ := io.ReadAll(res.Body)
-	res.Body.Close()
-	if !bytes.Equal(got, body) {
-		t.Errorf("the officer downloaded %q", got)
-	}
+	downloads(t, officer, dl, body)
 	if p := e.browser("provider-staffing").get(dl); p.status != http.StatusNotFound {
 		t.Errorf("another provider's download answered %d", p.status)
 	}
@@ -355,26 +345,10 @@ func TestDeclarationDocumentLinksAndUnreadableFiles(t *testing.T) {
 	p := officer.get("/fi/register")
 	checkPage(t, "/fi/register", p, "fi")
 	dl := "/fi/declarations/" + reqID + "/documents/tax-2027"
-	var linked bool
-	for _, a := range find(p.doc, element("a")) {
-		linked = linked || attr(a, "href") == dl
-	}
-	if !linked {
+	if !links(p.doc, dl) {
 		t.Fatalf("the register page does not link %s: %s", dl, text(p.doc))
 	}
-	to := officer.get(dl)
-	if to.status != http.StatusSeeOther {
-		t.Fatalf("the download answered %d", to.status)
-	}
-	res, err := http.Get(to.location)
-	if err != nil {
-		t.Fatal(err)
-	}
-	got, _ := io.ReadAll(res.Body)
-	res.Body.Close()
-	if !bytes.Equal(got, body) {
-		t.Errorf("the officer downloaded %q", got)
-	}
+	downloads(t, officer, dl, body)
 	if p := e.browser("provider-staffing").get(dl); p.status != http.StatusNotFound {
 		t.Errorf("another provider's download answered %d", p.status)
 	}
@@ -416,4 +390,33 @@ func apiGet(t *testing.T, srv *httpapi.Server, a procurement.Actor, path string)
 		t.Fatal(err)
 	}
 	return out.URL
+}
+
+// links tells whether the page has a link to href.
+func links(doc *html.Node, href string) bool {
+	for _, a := range find(doc, element("a")) {
+		if attr(a, "href") == href {
+			return true
+		}
+	}
+	return false
+}
+
+// downloads follows the page's download link dl as b (303 to the
+// presigned GET) and fails unless the bucket gives the bytes want.
+func downloads(t *testing.T, b *browser, dl string, want []byte) {
+	t.Helper()
+	to := b.get(dl)
+	if to.status != http.StatusSeeOther {
+		t.Fatalf("the download %s answered %d", dl, to.status)
+	}
+	res, err := http.Get(to.location)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, _ := io.ReadAll(res.Body)
+	res.Body.Close()
+	if !bytes.Equal(got, want) {
+		t.Errorf("%s downloaded %q, want the uploaded file", dl, got)
+	}
 }

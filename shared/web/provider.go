@@ -25,6 +25,7 @@ func (h *Handler) providerRoutes() {
 	h.handle("POST", "/competitions/{id}/bid", (*req).bidCheck, providers...)
 	h.handle("POST", "/competitions/{id}/bid/submit", (*req).bidSubmit, providers...)
 	h.handle("GET", "/competitions/{id}/bid/receipt", (*req).bidReceipt, providers...)
+	h.handle("GET", "/competitions/{id}/bid/file", (*req).bidFile, providers...)
 	h.handle("GET", "/competitions/{id}/bid/withdraw", (*req).withdrawConfirm, providers...)
 	h.handle("POST", "/competitions/{id}/bid/withdraw", (*req).withdraw, providers...)
 	h.handle("GET", "/competitions/{id}/decision", (*req).decision, everyone...)
@@ -37,6 +38,7 @@ func (h *Handler) providerRoutes() {
 	h.handle("GET", "/applications/{dps}/{id}/documents/{doc}", (*req).applicationDocument, everyone...)
 	h.handle("GET", "/declarations/{id}/documents/{doc}", (*req).declarationDocument, everyone...)
 	h.handle("GET", "/declarations/{id}", (*req).declaration, providers...)
+	h.handle("GET", "/declarations/{id}/file", (*req).declarationFile, providers...)
 	h.handle("POST", "/declarations/{id}", (*req).answerDeclaration, providers...)
 	h.handle("GET", "/registration", (*req).registration, providers...)
 	h.handle("POST", "/registration", (*req).register, providers...)
@@ -209,6 +211,9 @@ type bidInput struct {
 	// Members are the admitted consortium's members, shown read-only: the
 	// API fills them in, and a bid may name only the admitted consortium.
 	Members []procurement.Party
+	// Attachments are the files attached to the answers, by criterion
+	// (bidfiles.go).
+	Attachments map[string][]procurement.FileRef
 }
 
 // maxSubcontractors is the API's limit on a bid's subcontractors.
@@ -222,6 +227,7 @@ func (q *req) readBid(p *competitionPage) bidInput {
 	f := q.r.PostForm
 	in := bidInput{FixedFee: strings.TrimSpace(f.Get("fixedFee")), Prices: map[string]string{}, Answers: map[string]string{}, Key: f.Get("key")}
 	in.Version, _ = strconv.Atoi(f.Get("version"))
+	in.Attachments = readAttachments(p, f.Get(attachInput))
 	for _, m := range p.C.Milestones {
 		if m.Pricing == "offered" {
 			in.Prices[m.ID] = strings.TrimSpace(f.Get("price-" + m.ID))
@@ -282,6 +288,13 @@ func (q *req) offer(p *competitionPage, in bidInput) (procurement.Offer, []field
 			o.Answers[c.ID] = in.Answers[c.ID]
 		}
 	}
+	// Attachments: the API takes each file by its id and fills in the rest.
+	o.Attachments = map[string][]procurement.FileRef{}
+	for crit, refs := range in.Attachments {
+		for _, r := range refs {
+			o.Attachments[crit] = append(o.Attachments[crit], procurement.FileRef{FileID: r.FileID})
+		}
+	}
 	// Subcontractors: a row left wholly empty is no subcontractor; a row
 	// begun needs its name, business ID and role (the API checks the ID).
 	o.Subcontractors = []procurement.Subcontractor{}
@@ -308,6 +321,7 @@ func bidIDs(p *competitionPage) map[string]string {
 	}
 	for _, c := range p.C.QualityCriteria {
 		ids["answers."+c.ID] = "answer-" + c.ID
+		ids["attachments."+c.ID] = attachField(c.ID)
 	}
 	return ids
 }
@@ -344,7 +358,20 @@ func (q *req) renderBid(status int, p *competitionPage, in bidInput, errs []fiel
 			}
 		}
 	}
-	return q.render(status, "bid", "bid.title", map[string]any{"P": p, "In": in}, errs)
+	// The states of the stored bid's attachments (one call, none without).
+	var stored map[string]docFile
+	if p.Bid != nil && len(p.Bid.Attachments) > 0 {
+		fs, err := q.bidFiles(p.C.ID, []procurement.Bid{*p.Bid})
+		if err != nil {
+			return err
+		}
+		stored = fs[p.Bid.ProviderID]
+	}
+	return q.render(status, "bid", "bid.title", map[string]any{"P": p, "In": in, "Files": stored}, errs)
+}
+
+func newBidInput() bidInput {
+	return bidInput{Prices: map[string]string{}, Answers: map[string]string{}, Attachments: map[string][]procurement.FileRef{}, Key: newKey()}
 }
 
 func (q *req) bidForm() error {
@@ -352,8 +379,9 @@ func (q *req) bidForm() error {
 	if err != nil {
 		return err
 	}
-	in := bidInput{Prices: map[string]string{}, Answers: map[string]string{}, Key: newKey()}
+	in := newBidInput()
 	if p.Bid != nil && p.Bid.Status == procurement.BidSubmitted {
+		in.Attachments = readAttachments(p, encodeState(p.Bid.Attachments))
 		in.FixedFee = strings.ReplaceAll(formatCents("fi", p.Bid.FixedFeeCents), nbsp+"€", "")
 		for k, v := range p.Bid.OutcomePricesCents {
 			in.Prices[k] = strings.ReplaceAll(formatCents("fi", v), nbsp+"€", "")
@@ -377,9 +405,21 @@ func (q *req) bidCheck() error {
 	if err != nil {
 		return err
 	}
+	// Back from the upload page without a file: the form as it was.
+	if s := q.r.PostFormValue("state"); s != "" {
+		var in bidInput
+		if !decodeState(s, &in) {
+			return q.renderBid(400, p, newBidInput(), []fieldError{{ID: "continue", Text: q.T("draft.stateLost")}})
+		}
+		in.normalise(p)
+		return q.renderBid(200, p, in, nil)
+	}
 	in := q.readBid(p)
 	if q.r.PostFormValue("change") != "" {
 		return q.renderBid(200, p, in, nil)
+	}
+	if ok, err := q.bidAttachmentAction(p, in); ok {
+		return err
 	}
 	// "Add another subcontractor" and "Remove" re-render the form.
 	if q.r.PostFormValue("add") == "subcontractor" && in.CanAddSub() {
@@ -410,7 +450,7 @@ func (q *req) bidSubmit() error {
 		return q.renderBid(400, p, in, errs)
 	}
 	body := map[string]any{"fixedFeeCents": o.FixedFeeCents, "outcomePricesCents": o.OutcomePricesCents, "answers": o.Answers,
-		"subcontractors": o.Subcontractors, "version": in.Version}
+		"subcontractors": o.Subcontractors, "attachments": o.Attachments, "version": in.Version}
 	_, _, err = q.h.api.callWithKey(q.r.Context(), q.claims, "PUT", "/competitions/"+p.C.ID+"/bids/mine", body, in.Key)
 	if errs, ok := q.fieldErrors(err, "fixedFee", subIDs(bidIDs(p), in)); ok {
 		return q.renderBid(400, p, in, errs)
