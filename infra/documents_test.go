@@ -44,20 +44,8 @@ func TestMalwareProtectionPlan(t *testing.T) {
 			t.Errorf("the plan's role is not GuardDuty's: %s", trust)
 		}
 		var actions []string
-		for _, pol := range resources("stateful", "AWS::IAM::Policy") {
-			if props(pol)["Roles"].([]any)[0].(map[string]any)["Ref"] != role {
-				continue
-			}
-			for _, st := range props(pol)["PolicyDocument"].(map[string]any)["Statement"].([]any) {
-				switch a := st.(map[string]any)["Action"].(type) {
-				case string:
-					actions = append(actions, a)
-				case []any:
-					for _, x := range a {
-						actions = append(actions, x.(string))
-					}
-				}
-			}
+		for _, st := range statementsOf("stateful", role) {
+			actions = append(actions, actionsOf(st)...)
 		}
 		for _, want := range []string{"s3:GetObject", "s3:PutObjectTagging", "s3:PutBucketNotification", "events:PutRule"} {
 			if !slices.Contains(actions, want) {
@@ -86,36 +74,22 @@ func TestDocumentsBucketGrants(t *testing.T) {
 	for _, fn := range Functions {
 		role := roleOf(fn.Name)
 		var got []string
-		for _, pol := range resources("app", "AWS::IAM::Policy") {
-			p := props(pol)
-			if p["Roles"].([]any)[0].(map[string]any)["Ref"] != role {
+		for _, st := range statementsOf("app", role) {
+			res, _ := json.Marshal(st["Resource"])
+			if !strings.Contains(string(res), "ImportValue") || !strings.Contains(string(res), "Documents") || st["Effect"] == "Deny" {
 				continue
 			}
-			for _, st := range p["PolicyDocument"].(map[string]any)["Statement"].([]any) {
-				st := st.(map[string]any)
-				res, _ := json.Marshal(st["Resource"])
-				if !strings.Contains(string(res), "ImportValue") || !strings.Contains(string(res), "Documents") || st["Effect"] == "Deny" {
-					continue
+			if st["Action"] == "s3:ListBucket" && !strings.Contains(string(res), `/files/*`) {
+				// Telling a missing object (404) from a forbidden one (403).
+				if !slices.Contains(documentGrants[fn.Name], "s3:DeleteObject") {
+					t.Errorf("%s may list the documents bucket", fn.Name)
 				}
-				if st["Action"] == "s3:ListBucket" && !strings.Contains(string(res), `/files/*`) {
-					// Telling a missing object (404) from a forbidden one (403).
-					if !slices.Contains(documentGrants[fn.Name], "s3:DeleteObject") {
-						t.Errorf("%s may list the documents bucket", fn.Name)
-					}
-					continue
-				}
-				if !strings.Contains(string(res), `/files/*`) {
-					t.Errorf("%s: a grant on the documents bucket beyond files/*: %s", fn.Name, res)
-				}
-				switch a := st["Action"].(type) {
-				case string:
-					got = append(got, a)
-				case []any:
-					for _, x := range a {
-						got = append(got, x.(string))
-					}
-				}
+				continue
 			}
+			if !strings.Contains(string(res), `/files/*`) {
+				t.Errorf("%s: a grant on the documents bucket beyond files/*: %s", fn.Name, res)
+			}
+			got = append(got, actionsOf(st)...)
 		}
 		want := slices.Clone(documentGrants[fn.Name])
 		sort.Strings(want)

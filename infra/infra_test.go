@@ -150,21 +150,14 @@ func TestAnchorBucketIsWriteOnce(t *testing.T) {
 	}
 	for _, fn := range Functions {
 		var putters, leading []string
-		for _, pol := range resources("app", "AWS::IAM::Policy") {
-			p := props(pol)
-			if p["Roles"].([]any)[0].(map[string]any)["Ref"] != roleOf(fn.Name) {
-				continue
+		for _, st := range statementsOf("app", roleOf(fn.Name)) {
+			raw, _ := json.Marshal(st)
+			// Writes to the anchor bucket (the export bucket takes writes too).
+			if st["Effect"] == "Allow" && strings.Contains(string(raw), `"s3:PutObject"`) && strings.Contains(string(raw), "Anchors") {
+				putters = append(putters, fn.Name)
 			}
-			for _, st := range p["PolicyDocument"].(map[string]any)["Statement"].([]any) {
-				st := st.(map[string]any)
-				raw, _ := json.Marshal(st)
-				// Writes to the anchor bucket (the export bucket takes writes too).
-				if st["Effect"] == "Allow" && strings.Contains(string(raw), `"s3:PutObject"`) && strings.Contains(string(raw), "Anchors") {
-					putters = append(putters, fn.Name)
-				}
-				if st["Effect"] == "Deny" && strings.Contains(string(raw), "dynamodb:LeadingKeys") {
-					leading = append(leading, string(raw))
-				}
+			if st["Effect"] == "Deny" && strings.Contains(string(raw), "dynamodb:LeadingKeys") {
+				leading = append(leading, string(raw))
 			}
 		}
 		if (len(putters) > 0) != (fn.Name == "scheduler") {
@@ -231,34 +224,18 @@ func TestEachFunctionGetsExactlyItsActions(t *testing.T) {
 			t.Fatalf("no function %s", fn.Name)
 		}
 		var allowed, denied []string
-		for _, pol := range resources("app", "AWS::IAM::Policy") {
-			p := props(pol)
-			if p["Roles"].([]any)[0].(map[string]any)["Ref"] != role {
-				continue
-			}
-			for _, st := range p["PolicyDocument"].(map[string]any)["Statement"].([]any) {
-				st := st.(map[string]any)
-				var actions []string
-				switch a := st["Action"].(type) {
-				case string:
-					actions = []string{a}
-				case []any:
-					for _, x := range a {
-						actions = append(actions, x.(string))
-					}
+		for _, st := range statementsOf("app", role) {
+			for _, a := range actionsOf(st) {
+				if strings.Contains(a, "*") {
+					t.Errorf("%s: wildcard action %s", fn.Name, a)
 				}
-				for _, a := range actions {
-					if strings.Contains(a, "*") {
-						t.Errorf("%s: wildcard action %s", fn.Name, a)
-					}
-					if !strings.HasPrefix(a, "dynamodb:") {
-						continue
-					}
-					if st["Effect"] == "Deny" {
-						denied = append(denied, a)
-					} else {
-						allowed = append(allowed, a)
-					}
+				if !strings.HasPrefix(a, "dynamodb:") {
+					continue
+				}
+				if st["Effect"] == "Deny" {
+					denied = append(denied, a)
+				} else {
+					allowed = append(allowed, a)
 				}
 			}
 		}
@@ -457,4 +434,35 @@ func TestKeysAreSecretsAndExportsAreWired(t *testing.T) {
 	if n := len(resources("app", "AWS::SecretsManager::Secret")); n != 2 {
 		t.Errorf("%d secrets, want the cursor key and the cookie key", n)
 	}
+}
+
+// statementsOf returns the policy statements of a role (its logical id) in
+// a stack's template.
+func statementsOf(stack, role string) []map[string]any {
+	var out []map[string]any
+	for _, pol := range resources(stack, "AWS::IAM::Policy") {
+		p := props(pol)
+		if p["Roles"].([]any)[0].(map[string]any)["Ref"] != role {
+			continue
+		}
+		for _, st := range p["PolicyDocument"].(map[string]any)["Statement"].([]any) {
+			out = append(out, st.(map[string]any))
+		}
+	}
+	return out
+}
+
+// actionsOf returns a statement's actions, one or a list.
+func actionsOf(st map[string]any) []string {
+	switch a := st["Action"].(type) {
+	case string:
+		return []string{a}
+	case []any:
+		out := make([]string, len(a))
+		for i, x := range a {
+			out[i] = x.(string)
+		}
+		return out
+	}
+	return nil
 }
