@@ -624,18 +624,25 @@ func (s *Store) Adjust(ctx context.Context, a procurement.Actor, comp, prov stri
 	})
 }
 
+// loadEntry reads the contract with one ledger entry.
+func (s *Store) loadEntry(ctx context.Context, comp, prov, id string, may func(*outcomes.Contract) error) (*ContractRead, *outcomes.Entry, error) {
+	cid := outcomes.ContractID(comp, prov)
+	r, err := s.loadContract(ctx, comp, prov, entryKey(cid, id))
+	if err != nil {
+		return nil, nil, err
+	}
+	if err := may(r.Contract); err != nil {
+		return nil, nil, err
+	}
+	e, err := decodeAs[outcomes.Entry](r.got[entryKey(cid, id)], "ledger entry "+id)
+	return r, e, err
+}
+
 // Clawback reverses a ledger entry; the claim it paid is marked clawed back.
 func (s *Store) Clawback(ctx context.Context, a procurement.Actor, comp, prov, entryID, reason string, may func(*outcomes.Contract) error) (*outcomes.Entry, error) {
 	return retryLedger(func() (*outcomes.Entry, error) {
 		cid := outcomes.ContractID(comp, prov)
-		r, err := s.loadContract(ctx, comp, prov, entryKey(cid, entryID))
-		if err != nil {
-			return nil, err
-		}
-		if err := may(r.Contract); err != nil {
-			return nil, err
-		}
-		of, err := decodeAs[outcomes.Entry](r.got[entryKey(cid, entryID)], "ledger entry "+entryID)
+		r, of, err := s.loadEntry(ctx, comp, prov, entryID, may)
 		if err != nil {
 			return nil, err
 		}
@@ -707,14 +714,7 @@ func (s *Store) updateData(it item, prev int, conflict string) write {
 // RecordPayment records the invoice and paid day of an entry.
 func (s *Store) RecordPayment(ctx context.Context, a procurement.Actor, comp, prov, entryID string, version int, invoice, paidOn string, may func(*outcomes.Contract) error) (*outcomes.Entry, error) {
 	cid := outcomes.ContractID(comp, prov)
-	r, err := s.loadContract(ctx, comp, prov, entryKey(cid, entryID))
-	if err != nil {
-		return nil, err
-	}
-	if err := may(r.Contract); err != nil {
-		return nil, err
-	}
-	e, err := decodeAs[outcomes.Entry](r.got[entryKey(cid, entryID)], "ledger entry "+entryID)
+	r, e, err := s.loadEntry(ctx, comp, prov, entryID, may)
 	if err != nil {
 		return nil, err
 	}
